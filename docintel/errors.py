@@ -1,0 +1,166 @@
+"""docintel's exception tree.
+
+Foreign exceptions (pdfminer, zipfile, SQLAlchemy, the Graph SDK...) are translated into these once,
+at the boundary of the component that called the library. Anything else that escapes is a bug and
+fails loudly.
+
+    DocintelError                   base; ``retryable``, ``exit_code``, ``http_status``
+    ├── ConfigError                 bad settings file, unknown key, unknown component name (exit 2)
+    ├── SourceError                 a source could not give us a document
+    │   ├── SourceAuthError         credentials refused (401/403)
+    │   ├── SourceNotFound          item or drive gone (404)
+    │   ├── SourceThrottled         429/503 with Retry-After (retryable)
+    │   └── SourceUnavailable       network or 5xx (retryable)
+    ├── ExtractionError             a document could not be read
+    │   ├── UnsupportedType         no extractor for the sniffed type
+    │   ├── EmptyDocument           zero bytes, or no content at all
+    │   ├── EncryptedDocument       password-protected
+    │   ├── TooLarge                over a size, page or pixel limit
+    │   │   └── ArchiveBomb         archive expands past its limits (size, ratio, members, depth)
+    │   ├── CorruptDocument         the bytes do not parse as the sniffed type
+    │   └── ExtractionTimeout       a parser or OCR call overran its time budget (retryable)
+    ├── EnrichmentError             NER / PII stage failed
+    ├── ClassificationError         retention classification failed
+    └── CatalogueError              the catalogue could not be read or written (retryable)
+"""
+
+from __future__ import annotations
+
+import re
+
+# Messages are stored in the catalogue and shown in reports: keep them short and free of secrets.
+_MAX_SAFE_MESSAGE = 300
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)((?:password|passwd|pwd|secret|token|key|sig)=)[^&\s]+"),
+    re.compile(r"(?i)(://[^:/\s]+:)[^@\s]+(@)"),
+]
+
+
+def safe_summary(text: str) -> str:
+    """Strip credentials from a message and cut it to a length fit for logs and the catalogue."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(2) if m.lastindex == 2 else ""), text)
+    text = " ".join(text.split())
+    if len(text) > _MAX_SAFE_MESSAGE:
+        text = text[: _MAX_SAFE_MESSAGE - 1] + "…"
+    return text
+
+
+class DocintelError(Exception):
+    """Root of every error docintel raises on purpose."""
+
+    retryable: bool = False
+    exit_code: int = 1
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(safe_summary(message))
+
+    @property
+    def message(self) -> str:
+        """The safe message, without the class name."""
+        return str(self)
+
+    @property
+    def kind(self) -> str:
+        """The error class name, as recorded in the catalogue."""
+        return type(self).__name__
+
+
+class ConfigError(DocintelError):
+    """A settings file, key or component name is wrong; the process cannot start."""
+
+    exit_code = 2
+
+
+class SourceError(DocintelError):
+    """A source could not list or deliver a document."""
+
+    http_status = 502
+
+
+class SourceAuthError(SourceError):
+    """The source refused our credentials."""
+
+    http_status = 401
+
+
+class SourceNotFound(SourceError):
+    """The item, drive or folder does not exist (any more)."""
+
+    http_status = 404
+
+
+class SourceThrottled(SourceError):
+    """The source asked us to slow down; wait ``retry_after`` seconds."""
+
+    retryable = True
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceUnavailable(SourceError):
+    """The source is unreachable or failing; try again later."""
+
+    retryable = True
+    http_status = 503
+
+
+class ExtractionError(DocintelError):
+    """A document could not be read."""
+
+    http_status = 422
+
+
+class UnsupportedType(ExtractionError):
+    """No extractor handles the sniffed file type."""
+
+    http_status = 415
+
+
+class EmptyDocument(ExtractionError):
+    """The file has no bytes, or nothing in it to read."""
+
+
+class EncryptedDocument(ExtractionError):
+    """The file is password-protected and we hold no password."""
+
+
+class TooLarge(ExtractionError):
+    """The file is over a configured size, page or pixel limit."""
+
+    http_status = 413
+
+
+class ArchiveBomb(TooLarge):
+    """An archive (or compressed stream) expands beyond its limits."""
+
+
+class CorruptDocument(ExtractionError):
+    """The bytes do not parse as the type they were sniffed as."""
+
+
+class ExtractionTimeout(ExtractionError):
+    """A parser, converter or OCR call overran its time budget."""
+
+    retryable = True
+    http_status = 504
+
+
+class EnrichmentError(DocintelError):
+    """Entity or personal-data detection failed."""
+
+
+class ClassificationError(DocintelError):
+    """Retention classification failed."""
+
+
+class CatalogueError(DocintelError):
+    """The catalogue could not be read or written."""
+
+    retryable = True
+    http_status = 503
