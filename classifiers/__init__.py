@@ -1,0 +1,47 @@
+"""Retention classifiers, looked up by short name (``retention.classifier`` in settings).
+
+rules   :class:`classifiers.rules.RetentionRulesClassifier`, driven by the schedule's ``rules:``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from classifiers.base import RetentionClassifier
+from classifiers.rules import RetentionRulesClassifier
+from docintel.errors import ConfigError
+from docintel.retention import RetentionSchedule
+
+ClassifierFactory = Callable[[RetentionSchedule], RetentionClassifier]
+
+_FACTORIES: dict[str, ClassifierFactory] = {
+    RetentionRulesClassifier.name: RetentionRulesClassifier,
+}
+
+
+def register_classifier(name: str, factory: ClassifierFactory) -> None:
+    """Make a classifier available under ``name``, replacing any earlier one."""
+    _FACTORIES[name] = factory
+
+
+def classifier_names() -> list[str]:
+    """Names of the registered classifiers."""
+    return sorted(_FACTORIES)
+
+
+def get_classifier(name: str, schedule: RetentionSchedule) -> RetentionClassifier:
+    """A new classifier of the named kind over ``schedule``; unknown names list the known ones."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown classifier '{name}' (known: {', '.join(classifier_names())})") from None
+    return factory(schedule)
+
+
+__all__ = [
+    "RetentionClassifier",
+    "RetentionRulesClassifier",
+    "classifier_names",
+    "get_classifier",
+    "register_classifier",
+]
