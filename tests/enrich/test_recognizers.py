@@ -1,0 +1,262 @@
+"""UK recognizers: tables of generated valid identifiers that must be found and near-misses that must not."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from docintel import synthetic
+from docintel.enrich.analyzer import TextAnalyzer
+from docintel.enrich.recognizers import RECOGNIZERS, build_recognizer, checksums, generate
+from docintel.errors import ConfigError
+
+SEEDS = range(12)
+
+
+def _types_at(analyzer: TextAnalyzer, text: str, value: str) -> set[str]:
+    """Entity types found exactly on ``value`` in ``text``."""
+    start = text.index(value)
+    _, findings = analyzer.analyze(text)
+    return {f.entity_type for f in findings if f.start == start and f.end == start + len(value)}
+
+
+def _all_types(analyzer: TextAnalyzer, text: str) -> set[str]:
+    return {f.entity_type for f in analyzer.analyze(text)[1]}
+
+
+# --- checksum functions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("943 476 5919", True),
+        ("9434765919", True),
+        ("943-476-5919", True),
+        ("943 476 5918", False),  # check digit off by one
+        ("0000000000", False),  # passes mod-11 but is a placeholder
+        ("943 476 591", False),
+        ("94347659199", False),
+    ],
+)
+def test_nhs_checksum_table(value: str, valid: bool) -> None:
+    assert checksums.nhs_is_valid(value) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("AB 12 34 56 C", True),
+        ("AB123456C", True),
+        ("ce123456d", True),  # compact and lower case still valid as a value
+        ("AB 12 34 56 E", False),  # suffix beyond D
+        ("DA 12 34 56 A", False),  # D never first
+        ("AO 12 34 56 A", False),  # O never second
+        ("AQ 12 34 56 A", False),  # Q never second
+        ("BG 12 34 56 A", False),
+        ("GB 12 34 56 A", False),
+        ("KN 12 34 56 A", False),
+        ("NK 12 34 56 A", False),
+        ("NT 12 34 56 A", False),
+        ("TN 12 34 56 A", False),
+        ("ZZ 12 34 56 A", False),
+        ("AB 12 34 5 C", False),
+    ],
+)
+def test_nino_rules_table(value: str, valid: bool) -> None:
+    assert checksums.nino_is_valid(value) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("GB980780684", True),  # HMRC's published example, original scheme
+        ("GB 980 7806 84", True),
+        ("GB980780685", False),
+        ("GB000000000", False),
+        ("GB12345678", False),
+        ("FR980780684", False),
+    ],
+)
+def test_vat_checksum_table(value: str, valid: bool) -> None:
+    assert checksums.vat_is_valid(value) is valid
+
+
+def test_vat_9755_scheme_is_accepted() -> None:
+    first_seven = "1234567"
+    check = synthetic.vat_check_digits(first_seven, scheme_9755=True)
+    assert check != synthetic.vat_check_digits(first_seven, scheme_9755=False)
+    assert checksums.vat_is_valid(f"GB{first_seven}{check:02d}")
+
+
+# --- recognizers on generated identifiers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_generated_nhs_numbers_found(analyzer: TextAnalyzer, seed: int) -> None:
+    value = synthetic.nhs_number(random.Random(seed))
+    assert _types_at(analyzer, f"The patient's NHS number is {value} as recorded.", value) == {"UK_NHS"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_nhs_numbers_with_bad_check_digit_not_found(analyzer: TextAnalyzer, seed: int) -> None:
+    value = generate.invalid_nhs_number(random.Random(seed))
+    assert "UK_NHS" not in _all_types(analyzer, f"The patient's NHS number is {value} as recorded.")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_generated_ninos_found_without_context(analyzer: TextAnalyzer, seed: int) -> None:
+    value = synthetic.nino(random.Random(seed))
+    assert _types_at(analyzer, f"Reference {value} was quoted on the form.", value) == {"UK_NINO"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ninos_with_bad_prefix_not_found(analyzer: TextAnalyzer, seed: int) -> None:
+    value = generate.invalid_nino(random.Random(seed))
+    assert "UK_NINO" not in _all_types(analyzer, f"National Insurance number {value} on the form.")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_generated_vat_numbers_found(analyzer: TextAnalyzer, seed: int) -> None:
+    value = synthetic.vat_number(random.Random(seed))
+    assert _types_at(analyzer, f"Supplier VAT registration {value} on the invoice.", value) == {"UK_VAT"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_vat_numbers_with_bad_check_not_found(analyzer: TextAnalyzer, seed: int) -> None:
+    value = generate.invalid_vat_number(random.Random(seed))
+    assert "UK_VAT" not in _all_types(analyzer, f"Supplier VAT registration {value} on the invoice.")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_generated_postcodes_found_without_context(analyzer: TextAnalyzer, seed: int) -> None:
+    value = synthetic.postcode(random.Random(seed))
+    assert _types_at(analyzer, f"Flat 2, Leeds {value}, England", value) == {"UK_POSTCODE"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Part number QV1 1AA is out of stock.",  # Q, V never first letters
+        "Batch AB1 1CA was shipped.",  # C never in the inward code
+        "Meet in room 12 3AB.",  # outward code must start with a letter
+        "The SW1A 1AAA variant does not exist.",  # too long
+        "Turn the dial to ab1 2cd.",  # lower case is not how postcodes are printed
+    ],
+)
+def test_postcode_near_misses_not_found(analyzer: TextAnalyzer, text: str) -> None:
+    assert "UK_POSTCODE" not in _all_types(analyzer, text)
+
+
+def test_compact_postcode_needs_context(analyzer: TextAnalyzer) -> None:
+    assert "UK_POSTCODE" not in _all_types(analyzer, "Part LS62AB is in stock.")
+    assert _types_at(analyzer, "Postcode: LS62AB", "LS62AB") == {"UK_POSTCODE"}
+
+
+@pytest.mark.parametrize("generator", [synthetic.uk_mobile, synthetic.uk_landline])
+@pytest.mark.parametrize("seed", range(6))
+def test_generated_phone_numbers_found(analyzer: TextAnalyzer, generator: object, seed: int) -> None:
+    value = generator(random.Random(seed))  # type: ignore[operator]
+    assert _types_at(analyzer, f"Please ring {value} before noon.", value) == {"PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call (212) 555-0143 in New York.",  # a US number is not matched for region GB
+        "Ring 07700 900123 (Ofcom drama range, not a valid number).",
+        "Invoice 12345 of 2024.",
+    ],
+)
+def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
+    assert "PHONE_NUMBER" not in _all_types(analyzer, text)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sort_code_and_account_with_context(analyzer: TextAnalyzer, seed: int) -> None:
+    rng = random.Random(seed)
+    code, account = synthetic.sort_code(rng), synthetic.bank_account(rng)
+    if set(code) <= {"0", "-"} or len(set(account)) == 1:
+        pytest.skip("placeholder-shaped value")
+    text = f"Please pay into sort code {code}, account number {account}."
+    assert _types_at(analyzer, text, code) == {"UK_SORT_CODE"}
+    assert _types_at(analyzer, text, account) == {"UK_BANK_ACCOUNT"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The meeting on 12-03-24 was postponed.",  # a date shaped like a sort code, no context
+        "Reference 31926819 refers to the planning file.",  # eight digits, no "account"
+        "Sort code 00-00-00 is a placeholder.",
+    ],
+)
+def test_sort_code_and_account_negatives(analyzer: TextAnalyzer, text: str) -> None:
+    assert not {"UK_SORT_CODE", "UK_BANK_ACCOUNT"} & _all_types(analyzer, text)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_generated_emails_found(analyzer: TextAnalyzer, seed: int) -> None:
+    rng = random.Random(seed)
+    value = synthetic.email_for(synthetic.person_name(rng), rng)
+    assert _types_at(analyzer, f"Write to {value} with questions.", value) == {"EMAIL_ADDRESS"}
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("IBAN GB82 WEST 1234 5698 7654 32 for the refund.", "IBAN_CODE"),
+        ("Card 4111 1111 1111 1111 was charged.", "CREDIT_CARD"),
+        ("Driving licence MORGA753116SM9IJ was produced.", "UK_DRIVING_LICENCE"),
+        ("Passport number 123456789 expired.", None),  # old nine-digit passports are not matched (known gap)
+        ("Passport number AB1234567 expired.", "UK_PASSPORT"),
+        ("Holder AB1234567 of the scheme.", None),  # letters + digits without "passport" do not count
+        ("IBAN GB82 WEST 1234 5698 7654 33 for the refund.", None),  # bad IBAN checksum
+        ("Card 4111 1111 1111 1112 was charged.", None),  # fails Luhn
+    ],
+)
+def test_other_identifier_table(analyzer: TextAnalyzer, text: str, entity: str | None) -> None:
+    found = _all_types(analyzer, text)
+    if entity is None:
+        assert not found & {"IBAN_CODE", "CREDIT_CARD", "UK_DRIVING_LICENCE", "UK_PASSPORT"}
+    else:
+        assert entity in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her SSN 078-05-1120 was on an American form.",
+        "Routing 011000015, account held in Ohio; ITIN 912-70-1234.",
+        "Licence number D1234567 issued in California.",
+    ],
+)
+def test_us_recognizers_are_off(analyzer: TextAnalyzer, text: str) -> None:
+    found = _all_types(analyzer, text)
+    assert not {t for t in found if t.startswith("US_")}
+    assert not [name for name in analyzer.recognizer_names() if name.startswith("Us")]
+
+
+def test_person_from_shared_ner(analyzer: TextAnalyzer) -> None:
+    text = "The complaint was handled by Dr Priya Patel at County Hall."
+    findings = analyzer.analyze(text)[1]
+    people = [f for f in findings if f.entity_type == "PERSON"]
+    assert people
+    assert all(f.recognizer == "SpacyRecognizer" for f in people)
+    assert any("Patel" in f.text for f in people)
+
+
+def test_findings_carry_recognizer_and_score(analyzer: TextAnalyzer) -> None:
+    _, findings = analyzer.analyze("NHS number 943 476 5919.")
+    (finding,) = findings
+    assert finding.recognizer == "UkNhsNumberRecognizer"
+    assert finding.score == 1.0
+    assert finding.text == "943 476 5919"
+
+
+def test_unknown_recognizer_lists_known_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_recognizer("US_SSN")
+    assert "UK_NHS" in str(caught.value)
+    assert set(RECOGNIZERS) >= {"UK_NHS", "UK_NINO", "UK_POSTCODE", "PHONE_NUMBER", "PERSON"}
