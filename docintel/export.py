@@ -1,0 +1,156 @@
+"""Exports of the catalogue: one JSON object per line (JSONL), or flattened CSV for spreadsheets and Power BI.
+
+Both stream from :meth:`CatalogueStore.iter_documents`, so memory stays flat on large catalogues, and both
+carry counts only: no extracted text and no personal data ever leave through an export.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from docintel.catalogue.store import CatalogueStore
+
+log = logging.getLogger(__name__)
+
+# Spreadsheets run a cell starting with these as a formula; a hostile file name could carry one (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_COLUMNS = (
+    "id",
+    "parent_id",
+    "source",
+    "locator",
+    "name",
+    "path",
+    "web_url",
+    "depth",
+    "file_type",
+    "mime_type",
+    "size",
+    "sha256",
+    "status",
+    "deleted",
+    "error_type",
+    "error_message",
+    "title",
+    "created_at",
+    "modified_at",
+    "processed_at",
+    "page_count",
+    "text_chars",
+    "record_class",
+    "class_confidence",
+    "class_explanation",
+    "classifier",
+    "retention_period",
+    "retention_trigger",
+    "retention_action",
+    "disposal_date",
+)
+# Prefixes of the per-type count columns, one column per value found in the catalogue.
+_COUNT_COLUMN_PREFIXES = {"page_methods": "pages_", "entity_counts": "entities_", "pii_counts": "pii_"}
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def document_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The export shape of one catalogue row (as yielded by ``iter_documents``)."""
+    has_class = row["record_class"] is not None
+    has_retention = row["retention_period"] is not None
+    return {
+        "id": row["id"],
+        "provenance": {
+            "source": row["source"],
+            "locator": row["locator"],
+            "name": row["name"],
+            "path": row["path"],
+            "parent_id": row["parent_id"],
+            "web_url": row["web_url"],
+            "drive_id": row["drive_id"],
+            "item_id": row["item_id"],
+            "etag": row["etag"],
+            "created_at": _iso(row["created_at"]),
+            "modified_at": _iso(row["modified_at"]),
+        },
+        "type": {
+            "file_type": row["file_type"],
+            "mime_type": row["mime_type"],
+            "size": row["size"],
+            "sha256": row["sha256"],
+        },
+        "depth": row["depth"],
+        "status": row["status"],
+        "deleted": bool(row["deleted"]),
+        "error": {"type": row["error_type"], "message": row["error_message"]} if row["error_type"] else None,
+        "title": row["title"],
+        "processed_at": _iso(row["processed_at"]),
+        "run_id": row["run_id"],
+        "page_count": row["page_count"],
+        "text_chars": row["text_chars"],
+        "pages": dict(row["page_methods"]),
+        "entities": dict(row["entity_counts"]),
+        "pii": dict(row["pii_counts"]),
+        "classification": {
+            "record_class": row["record_class"],
+            "confidence": row["class_confidence"],
+            "explanation": row["class_explanation"],
+            "classifier": row["classifier"],
+        }
+        if has_class
+        else None,
+        "retention": {
+            "period": row["retention_period"],
+            "trigger": row["retention_trigger"],
+            "action": row["retention_action"],
+            "authority": row["retention_authority"],
+            "disposal_date": _iso(row["disposal_date"]),
+        }
+        if has_retention
+        else None,
+    }
+
+
+def export_jsonl(store: CatalogueStore, out: TextIO, *, include_deleted: bool = True) -> int:
+    """Write one JSON line per catalogued document (children included); returns the number written."""
+    written = 0
+    for row in store.iter_documents(include_children=True, include_deleted=include_deleted):
+        out.write(json.dumps(document_json(row), ensure_ascii=False, sort_keys=False))
+        out.write("\n")
+        written += 1
+    log.info("exported %d documents as JSONL", written)
+    return written
+
+
+def _cell(value: Any) -> Any:
+    value = _iso(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def export_csv(store: CatalogueStore, out: TextIO, *, include_deleted: bool = True) -> int:
+    """Write the catalogue as CSV, one row per document and one count column per page method, label and PII type.
+
+    Text cells that a spreadsheet would run as a formula are prefixed with a quote. Returns rows written.
+    """
+    keys = store.breakdown_keys()
+    count_columns = [(group, key) for group in _COUNT_COLUMN_PREFIXES for key in keys[group]]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *(_COUNT_COLUMN_PREFIXES[group] + key for group, key in count_columns)])
+    written = 0
+    for row in store.iter_documents(include_children=True, include_deleted=include_deleted):
+        fixed = [_cell(row[column]) for column in CSV_COLUMNS]
+        counts = [row[group].get(key, 0) for group, key in count_columns]
+        writer.writerow(fixed + counts)
+        written += 1
+    log.info("exported %d documents as CSV", written)
+    return written

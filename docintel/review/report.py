@@ -1,0 +1,171 @@
+"""The review report: one self-contained static HTML page for records managers, built from the catalogue.
+
+It shows headline counts, documents per retention class, the largest folders and their classes, where
+personal data concentrates (counts by type only, never values), failures grouped by error class and the
+classifications the classifier was least sure of. Everything is escaped (file names are hostile input),
+the page loads nothing from elsewhere, and a Content-Security-Policy forbids scripts outright.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from docintel import __version__
+from docintel.catalogue.store import CatalogueStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "Document catalogue report"
+# Rows per table: enough to act on, short enough to read; the JSONL/CSV export holds everything.
+DEFAULT_TOP_N = 20
+DEFAULT_LOWEST_N = 20
+DEFAULT_FAILURES_PER_TYPE = 50
+UNCLASSIFIED = "(unclassified)"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One labelled bar of a chart: a count and its width as a share of the largest."""
+
+    key: str
+    label: str
+    count: int
+    percent: float
+    hue: int
+
+
+def _hue(key: str) -> int:
+    """A stable colour per class, so a class looks the same in every chart."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:4], 16) % 360
+
+
+def _class_label(record_class: str | None, class_titles: Mapping[str, str]) -> str:
+    if record_class is None:
+        return UNCLASSIFIED
+    title = class_titles.get(record_class)
+    return f"{record_class} — {title}" if title else record_class
+
+
+def _bars(counts: list[tuple[str | None, int]], class_titles: Mapping[str, str], total: int) -> list[Bar]:
+    return [
+        Bar(
+            key=record_class or UNCLASSIFIED,
+            label=_class_label(record_class, class_titles),
+            count=count,
+            percent=round(100.0 * count / total, 1) if total else 0.0,
+            hue=_hue(record_class or UNCLASSIFIED),
+        )
+        for record_class, count in counts
+    ]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # autoescape on every template: names, paths, messages and explanations all come from documents.
+    return Environment(
+        loader=PackageLoader("docintel.review", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def build_report_html(
+    store: CatalogueStore,
+    *,
+    title: str = DEFAULT_TITLE,
+    class_titles: Mapping[str, str] | None = None,
+    top_n: int = DEFAULT_TOP_N,
+    lowest_n: int = DEFAULT_LOWEST_N,
+    failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
+) -> str:
+    """The report as an HTML string."""
+    titles = dict(class_titles or {})
+    summary = store.summary()
+    classes = store.class_counts()
+    largest_class = max((c.documents for c in classes), default=0)
+    folders = store.folder_counts(top_n)
+    largest_folder = max((f.documents for f in folders), default=0)
+    pii_folders, pii_documents = store.pii_hotspots(top_n)
+    largest_pii = max((h.findings for h in pii_folders), default=0)
+    context = {
+        "title": title,
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+        "summary": summary,
+        "class_bars": _bars([(c.record_class, c.documents) for c in classes], titles, largest_class),
+        "class_total": sum(c.documents for c in classes),
+        "folders": [
+            {
+                "path": folder.path or "(root)",
+                "documents": folder.documents,
+                "percent": round(100.0 * folder.documents / largest_folder, 1) if largest_folder else 0.0,
+                "segments": _bars(list(folder.classes.items()), titles, folder.documents),
+            }
+            for folder in folders
+        ],
+        "pii_folders": [
+            {
+                "path": hotspot.path or "(root)",
+                "findings": hotspot.findings,
+                "by_type": hotspot.by_type,
+                "percent": round(100.0 * hotspot.findings / largest_pii, 1) if largest_pii else 0.0,
+            }
+            for hotspot in pii_folders
+        ],
+        "pii_documents": pii_documents,
+        "failures": store.failures(failures_per_type),
+        "lowest": [
+            {"item": item, "label": _class_label(item.record_class, titles)}
+            for item in store.lowest_confidence(lowest_n)
+        ],
+        "runs": store.recent_runs(5),
+        "top_n": top_n,
+    }
+    return _environment().get_template("report.html").render(context)
+
+
+def render_report(
+    store: CatalogueStore,
+    out_path: Path,
+    *,
+    title: str = DEFAULT_TITLE,
+    class_titles: Mapping[str, str] | None = None,
+    top_n: int = DEFAULT_TOP_N,
+    lowest_n: int = DEFAULT_LOWEST_N,
+    failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
+) -> Path:
+    """Write the review report to ``out_path`` as one self-contained HTML file and return the path."""
+    html = build_report_html(
+        store,
+        title=title,
+        class_titles=class_titles,
+        top_n=top_n,
+        lowest_n=lowest_n,
+        failures_per_type=failures_per_type,
+    )
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside the target and rename, so a reader never sees half a report.
+    handle, temp_name = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out_path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp makes it owner-only; the report is meant to be shared
+        with os.fdopen(handle, "w", encoding="utf-8") as temp:
+            temp.write(html)
+        os.replace(temp_name, out_path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    log.info("review report written to %s (%d bytes)", out_path, len(html.encode("utf-8")))
+    return out_path

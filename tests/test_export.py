@@ -1,0 +1,220 @@
+"""JSONL and CSV exports: shape, counts, escaping, and no personal data in the output."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.export import CSV_COLUMNS, export_csv, export_jsonl
+from docintel.models import (
+    Classification,
+    DocumentRecord,
+    DocumentStatus,
+    Entity,
+    ErrorInfo,
+    Page,
+    PageMethod,
+    PiiFinding,
+    Provenance,
+    Retention,
+)
+
+FAKE_NHS = "943 476 5919"
+FAKE_NAME = "Zebedee Quixotic-Fairweather"
+HOSTILE_NAME = '=HYPERLINK("http://evil.example","click"),\n"quoted".xlsx'
+
+
+def finding(entity_type: str, value: str, value_hash: str) -> PiiFinding:
+    """A PII finding carrying its fake clear value, as the enrich stage hands it over."""
+    return PiiFinding(entity_type=entity_type, start=0, end=len(value), text=value, score=0.9, value_hash=value_hash)
+
+
+def sample_records() -> list[DocumentRecord]:
+    """A classified document with an attachment, a failed one and one with a hostile name."""
+    pages = [
+        Page(number=1, text=f"Patient {FAKE_NAME} NHS {FAKE_NHS}", method=PageMethod.OCR, ocr_confidence=80),
+        Page(number=2, text="Invoice total £120", method=PageMethod.TEXT_LAYER),
+        Page(number=3, text="More text", method=PageMethod.TEXT_LAYER),
+    ]
+    attachment = DocumentRecord(
+        id="mail-1/att-1",
+        provenance=Provenance(source="child", locator="mail-1#1", name="letter.pdf", path="/Inbox", parent_id="mail-1"),
+        status=DocumentStatus.OK,
+        pages=[Page(number=1, text=FAKE_NAME)],
+        pii=[finding("PERSON", FAKE_NAME, "h-name")],
+        depth=1,
+    )
+    classified = DocumentRecord(
+        id="mail-1",
+        provenance=Provenance(
+            source="mail",
+            locator="mbx/msg-1",
+            name="Referral.eml",
+            path="/Inbox",
+            web_url="https://outlook.example.invalid/msg-1",
+            modified_at=dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC),
+        ),
+        sha256="d" * 64,
+        size=4096,
+        mime_type="message/rfc822",
+        file_type="eml",
+        status=DocumentStatus.OK,
+        pages=pages,
+        entities=[
+            Entity(label="PERSON", start=8, end=36, text=FAKE_NAME),
+            Entity(label="MONEY", start=0, end=4, text="£120", page=2),
+            Entity(label="PERSON", start=8, end=36, text=FAKE_NAME),
+        ],
+        pii=[finding("UK_NHS", FAKE_NHS, "h-nhs"), finding("PERSON", FAKE_NAME, "h-name")],
+        classification=Classification(
+            record_class="ASC-03",
+            confidence=0.77,
+            explanation="referral keywords",
+            classifier="rules",
+            retention=Retention(
+                period="8 years", trigger="closure", action="destroy", disposal_date=dt.date(2033, 3, 31)
+            ),
+        ),
+        children=[attachment],
+    )
+    failed = DocumentRecord(
+        id="bad-1",
+        provenance=Provenance(source="local", locator="/share/x.pdf", name="x.pdf", path="/Finance"),
+        status=DocumentStatus.FAILED,
+        error=ErrorInfo(type="EncryptedDocument", message="password-protected PDF"),
+    )
+    hostile = DocumentRecord(
+        id="hostile-1",
+        provenance=Provenance(source="local", locator="/share/h", name=HOSTILE_NAME, path="-folder"),
+        status=DocumentStatus.OK,
+    )
+    return [classified, failed, hostile]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[CatalogueStore]:
+    """A SQLite catalogue holding the sample records."""
+    with open_catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}") as opened:
+        for record in sample_records():
+            opened.save(record)
+        yield opened
+
+
+def test_jsonl_has_one_line_per_document_with_counts(store: CatalogueStore) -> None:
+    out = io.StringIO()
+    assert export_jsonl(store, out) == 4
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    docs = {doc["id"]: doc for doc in map(json.loads, lines)}
+    assert set(docs) == {"mail-1", "mail-1/att-1", "bad-1", "hostile-1"}
+
+    mail = docs["mail-1"]
+    assert mail["provenance"]["source"] == "mail"
+    assert mail["provenance"]["locator"] == "mbx/msg-1"
+    assert mail["provenance"]["web_url"] == "https://outlook.example.invalid/msg-1"
+    assert mail["provenance"]["parent_id"] is None
+    assert mail["provenance"]["modified_at"] == "2025-03-01T12:00:00+00:00"
+    assert mail["type"] == {"file_type": "eml", "mime_type": "message/rfc822", "size": 4096, "sha256": "d" * 64}
+    assert mail["status"] == "ok"
+    assert mail["error"] is None
+    assert mail["pages"] == {"ocr": 1, "text_layer": 2}
+    assert mail["entities"] == {"MONEY": 1, "PERSON": 2}
+    assert mail["pii"] == {"PERSON": 1, "UK_NHS": 1}
+    assert mail["classification"] == {
+        "record_class": "ASC-03",
+        "confidence": 0.77,
+        "explanation": "referral keywords",
+        "classifier": "rules",
+    }
+    assert mail["retention"]["disposal_date"] == "2033-03-31"
+    assert (mail["retention"]["period"], mail["retention"]["trigger"], mail["retention"]["action"]) == (
+        "8 years",
+        "closure",
+        "destroy",
+    )
+
+    assert docs["mail-1/att-1"]["provenance"]["parent_id"] == "mail-1"
+    assert docs["mail-1/att-1"]["depth"] == 1
+    assert docs["bad-1"]["error"] == {"type": "EncryptedDocument", "message": "password-protected PDF"}
+    assert docs["bad-1"]["classification"] is None
+    assert docs["bad-1"]["retention"] is None
+    assert docs["hostile-1"]["provenance"]["name"] == HOSTILE_NAME  # JSON keeps names exact
+
+
+def test_exports_hold_no_personal_data(store: CatalogueStore) -> None:
+    for export in (export_jsonl, export_csv):
+        out = io.StringIO()
+        export(store, out)
+        assert "Referral.eml" in out.getvalue()
+        for value in (FAKE_NHS, FAKE_NAME, "£120"):
+            assert value not in out.getvalue()
+
+
+def test_csv_flattens_counts_into_columns(store: CatalogueStore) -> None:
+    out = io.StringIO()
+    assert export_csv(store, out) == 4
+    reader = csv.DictReader(io.StringIO(out.getvalue()))
+    assert reader.fieldnames is not None
+    assert list(reader.fieldnames[: len(CSV_COLUMNS)]) == list(CSV_COLUMNS)
+    assert reader.fieldnames[len(CSV_COLUMNS) :] == [
+        "pages_ocr",
+        "pages_text_layer",
+        "entities_MONEY",
+        "entities_PERSON",
+        "pii_PERSON",
+        "pii_UK_NHS",
+    ]
+    rows = {row["id"]: row for row in reader}
+    mail = rows["mail-1"]
+    assert (mail["pages_ocr"], mail["pages_text_layer"], mail["entities_PERSON"], mail["pii_UK_NHS"]) == (
+        "1",
+        "2",
+        "2",
+        "1",
+    )
+    assert mail["record_class"] == "ASC-03"
+    assert mail["disposal_date"] == "2033-03-31"
+    assert rows["bad-1"]["pii_UK_NHS"] == "0"
+    assert rows["bad-1"]["error_type"] == "EncryptedDocument"
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("name", "'" + HOSTILE_NAME),  # a formula in a file name must not run in Excel
+        ("path", "'-folder"),
+        ("source", "local"),
+    ],
+)
+def test_csv_defuses_formula_cells(store: CatalogueStore, column: str, expected: str) -> None:
+    out = io.StringIO()
+    export_csv(store, out)
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows["hostile-1"][column] == expected
+
+
+def test_exports_can_leave_out_deleted_documents(store: CatalogueStore) -> None:
+    store.mark_deleted(["mail-1"])
+    out = io.StringIO()
+    assert export_jsonl(store, out, include_deleted=False) == 2
+    assert {json.loads(line)["id"] for line in out.getvalue().splitlines()} == {"bad-1", "hostile-1"}
+    everything = io.StringIO()
+    assert export_jsonl(store, everything) == 4
+    deleted = [json.loads(line) for line in everything.getvalue().splitlines() if '"mail-1"' in line]
+    assert deleted[0]["deleted"] is True
+
+
+def test_empty_catalogue_exports_nothing(tmp_path: Path) -> None:
+    with open_catalogue(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
+        jsonl, table = io.StringIO(), io.StringIO()
+        assert export_jsonl(empty, jsonl) == 0
+        assert jsonl.getvalue() == ""
+        assert export_csv(empty, table) == 0
+        assert table.getvalue().splitlines() == [",".join(CSV_COLUMNS)]
