@@ -1,0 +1,209 @@
+"""TesseractOcr: TSV parsing, image preparation, and real tesseract runs on rendered text."""
+
+from __future__ import annotations
+
+import os
+
+import pytesseract
+import pytest
+from PIL import Image
+
+from docintel.errors import ExtractionError, ExtractionTimeout
+from docintel.extract.ocr import (
+    OcrWord,
+    TesseractOcr,
+    mean_confidence,
+    prepare_image,
+    text_from_words,
+    words_from_tsv,
+)
+from docintel.settings import OcrSettings
+
+MINUTES = [
+    "The planning committee met on Tuesday",
+    "to consider the library extension and",
+    "the highways budget for next year.",
+    "Members approved the waste contract",
+    "after a short debate about recycling.",
+]
+
+TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+
+
+def _tsv(*rows: str) -> str:
+    return "\n".join([TSV_HEADER, *rows]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("tsv", "expected_text", "expected_count"),
+    [
+        pytest.param(_tsv(), "", 0, id="header-only"),
+        pytest.param("", "", 0, id="no-output"),
+        pytest.param(
+            _tsv(
+                "1\t1\t0\t0\t0\t0\t0\t0\t800\t600\t-1\t",
+                "5\t1\t1\t1\t1\t1\t10\t10\t50\t20\t95.5\tCouncil",
+                "5\t1\t1\t1\t1\t2\t70\t10\t50\t20\t91.0\ttax",
+            ),
+            "Council tax",
+            2,
+            id="one-line-layout-rows-skipped",
+        ),
+        pytest.param(
+            _tsv(
+                "5\t1\t1\t1\t1\t1\t10\t10\t50\t20\t90\tFirst",
+                "5\t1\t1\t1\t2\t1\t10\t40\t50\t20\t90\tsecond",
+                "5\t1\t1\t2\t1\t1\t10\t90\t50\t20\t90\tNew",
+                "5\t1\t2\t1\t1\t1\t10\t140\t50\t20\t90\tblock",
+            ),
+            "First\nsecond\n\nNew\n\nblock",
+            4,
+            id="lines-paragraphs-blocks",
+        ),
+        pytest.param(
+            _tsv("5\t1\t1\t1\t1\t1\t10\t10\t50\t20\t-1\tghost", "5\t1\t1\t1\t1\t2\t10\t10\t50\t20\t80\t "),
+            "",
+            0,
+            id="unrecognised-and-blank-words-dropped",
+        ),
+    ],
+)
+def test_words_from_tsv(tsv: str, expected_text: str, expected_count: int) -> None:
+    words = words_from_tsv(tsv)
+    assert len(words) == expected_count
+    assert text_from_words(words) == expected_text
+
+
+def test_words_keep_boxes_and_float_confidence() -> None:
+    [word] = words_from_tsv(_tsv("5\t1\t3\t2\t4\t1\t11\t22\t33\t44\t87.25\tRates"))
+    assert word == OcrWord(left=11, top=22, width=33, height=44, conf=87.25, text="Rates", block=3, paragraph=2, line=4)
+
+
+def test_words_from_tsv_rejects_unknown_header() -> None:
+    with pytest.raises(ExtractionError, match="unexpected header"):
+        words_from_tsv("a\tb\tc\n1\t2\t3\n")
+
+
+@pytest.mark.parametrize(
+    ("confidences", "expected"),
+    [([], 0.0), ([90.0], 90.0), ([80.0, 100.0, 60.0], 80.0)],
+)
+def test_mean_confidence(confidences: list[float], expected: float) -> None:
+    words = [OcrWord(0, 0, 1, 1, conf, "w") for conf in confidences]
+    assert mean_confidence(words) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("mode", "fill"),
+    [
+        ("RGB", (0, 0, 0)),
+        ("RGBA", (0, 0, 0, 255)),
+        ("LA", (0, 255)),
+        ("P", 0),
+        ("1", 0),
+        ("L", 0),
+        ("CMYK", (0, 0, 0, 255)),
+        ("I;16", 0),
+        ("I", 0),
+        ("F", 0.0),
+    ],
+)
+def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: object) -> None:
+    transparent_modes = {"RGBA": (0, 0, 0, 0), "LA": (0, 0)}
+    light = {"RGB": (255, 255, 255), "P": 255, "1": 1, "L": 255, "CMYK": (0, 0, 0, 0), "I;16": 65535, "I": 65535}
+    background = transparent_modes.get(mode, light.get(mode, 1000.0))
+    image = Image.new(mode, (20, 10), background)  # type: ignore[arg-type]
+    if mode == "P":
+        image.putpalette([0, 0, 0] * 255 + [255, 255, 255])
+    image.paste(fill, (0, 0, 10, 10))  # type: ignore[arg-type]
+    prepared = prepare_image(image)
+    assert prepared.mode == "L"
+    assert prepared.getpixel((2, 2)) < 60  # ink stays dark
+    assert prepared.getpixel((15, 5)) > 200  # background (transparent or light) becomes white
+
+
+def test_tesseract_environment_limits_threads_only_for_tesseract() -> None:
+    environment = pytesseract.pytesseract.environ  # type: ignore[attr-defined]
+    assert environment["OMP_THREAD_LIMIT"] == "1"
+    assert environment["PATH"] == os.environ["PATH"]
+    assert dict(environment).keys() >= os.environ.keys()
+
+
+@pytest.mark.needs_tesseract
+def test_ocr_reads_words_lines_and_boxes(make_text_image) -> None:
+    image = make_text_image(MINUTES, font_size=32)
+    result = TesseractOcr().ocr(image)
+    assert result.confidence > 85
+    assert result.rotation == 0
+    lines = result.text.splitlines()
+    assert lines[0] == "The planning committee met on Tuesday"
+    assert "highways budget" in result.text
+    assert len([line for line in lines if line]) == len(MINUTES)
+    for word in result.words:
+        assert word.left >= 0 and word.left + word.width <= image.width
+        assert word.top >= 0 and word.top + word.height <= image.height
+        assert 0 <= word.conf <= 100
+    assert {"planning", "committee", "recycling."} <= {word.text for word in result.words}
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize("angle", [90, 180])
+def test_ocr_turns_sideways_and_upside_down_pages(make_text_image, angle: int) -> None:
+    image = make_text_image(MINUTES, font_size=32).rotate(angle, expand=True)
+    result = TesseractOcr().ocr(image)
+    assert result.rotation == angle  # PIL turned it counter-clockwise; OSD turns it back clockwise
+    assert "planning committee" in result.text
+    assert result.confidence > 85
+
+
+@pytest.mark.needs_tesseract
+def test_ocr_without_orientation_detection_reads_upside_down_page_as_it_is(make_text_image) -> None:
+    image = make_text_image(MINUTES, font_size=32).rotate(180)
+    result = TesseractOcr(OcrSettings(detect_orientation=False)).ocr(image)
+    assert result.rotation == 0
+    assert "planning committee" not in result.text
+
+
+@pytest.mark.needs_tesseract
+def test_ocr_of_blank_page_is_empty_even_though_orientation_detection_fails() -> None:
+    result = TesseractOcr().ocr(Image.new("L", (600, 400), 255))
+    assert result.text == ""
+    assert result.confidence == 0.0
+    assert result.words == []
+
+
+@pytest.mark.needs_tesseract
+def test_ocr_many_keeps_order_while_running_in_parallel(make_text_image) -> None:
+    labels = ["Alpha budget", "Bravo library", "Charlie highways", "Delta waste", "Echo school"]
+    images = (make_text_image([label], font_size=36) for label in labels)
+    results = list(TesseractOcr(OcrSettings(parallel_pages=2)).ocr_many(images))
+    assert [result.text for result in results] == labels
+
+
+@pytest.mark.needs_tesseract
+def test_ocr_timeout_becomes_extraction_timeout(make_text_image) -> None:
+    ocr = TesseractOcr(OcrSettings(page_timeout_seconds=0.001))
+    with pytest.raises(ExtractionTimeout, match="longer than"):
+        ocr.ocr(make_text_image(MINUTES))
+    assert ExtractionTimeout.retryable
+
+
+@pytest.mark.needs_tesseract
+def test_tesseract_failure_becomes_extraction_error(make_text_image) -> None:
+    ocr = TesseractOcr(OcrSettings(language="no_such_language"))
+    with pytest.raises(ExtractionError, match="tesseract failed"):
+        ocr.ocr(make_text_image(["Council"]))
+
+
+def test_missing_tesseract_binary_gives_install_hint(make_text_image, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    ocr = TesseractOcr()
+    with pytest.raises(ExtractionError, match="apt-get install tesseract-ocr"):
+        ocr.ocr(make_text_image(["Council"]))
+    with pytest.raises(ExtractionError, match="apt-get install tesseract-ocr"):
+        _ = TesseractOcr().version
+
+
+@pytest.mark.needs_tesseract
+def test_version_names_the_tesseract_binary() -> None:
+    assert TesseractOcr().version.split(".")[0].isdigit()
