@@ -50,5 +50,5 @@ def test_bad_settings_name_file_and_key(tmp_path: Path, yaml_text: str, named: s
 
 
 def test_bad_environment_value_fails(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="ocr.dpi"):
+    with pytest.raises(ConfigError, match=r"ocr\.dpi"):
         load_settings(REPO / "config", environ={"DOCINTEL_OCR__DPI": "high"})

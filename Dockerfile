@@ -1,0 +1,31 @@
+# docintel with tesseract, LibreOffice (legacy Office formats), the spaCy model and the config.
+# Keep the apt list in step with APT_RUNTIME in the Makefile.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    OMP_THREAD_LIMIT=1 \
+    DOCINTEL_CONFIG_DIR=/app/config \
+    DOCINTEL_LOG_FORMAT=json
+
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+      fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY docintel ./docintel
+COPY workers ./workers
+COPY classifiers ./classifiers
+RUN pip install .
+COPY config ./config
+
+RUN useradd --create-home --uid 10001 docintel
+USER docintel
+WORKDIR /data
+
+ENTRYPOINT ["docintel"]
+CMD ["--help"]

@@ -1,0 +1,69 @@
+# docintel: two commands on a fresh Debian machine (as root, or with the apt packages already there).
+#   make demo   set up, then scan the bundled sample documents into an SQLite catalogue and write the report
+#   make test   set up, then lint, type-check and run the whole test suite (slow tests included)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := out/demo
+
+# Keep in step with the Dockerfile.
+APT_RUNTIME := tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-dejavu-core
+# Tests start their own PostgreSQL from its binaries when no server is running.
+APT_TEST    := postgresql
+
+.PHONY: demo test setup system-deps test-deps lint typecheck bench clean
+
+demo: setup
+	@mkdir -p $(DEMO)
+	@[ -f .docintel-key ] || $(BIN)/docintel key create .docintel-key
+	rm -rf $(DEMO)/samples $(DEMO)/docintel.db
+	$(BIN)/docintel samples $(DEMO)/samples
+	@# Exit status 1 means "some documents failed": the samples include a corrupt and a locked PDF on purpose.
+	DOCINTEL_PII_KEY_FILE=.docintel-key $(BIN)/docintel scan $(DEMO)/samples --catalogue sqlite:///$(DEMO)/docintel.db; \
+	  status=$$?; [ $$status -le 1 ] || exit $$status
+	$(BIN)/docintel report --catalogue sqlite:///$(DEMO)/docintel.db --out $(DEMO)/report.html
+	$(BIN)/docintel export --catalogue sqlite:///$(DEMO)/docintel.db --format jsonl --out $(DEMO)/catalogue.jsonl
+	@echo
+	@echo "Catalogue:  $(DEMO)/docintel.db   (SQLite; docintel export --catalogue sqlite:///$(DEMO)/docintel.db)"
+	@echo "Report:     $(DEMO)/report.html"
+	@echo "Export:     $(DEMO)/catalogue.jsonl"
+	@echo "Try:        $(BIN)/docintel analyze $(DEMO)/samples/invoice.pdf"
+
+test: setup test-deps lint typecheck
+	$(BIN)/pytest -q -rs
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+setup: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+system-deps:
+	@missing=$$(for p in $(APT_RUNTIME); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install" $$missing; exit 2; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null; then \
+	  echo "Installing PostgreSQL for the catalogue tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_TEST); \
+	fi
+
+bench: setup
+	$(BIN)/python bench/extract.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

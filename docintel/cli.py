@@ -1,0 +1,368 @@
+"""The ``docintel`` command line.
+
+Exit status: 0 when everything succeeded, 1 when some documents failed (the run still completed),
+2 for usage and configuration errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from docintel import __version__, defaults
+from docintel.errors import ConfigError, DocintelError
+from docintel.log import configure_logging
+from docintel.models import DocumentRecord, DocumentStatus
+from docintel.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+
+
+def _handle_errors(func: F) -> F:
+    """Turn docintel errors into a one-line message and the error's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DocintelError as error:
+            click.secho(f"error: {error.message}", fg="red", err=True)
+            sys.exit(error.exit_code if isinstance(error, ConfigError) else EXIT_FAILURES)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+def _catalogue_url(settings: Settings, option: str | None) -> str:
+    return option or settings.catalogue.url
+
+
+catalogue_option = click.option(
+    "--catalogue",
+    "catalogue_url",
+    metavar="URL",
+    help=f"Catalogue database URL: sqlite:///FILE or postgresql://USER@HOST/DB. "
+    f"Default: ${defaults.ENV_CATALOGUE_URL}, else {defaults.CATALOGUE_URL}.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="docintel")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+@click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines (also DOCINTEL_LOG_FORMAT=json).")
+@click.option(
+    "--config-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=defaults.ENV_CONFIG_DIR,
+    help="Folder with settings.yaml, pii.yaml and retention_schedule.yaml (default: ./config).",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int, log_json: bool | None, config_dir: Path | None) -> None:
+    """docintel: find out what is in the council's documents.
+
+    Reads documents (PDF, scans, Office, OpenDocument, mail, HTML, text, archives), finds people,
+    organisations, dates, money and UK personal data, places each document in the council's
+    retention schedule with a disposal date, and records it all in a catalogue.
+
+    \b
+    Typical first run:
+      export DOCINTEL_PII_KEY_FILE=.docintel-key && docintel key create .docintel-key
+      docintel scan /mnt/shares/finance            # read everything into docintel.db
+      docintel report --out report.html            # what records managers review
+      docintel analyze letter.pdf --json           # everything docintel sees in one file
+
+    Settings: config/settings.yaml; any key can be overridden with DOCINTEL_<SECTION>__<KEY>.
+    """
+    configure_logging(verbose, json_format=log_json)
+    ctx.ensure_object(dict)
+    try:
+        ctx.obj["settings"] = load_settings(config_dir)
+    except ConfigError as error:
+        click.secho(f"error: {error.message}", fg="red", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@catalogue_option
+@click.option("--force", is_flag=True, help="Process every file again, even when its content is unchanged.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal).")
+@click.pass_context
+@_handle_errors
+def scan(
+    ctx: click.Context, paths: tuple[Path, ...], catalogue_url: str | None, force: bool, no_progress: bool
+) -> None:
+    """Read every file under PATHS into the catalogue.
+
+    Files whose content is unchanged since the last scan are skipped (use --force to redo them).
+    A file that cannot be read is recorded as failed with the reason, and the scan goes on.
+    Exits 0 when every document succeeded, 1 when some failed (with a summary by reason).
+
+    \b
+    Examples:
+      docintel scan ./samples
+      docintel scan /mnt/share/Finance /mnt/share/HR --catalogue postgresql://docintel@db/catalogue
+    """
+    from docintel.catalogue.store import open_catalogue
+    from docintel.pipeline import Engines, scan_source
+    from docintel.sources.local import LocalFolderSource
+
+    settings = _settings(ctx)
+    engines = Engines(settings=settings)
+    _ = engines.key  # fail fast, before any work, when the PII key is missing
+    url = _catalogue_url(settings, catalogue_url)
+    store = open_catalogue(url)
+    source = LocalFolderSource(paths)
+    discovered = list(source.discover())
+    click.echo(f"Found {len(discovered)} files; catalogue: {_display_url(url)}", err=True)
+    show_bar = not no_progress and sys.stderr.isatty()
+    with click.progressbar(length=len(discovered), label="Scanning", file=sys.stderr, hidden=not show_bar) as bar:
+        summary = scan_source(
+            source, store, engines, force=force, progress=lambda _p: bar.update(1), discovered=discovered
+        )
+    click.echo(
+        f"Scanned {summary.discovered} files in {summary.seconds:.1f} s: {summary.processed} processed, "
+        f"{summary.skipped} unchanged and skipped; documents (incl. attachments): {summary.ok} ok, "
+        f"{summary.failed} failed."
+    )
+    if summary.failures:
+        click.echo("Failures by reason:")
+        for reason, count in summary.failures.most_common():
+            click.echo(f"  {reason:<20} {count}")
+        click.echo("See `docintel report` for each failed document and its message.")
+    store.close()
+    sys.exit(EXIT_FAILURES if summary.failed else EXIT_OK)
+
+
+def _display_url(url: str) -> str:
+    from docintel.errors import safe_summary
+
+    return safe_summary(url)
+
+
+def _record_json(record: DocumentRecord) -> dict[str, Any]:
+    classification = record.classification
+    retention = classification.retention if classification else None
+    return {
+        "id": record.id,
+        "name": record.provenance.name,
+        "status": "failed" if record.status is DocumentStatus.FAILED else "ok",
+        "error": record.error.model_dump() if record.error else None,
+        "file_type": record.file_type,
+        "mime_type": record.mime_type,
+        "size": record.size,
+        "sha256": record.sha256,
+        "title": record.title,
+        "metadata": record.metadata,
+        "pages": [
+            {"number": p.number, "text": p.text, "method": p.method.value, "ocr_confidence": p.ocr_confidence}
+            for p in record.pages
+        ],
+        "text": record.text,
+        "entities": [{"label": e.label, "start": e.start, "end": e.end, "text": e.text} for e in record.entities],
+        "pii": [
+            {"entity_type": f.entity_type, "start": f.start, "end": f.end, "text": f.text, "score": round(f.score, 3)}
+            for f in record.pii
+        ],
+        "classification": None
+        if classification is None
+        else {
+            "record_class": classification.record_class,
+            "confidence": round(classification.confidence, 3),
+            "explanation": classification.explanation,
+            "retention": None
+            if retention is None
+            else {
+                "period": retention.period,
+                "trigger": retention.trigger,
+                "action": retention.action,
+                "disposal_date": retention.disposal_date.isoformat() if retention.disposal_date else None,
+            },
+        },
+        "notes": record.notes,
+        "stages": [
+            {"stage": s.stage, "component": s.component, "seconds": s.seconds, "status": s.status.value}
+            for s in record.stage_runs
+        ],
+        "children": [_record_json(child) for child in record.children],
+    }
+
+
+def _print_record(record: DocumentRecord, indent: str = "") -> None:
+    status = click.style("ok", fg="green") if record.status is DocumentStatus.OK else click.style("failed", fg="red")
+    click.echo(f"{indent}{record.provenance.name}: {status} ({record.file_type or '?'}, {record.mime_type or '?'})")
+    if record.error:
+        click.echo(f"{indent}  error: {record.error.type}: {record.error.message}")
+    if record.pages:
+        methods = ", ".join(sorted({p.method.value for p in record.pages}))
+        click.echo(f"{indent}  pages: {len(record.pages)} ({methods}); {len(record.text):,} characters")
+    if record.entities:
+        by_label: dict[str, int] = {}
+        for entity in record.entities:
+            by_label[entity.label] = by_label.get(entity.label, 0) + 1
+        click.echo(f"{indent}  entities: " + ", ".join(f"{k} {v}" for k, v in sorted(by_label.items())))
+    if record.pii:
+        by_type: dict[str, int] = {}
+        for finding in record.pii:
+            by_type[finding.entity_type] = by_type.get(finding.entity_type, 0) + 1
+        click.echo(f"{indent}  personal data: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
+    if record.classification:
+        c = record.classification
+        click.echo(f"{indent}  class: {c.record_class} (confidence {c.confidence:.2f})")
+        click.echo(f"{indent}  why: {c.explanation}")
+        if c.retention:
+            date = c.retention.disposal_date.isoformat() if c.retention.disposal_date else "not yet known"
+            click.echo(
+                f"{indent}  retention: {c.retention.period} from {c.retention.trigger}, then {c.retention.action}; "
+                f"disposal date {date}"
+            )
+    for child in record.children:
+        _print_record(child, indent + "  ")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class).")
+@click.pass_context
+@_handle_errors
+def analyze(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Run every stage on one FILE and show what docintel finds, without touching the catalogue.
+
+    The output shows personal data values: it is for the operator looking at a local file. The
+    catalogue never stores them in clear.
+
+    \b
+    Examples:
+      docintel analyze invoice.pdf
+      docintel analyze scan.tiff --json | jq .classification
+    """
+    from docintel.pipeline import Engines, analyze_bytes
+
+    settings = _settings(ctx)
+    # Hashes are not shown here, so a throwaway key serves when none is configured.
+    has_key = os.environ.get(defaults.ENV_PII_KEY) or os.environ.get(defaults.ENV_PII_KEY_FILE)
+    engines = Engines(settings=settings, pii_key=None if has_key else secrets.token_bytes(32))
+    content = file.read_bytes()
+    if len(content) > settings.limits.max_file_bytes:
+        from docintel.errors import TooLarge
+
+        raise TooLarge(f"file is {len(content):,} bytes; the limit is {settings.limits.max_file_bytes:,}")
+    record = analyze_bytes(content, file.name, engines)
+    if as_json:
+        click.echo(json.dumps(_record_json(record), ensure_ascii=False, indent=2))
+    else:
+        _print_record(record)
+    sys.exit(EXIT_FAILURES if record.status is DocumentStatus.FAILED else EXIT_OK)
+
+
+@main.command()
+@catalogue_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docintel-report.html"),
+    show_default=True,
+    help="Where to write the HTML report.",
+)
+@click.pass_context
+@_handle_errors
+def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
+    """Write a static HTML report for records managers.
+
+    Counts per retention class and per folder, personal-data hotspots (counts only), failures with
+    their reasons, and the least confident classifications to review first. One self-contained file:
+    e-mail it or put it on the intranet.
+    """
+    from docintel.catalogue.store import open_catalogue
+    from docintel.retention import load_schedule
+    from docintel.review.report import render_report
+
+    settings = _settings(ctx)
+    store = open_catalogue(_catalogue_url(settings, catalogue_url))
+    schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
+    path = render_report(store, out, class_titles={c.id: c.title for c in schedule.classes})
+    store.close()
+    click.echo(f"Report written to {path}")
+
+
+@main.command()
+@catalogue_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | None) -> None:
+    """Export the catalogue: one record per document, with no personal data values.
+
+    JSONL has one line per document: provenance, type, status and error, page methods, entity and
+    PII counts by type, classification and disposal date. CSV has the same, flattened.
+    """
+    from docintel.catalogue.store import open_catalogue
+    from docintel.export import export_csv, export_jsonl
+
+    settings = _settings(ctx)
+    store = open_catalogue(_catalogue_url(settings, catalogue_url))
+    writer = export_jsonl if fmt == "jsonl" else export_csv
+    if out is None:
+        count = writer(store, sys.stdout)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            count = writer(store, handle)
+        click.echo(f"Exported {count} documents to {out}", err=True)
+    store.close()
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_handle_errors
+def samples(out_dir: Path) -> None:
+    """Write the bundled sample documents (synthetic, no real personal data) into OUT_DIR.
+
+    One of each format docintel reads, plus a corrupt PDF, a password-protected PDF, an empty file
+    and a wrongly-named file, to show how failures are reported.
+    """
+    from docintel.samples import generate_samples
+
+    paths = generate_samples(out_dir)
+    click.echo(f"Wrote {len(paths)} sample documents to {out_dir}")
+
+
+@main.group()
+def key() -> None:
+    """Manage the key that hashes personal data in the catalogue."""
+
+
+@key.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def key_create(path: Path) -> None:
+    """Create a new random key file at PATH (mode 0600), unless one exists.
+
+    Point DOCINTEL_PII_KEY_FILE at it. Keep it safe and backed up: without the same key, subject
+    access searches cannot match documents catalogued before.
+    """
+    from docintel.enrich.hashing import generate_key_file
+
+    existed = path.exists()
+    generate_key_file(path)
+    click.echo(
+        f"{'Kept existing' if existed else 'Created'} key file {path}; export {defaults.ENV_PII_KEY_FILE}={path}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → catalogue.
+
+Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
+only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
+catalogue store handed in. The same functions run in-process (``docintel scan``/``analyze``) and in
+rq jobs (``workers/``).
+
+A stage that raises a :class:`DocintelError` marks the document failed with that error's class and
+safe message; later stages are skipped, the run goes on. Any other exception is a bug and propagates,
+except inside a third-party parser, where hostile input can raise anything: there it is recorded as
+``CorruptDocument`` and logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from docintel import __version__
+from docintel.errors import (
+    ArchiveBomb,
+    CorruptDocument,
+    DocintelError,
+    ExtractionTimeout,
+    UnsupportedType,
+)
+from docintel.extract import default_registry
+from docintel.extract.base import ExtractContext, ExtractorRegistry, FileType
+from docintel.extract.sniff import sniff
+from docintel.models import (
+    Attachment,
+    DocumentRecord,
+    DocumentStatus,
+    ErrorInfo,
+    Provenance,
+    StageRun,
+    StageStatus,
+    join_pages,
+)
+from docintel.settings import Settings
+from docintel.sources.base import SourceConnector, document_id
+
+if TYPE_CHECKING:
+    from classifiers.base import RetentionClassifier
+    from docintel.catalogue.store import CatalogueStore
+    from docintel.enrich.analyzer import TextAnalyzer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Engines:
+    """The components the stages use, built once per process and loaded lazily."""
+
+    settings: Settings
+    extractors: ExtractorRegistry = field(default_factory=default_registry)
+    pii_key: bytes | None = None
+
+    @cached_property
+    def analyzer(self) -> TextAnalyzer:
+        """spaCy + Presidio, loaded on first use (seconds, hundreds of MB)."""
+        from docintel.enrich.analyzer import get_analyzer
+
+        return get_analyzer(self.settings)
+
+    @cached_property
+    def classifier(self) -> RetentionClassifier:
+        """The configured retention classifier."""
+        from classifiers import get_classifier
+        from docintel.retention import load_schedule
+
+        schedule = load_schedule(self.settings.config_path(self.settings.retention.schedule_file))
+        return get_classifier(self.settings.retention.classifier, schedule)
+
+    @cached_property
+    def key(self) -> bytes:
+        """The key for hashing personal data (from the environment)."""
+        if self.pii_key is not None:
+            return self.pii_key
+        from docintel.enrich.hashing import load_pii_key
+
+        return load_pii_key()
+
+    def warm(self) -> None:
+        """Load every model now (workers call this before forking)."""
+        _ = self.key, self.classifier
+        if self.settings.pii.enabled:
+            self.analyzer.warm()
+
+
+def new_record(provenance: Provenance, *, depth: int = 0) -> DocumentRecord:
+    """A pending record for a document a source has discovered."""
+    return DocumentRecord(
+        id=document_id(provenance.source, provenance.locator),
+        provenance=provenance,
+        size=provenance.size,
+        depth=depth,
+    )
+
+
+def _failed(record: DocumentRecord, error: DocintelError) -> DocumentRecord:
+    return record.model_copy(
+        update={"status": DocumentStatus.FAILED, "error": ErrorInfo(type=error.kind, message=error.message)}
+    )
+
+
+def _stage_run(
+    record: DocumentRecord,
+    stage: str,
+    component: str,
+    *,
+    started: float,
+    version: str = "",
+    error: DocintelError | None = None,
+) -> DocumentRecord:
+    run = StageRun(
+        stage=stage,
+        component=component,
+        version=version,
+        started_at=dt.datetime.fromtimestamp(started, dt.UTC),
+        seconds=round(time.time() - started, 6),
+        status=StageStatus.FAILED if error else StageStatus.OK,
+        error=ErrorInfo(type=error.kind, message=error.message) if error else None,
+    )
+    return record.model_copy(update={"stage_runs": [*record.stage_runs, run]})
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise ExtractionTimeout if the block runs longer than ``seconds`` (main thread only)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: Any) -> None:
+        raise ExtractionTimeout(f"{what} took longer than {seconds:g} s (limits.document_timeout_seconds)")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# What third-party parsers raise on hostile input. Caught only around an extractor call, where it means
+# "these bytes do not parse", never around our own logic.
+_PARSER_FAILURES = (
+    MemoryError,
+    RecursionError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AssertionError,
+    AttributeError,
+    OSError,
+    EOFError,
+    UnicodeError,
+    ZeroDivisionError,
+    OverflowError,
+)
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+
+def sniff_stage(record: DocumentRecord, content: bytes) -> DocumentRecord:
+    """Hash the bytes and find the real file type from them (never from the name)."""
+    started = time.time()
+    record = record.model_copy(update={"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)})
+    try:
+        file_type, mime = sniff(content, record.provenance.name)
+        record = record.model_copy(update={"file_type": file_type.value, "mime_type": mime})
+        if file_type is FileType.UNKNOWN:
+            raise UnsupportedType(f"unsupported file type {mime}")
+    except DocintelError as error:
+        return _failed(_stage_run(record, "sniff", "libmagic", started=started, error=error), error)
+    return _stage_run(record, "sniff", "libmagic", started=started)
+
+
+def extract_stage(record: DocumentRecord, content: bytes, engines: Engines) -> tuple[DocumentRecord, list[Attachment]]:
+    """Read pages of text (text layer or OCR) and find child documents."""
+    started = time.time()
+    settings = engines.settings
+    component, version = "none", ""
+    try:
+        extractor = engines.extractors.for_type(FileType(record.file_type or FileType.UNKNOWN.value))
+        component, version = extractor.name, getattr(extractor, "version", "")
+        context = ExtractContext(
+            name=record.provenance.name, limits=settings.limits, ocr=settings.ocr, depth=record.depth
+        )
+        # Nested documents share the top-level document's alarm: only the outermost call sets one.
+        limit = settings.limits.document_timeout_seconds if record.depth == 0 else 0
+        with _time_limit(limit, f"reading {record.file_type}"):
+            try:
+                extraction = extractor.extract(content, context)
+            except DocintelError:
+                raise
+            except _PARSER_FAILURES as exc:
+                logger.warning(
+                    "document %s: %s parser raised %s", record.id, extractor.name, type(exc).__name__, exc_info=True
+                )
+                raise CorruptDocument(f"{extractor.name} parser failed: {type(exc).__name__}") from exc
+    except DocintelError as error:
+        return _failed(
+            _stage_run(record, "extract", component, started=started, version=version, error=error), error
+        ), []
+    pages, text = join_pages(extraction.pages)
+    record = record.model_copy(
+        update={
+            "pages": pages,
+            "text": text,
+            "title": extraction.title or record.title,
+            "metadata": {**record.metadata, **extraction.metadata},
+            "notes": [*record.notes, *extraction.notes],
+        }
+    )
+    return _stage_run(record, "extract", component, started=started, version=version), extraction.attachments
+
+
+def enrich_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Find named entities and personal data in one NLP pass; hash every value with the PII key."""
+    if not engines.settings.pii.enabled or not record.text.strip():
+        return record
+    started = time.time()
+    analyzer = engines.analyzer
+    try:
+        entities, findings = analyzer.analyze(record.text)
+    except DocintelError as error:
+        return _failed(_stage_run(record, "enrich", "spacy+presidio", started=started, error=error), error)
+    from docintel.enrich.hashing import pii_hash
+
+    key = engines.key
+    entities = [
+        e.model_copy(update={"page": record.page_at(e.start), "value_hash": pii_hash(e.label, e.text, key)})
+        for e in entities
+    ]
+    findings = [
+        f.model_copy(update={"page": record.page_at(f.start), "value_hash": pii_hash(f.entity_type, f.text, key)})
+        for f in findings
+    ]
+    record = record.model_copy(update={"entities": entities, "pii": findings})
+    return _stage_run(record, "enrich", "spacy+presidio", started=started, version=getattr(analyzer, "version", ""))
+
+
+def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Choose the retention class, with confidence, explanation and disposal date."""
+    started = time.time()
+    classifier = engines.classifier
+    try:
+        classification = classifier.classify(record)
+    except DocintelError as error:
+        return _failed(_stage_run(record, "classify", classifier.name, started=started, error=error), error)
+    record = record.model_copy(update={"classification": classification})
+    return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
+
+
+# --- one document, with its children --------------------------------------------------------
+
+
+def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRecord:
+    provenance = Provenance(
+        source=parent.provenance.source,
+        locator=f"{parent.provenance.locator}!/{attachment.name}",
+        name=attachment.name.rsplit("/", 1)[-1] or attachment.name,
+        path=parent.provenance.path,
+        parent_id=parent.id,
+        web_url=parent.provenance.web_url,
+        size=len(attachment.content),
+        created_at=parent.provenance.created_at,
+        modified_at=attachment.modified_at or parent.provenance.modified_at,
+    )
+    return new_record(provenance, depth=parent.depth + 1)
+
+
+def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
+    """Run sniff → extract → enrich → classify on one document and, recursively, its attachments."""
+    record = sniff_stage(record, content)
+    attachments: list[Attachment] = []
+    if record.status is not DocumentStatus.FAILED:
+        record, attachments = extract_stage(record, content, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = enrich_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = record.model_copy(update={"status": DocumentStatus.OK})
+    children = []
+    max_depth = engines.settings.limits.max_archive_depth
+    for attachment in attachments:
+        child = _child_record(record, attachment)
+        if child.depth > max_depth:
+            error = ArchiveBomb(
+                f"nested {child.depth} levels deep; the limit is {max_depth} (limits.max_archive_depth)"
+            )
+            children.append(_failed(child, error))
+            continue
+        children.append(process_document(child, attachment.content, engines))
+    if children:
+        record = record.model_copy(update={"children": children})
+    return record
+
+
+def fetch_stage(
+    record: DocumentRecord, source: SourceConnector, engines: Engines
+) -> tuple[DocumentRecord, bytes | None]:
+    """Get the document's bytes from its source; a failure is recorded on the record, not raised."""
+    started = time.time()
+    try:
+        content = source.fetch(record.provenance, engines.settings.limits.max_file_bytes)
+    except DocintelError as error:
+        return _failed(_stage_run(record, "fetch", source.name, started=started, error=error), error), None
+    return _stage_run(record, "fetch", source.name, started=started), content
+
+
+def fetch_and_process(provenance: Provenance, source: SourceConnector, engines: Engines) -> DocumentRecord:
+    """Fetch a discovered document and run every stage on it."""
+    record, content = fetch_stage(new_record(provenance), source, engines)
+    if content is None:
+        return record
+    return process_document(record, content, engines)
+
+
+# --- a whole source into the catalogue ------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    """What a scan did: counts, and failures by reason."""
+
+    run_id: str = ""
+    discovered: int = 0
+    processed: int = 0
+    skipped: int = 0
+    ok: int = 0
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def count(self, record: DocumentRecord) -> None:
+        """Add a stored record (and its children) to the counts."""
+        if record.status is DocumentStatus.FAILED:
+            self.failed += 1
+            self.failures[record.error.type if record.error else "unknown"] += 1
+        else:
+            self.ok += 1
+        for child in record.children:
+            self.count(child)
+
+    def as_dict(self) -> dict[str, int]:
+        """Counts for the catalogue's run row."""
+        return {
+            "discovered": self.discovered,
+            "processed": self.processed,
+            "skipped": self.skipped,
+            "ok": self.ok,
+            "failed": self.failed,
+        }
+
+
+def scan_source(
+    source: SourceConnector,
+    store: CatalogueStore,
+    engines: Engines,
+    *,
+    force: bool = False,
+    progress: Callable[[Provenance], None] | None = None,
+    discovered: list[Provenance] | None = None,
+) -> RunSummary:
+    """Process every document of a source into the catalogue, skipping content already catalogued.
+
+    Each document is stored as soon as it is processed, so a crash or kill loses at most the document
+    in hand; re-running picks up where it stopped (unchanged content is skipped by hash).
+    """
+    started = time.time()
+    summary = RunSummary(run_id=store.start_run(source.name))
+    items = discovered if discovered is not None else list(source.discover())
+    summary.discovered = len(items)
+    try:
+        for batch_start in range(0, len(items), _SKIP_CHECK_BATCH):
+            batch = [new_record(p) for p in items[batch_start : batch_start + _SKIP_CHECK_BATCH]]
+            known = {} if force else store.known_hashes([r.id for r in batch])
+            for record in batch:
+                _scan_one(
+                    record, source=source, store=store, engines=engines, summary=summary, known=known.get(record.id)
+                )
+                if progress:
+                    progress(record.provenance)
+    finally:
+        summary.seconds = time.time() - started
+        store.finish_run(summary.run_id, summary.as_dict(), status="finished")
+    return summary
+
+
+# How many documents' catalogue hashes are looked up in one query when deciding what to skip.
+_SKIP_CHECK_BATCH = 500
+
+
+def _scan_one(
+    record: DocumentRecord,
+    *,
+    source: SourceConnector,
+    store: CatalogueStore,
+    engines: Engines,
+    summary: RunSummary,
+    known: tuple[str | None, str] | None,
+) -> None:
+    record, content = fetch_stage(record, source, engines)
+    if content is not None and known is not None and known[0] == hashlib.sha256(content).hexdigest():
+        summary.skipped += 1
+        return
+    if content is not None:
+        record = process_document(record, content, engines)
+    store.save(record, run_id=summary.run_id)
+    summary.processed += 1
+    summary.count(record)
+    logger.info("document %s: %s", record.id, record.status.value)
+
+
+def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:
+    """Run every stage on one in-memory file (``docintel analyze`` and the API use this)."""
+    provenance = Provenance(source="local", locator=name, name=name, size=len(content))
+    return process_document(new_record(provenance), content, engines)
+
+
+def pipeline_version() -> str:
+    """The docintel version recorded on stage runs and runs."""
+    return __version__
