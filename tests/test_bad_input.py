@@ -120,3 +120,38 @@ def test_rescan_skips_unchanged_content_and_redoes_changed(bad_folder: Path, tmp
     assert second.processed == 1
     rows = [row for row in store.iter_documents() if row["name"] == "invoice.txt"]
     assert len(rows) == 1
+
+
+def make_scanned_pdf(text: str) -> bytes:
+    """A one-page image-only PDF: the text is drawn into a bitmap, so only OCR can read it."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+
+    image = Image.new("L", (1240, 1754), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    ImageDraw.Draw(image).multiline_text((100, 120), text, fill=0, font=font, spacing=12)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    pdf.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+@pytest.mark.needs_tesseract
+def test_document_over_its_time_budget_is_recorded_as_timeout(tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(make_scanned_pdf("Planning decision notice\n" * 20))
+    (folder / "note.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    settings = load_settings(
+        REPO / "config", environ={"DOCINTEL_LIMITS__DOCUMENT_TIMEOUT_SECONDS": "0.05", "DOCINTEL_PII__ENABLED": "false"}
+    )
+    store = open_catalogue(f"sqlite:///{tmp_path / 'cat.db'}")
+    summary = scan_source(LocalFolderSource([folder]), store, Engines(settings=settings, pii_key=b"k" * 32))
+
+    rows = {row["name"]: row for row in store.iter_documents()}
+    assert rows["scan.pdf"]["error_type"] == "ExtractionTimeout"
+    assert "0.05 s" in rows["scan.pdf"]["error_message"]
+    assert rows["note.txt"]["status"] == "ok"
+    assert summary.failures == {"ExtractionTimeout": 1}

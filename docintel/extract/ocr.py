@@ -207,18 +207,19 @@ class TesseractOcr:
                 yield self.ocr(image, dpi)
             return
         pending: deque[Future[OcrResult]] = deque()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tesseract") as pool:
-            try:
-                for image in images:
-                    pending.append(pool.submit(self.ocr, image, dpi))
-                    # Keep one page queued behind each running one, no more: rendered pages are ~9 MB each.
-                    while len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
-                while pending:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tesseract")
+        try:
+            for image in images:
+                pending.append(pool.submit(self.ocr, image, dpi))
+                # Keep one page queued behind each running one, no more: rendered pages are ~9 MB each.
+                while len(pending) >= 2 * workers:
                     yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # Not waiting: when the document's time budget expires mid-read, the run must move on at once;
+            # a page already in tesseract finishes (bounded by page_timeout_seconds) and is dropped.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _read(self, image: Image.Image, dpi: int | None, rotation: int = 0) -> OcrResult:
         config = "--psm 3" + (f" --dpi {dpi}" if dpi else "")
