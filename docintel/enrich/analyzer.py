@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from docintel.enrich import nlp as nlp_loader
 from docintel.enrich.hashing import pii_hash
+from docintel.enrich.names import PERSON_ENTITY, name_spans
 from docintel.enrich.pii import PiiConfig, load_pii_config, resolve_overlaps, to_findings
 from docintel.errors import DocintelError, EnrichmentError
 from docintel.models import Entity, PiiFinding
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 CHUNK_CHARS = 100_000
 # Short text run through every recognizer at warm-up so lazy state (phone metadata, the public-suffix
 # snapshot, compiled regexes) is built before a worker forks rather than in every child.
+# Finding types that do not make an overlapping spaCy entity wrong (a DATE entity on a date of birth is right).
+NAME_OR_DATE_TYPES = frozenset({"PERSON", "DATE_OF_BIRTH"})
 _WARM_UP_TEXT = "Mr Example Person, 1 Example Road, Leeds LS1 1AA, telephone 0113 496 0000, person@example.org."
 
 
@@ -94,11 +97,11 @@ class TextAnalyzer:
     def _build_presidio(self, nlp: Language) -> tuple[SharedSpacyNlpEngine, AnalyzerEngine]:
         # Presidio is imported here, not at module level: it is slow to import and pulls in optional
         # NLP back-ends (transformers, when installed) that only a worker doing enrichment should pay for.
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry  # noqa: PLC0415
-        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer  # noqa: PLC0415
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
-        from docintel.enrich.recognizers import build_recognizer  # noqa: PLC0415
-        from docintel.enrich.recognizers.nlp_engine import SharedSpacyNlpEngine  # noqa: PLC0415
+        from docintel.enrich.recognizers import build_recognizer
+        from docintel.enrich.recognizers.nlp_engine import SharedSpacyNlpEngine
 
         config = self.pii_config
         language = config.language
@@ -107,12 +110,18 @@ class TextAnalyzer:
             for name, spec in config.enabled().items()
         ]
         nlp_engine = SharedSpacyNlpEngine(nlp, language=language)
+        enhancer = LemmaContextAwareEnhancer(
+            context_prefix_count=config.context_window,
+            context_suffix_count=config.context_suffix_window,
+            # Presidio's default "substring" mode lets "ni" match "opinion" and "acc" match "accept".
+            context_matching_mode="whole_word",
+        )
         engine = AnalyzerEngine(
             registry=RecognizerRegistry(recognizers=recognizers, supported_languages=[language]),
             nlp_engine=nlp_engine,
             supported_languages=[language],
             default_score_threshold=config.default_score_threshold,
-            context_aware_enhancer=LemmaContextAwareEnhancer(context_prefix_count=config.context_window),
+            context_aware_enhancer=enhancer,
         )
         logger.info("Presidio ready with %d recognizers: %s", len(recognizers), ",".join(config.enabled()))
         return nlp_engine, engine
@@ -123,13 +132,16 @@ class TextAnalyzer:
 
     def parse(self, text: str) -> Iterator[tuple[int, Doc]]:
         """(offset, Doc) for each chunk of ``text`` (capped at nlp.max_chars), from one nlp.pipe pass."""
-        if len(text) > self.max_chars:
-            logger.info("text of %d characters cut to the first %d for NLP", len(text), self.max_chars)
-            text = text[: self.max_chars]
+        text = text[: self.max_chars]
         chunks = list(split_chunks(text, self.chunk_chars))
         docs = self.nlp.pipe(chunk for _, chunk in chunks)
         for (offset, _), doc in zip(chunks, docs, strict=True):
             yield offset, doc
+
+    def tokenize_rest(self, text: str) -> Iterator[tuple[int, Doc]]:
+        """(offset, Doc) for the text past nlp.max_chars, tokenized only: no tagger, lemmatizer or NER."""
+        for offset, chunk in split_chunks(text[self.max_chars :], self.chunk_chars):
+            yield self.max_chars + offset, self.nlp.make_doc(chunk)
 
     def analyze(self, text: str, key: bytes | None = None) -> tuple[list[Entity], list[PiiFinding]]:
         """Named entities and personal-data findings in ``text``; with ``key``, each carries its keyed hash."""
@@ -139,14 +151,25 @@ class TextAnalyzer:
             return entities, findings
         try:
             for offset, doc in self.parse(text):
-                entities.extend(self._entities(doc, offset))
-                findings.extend(self._pii(doc, offset))
+                chunk_findings = resolve_overlaps(self._pii(doc, offset))
+                entities.extend(self._entities(doc, offset, chunk_findings))
+                findings.extend(chunk_findings)
+            if len(text) > self.max_chars:
+                # Past the NLP budget, identifiers are still found (patterns and checksums cost little);
+                # names, which need the model, are not. Cutting silently would hide an NHS number on page 900.
+                logger.warning(
+                    "text of %d characters is over nlp.max_chars=%d: NER skipped past it, pattern recognizers only",
+                    len(text),
+                    self.max_chars,
+                )
+                for offset, doc in self.tokenize_rest(text):
+                    findings.extend(resolve_overlaps(self._pii(doc, offset, tokens_only=True)))
         except DocintelError:
             raise
         except (ValueError, RuntimeError, MemoryError) as exc:
             # spaCy and Presidio report bad input and internal limits this way; other exceptions are bugs.
             raise EnrichmentError(f"text analysis failed: {type(exc).__name__}") from exc
-        findings = resolve_overlaps(findings)
+        findings = [f for f in findings if not self.pii_config.is_allowed(f.entity_type, f.text)]
         if key is not None:
             for entity in entities:
                 entity.value_hash = pii_hash(entity.label, entity.text, key)
@@ -154,23 +177,38 @@ class TextAnalyzer:
                 finding.value_hash = pii_hash(finding.entity_type, finding.text, key)
         return entities, findings
 
-    def _entities(self, doc: Doc, offset: int) -> list[Entity]:
-        return [
-            Entity(label=ent.label_, start=ent.start_char + offset, end=ent.end_char + offset, text=ent.text)
-            for ent in doc.ents
-            if ent.label_ in self.entity_labels
-        ]
+    def _entities(self, doc: Doc, offset: int, findings: list[PiiFinding]) -> list[Entity]:
+        """spaCy entities of the kept labels, with names cleaned and identifiers no longer mistaken for dates."""
+        # The small model tags phone numbers and account numbers as DATE or CARDINAL: an entity overlapping an
+        # identifier found by a checked pattern goes. Names come from the same filter the PERSON finding uses.
+        identifiers = [(f.start, f.end) for f in findings if f.entity_type not in NAME_OR_DATE_TYPES]
+        names = name_spans(doc) if PERSON_ENTITY in self.entity_labels else []
+        # "Cllr Amelia Hughes" tagged ORG: the name wins over any other label on the same words.
+        identifiers += [(span.start + offset, span.end + offset) for span in names]
+        entities = []
+        for ent in doc.ents:
+            if ent.label_ not in self.entity_labels or ent.label_ == PERSON_ENTITY:
+                continue
+            start, end = ent.start_char + offset, ent.end_char + offset
+            if any(start < other_end and other_start < end for other_start, other_end in identifiers):
+                continue
+            entities.append(Entity(label=ent.label_, start=start, end=end, text=ent.text))
+        for span in names:
+            text = doc.text[span.start : span.end]
+            entities.append(Entity(label=PERSON_ENTITY, start=span.start + offset, end=span.end + offset, text=text))
+        return sorted(entities, key=lambda e: (e.start, e.end))
 
-    def _pii(self, doc: Doc, offset: int) -> list[PiiFinding]:
+    def _pii(self, doc: Doc, offset: int, tokens_only: bool = False) -> list[PiiFinding]:
         if self._presidio is None or self._nlp_engine is None:
             return []
+        artifacts = self._nlp_engine.tokens_only_artifacts(doc) if tokens_only else self._nlp_engine.artifacts(doc)
         results = self._presidio.analyze(
             text=doc.text,
             language=self.pii_config.language,
             entities=self.pii_entities,
             # None lets each recognizer's own threshold from pii.yaml apply, else the engine default.
             score_threshold=None,
-            nlp_artifacts=self._nlp_engine.artifacts(doc),
+            nlp_artifacts=artifacts,
         )
         return to_findings(doc.text, results, offset)
 

@@ -27,7 +27,7 @@ def load_spacy(models: list[str] | tuple[str, ...]) -> Language:
 
 @lru_cache(maxsize=4)
 def _load_spacy(models: tuple[str, ...]) -> Language:
-    import spacy  # noqa: PLC0415 - heavy import deferred until a model is actually needed
+    import spacy
 
     failures: list[str] = []
     for name in models:

@@ -123,10 +123,21 @@ def test_blank_text_gives_nothing(analyzer: TextAnalyzer, text: str) -> None:
     assert analyzer.analyze(text) == ([], [])
 
 
-def test_text_beyond_max_chars_is_not_analysed(analyzer: TextAnalyzer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_beyond_max_chars_gets_pattern_recognizers_only(
+    analyzer: TextAnalyzer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(analyzer, "max_chars", 200)
-    text = "x " * 150 + "NHS number 943 476 5919."
-    assert analyzer.analyze(text)[1] == []
+    text = "x " * 150 + "Dear Mrs Olivia Smith, NHS number 943 476 5919, sort code 12-34-56."
+    entities, findings = analyzer.analyze(text)
+    found = {(f.entity_type, f.text) for f in findings}
+    # Past the NLP budget identifiers are still found (context from the tokens) and so are names the honorific
+    # rule catches; spaCy entities are not.
+    assert ("UK_NHS", "943 476 5919") in found
+    assert ("UK_SORT_CODE", "12-34-56") in found
+    assert ("PERSON", "Olivia Smith") in found
+    assert entities == []
+    assert "over nlp.max_chars" in caplog.text
+    assert "943" not in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -9,22 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from presidio_analyzer import EntityRecognizer
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    IbanRecognizer,
-    SpacyRecognizer,
-    UkDrivingLicenceRecognizer,
-    UkPassportRecognizer,
-)
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
 from docintel.enrich.recognizers.generic import OfflineEmailRecognizer, UkPhoneRecognizer
+from docintel.enrich.recognizers.person import UkPersonRecognizer
 from docintel.enrich.recognizers.uk import (
     UkBankAccountRecognizer,
+    UkDateOfBirthRecognizer,
+    UkDrivingLicenceRecognizer,
     UkNhsNumberRecognizer,
     UkNinoRecognizer,
+    UkPassportRecognizer,
     UkPostcodeRecognizer,
     UkSortCodeRecognizer,
+    UkUtrRecognizer,
     UkVatNumberRecognizer,
+    UkVehicleRegistrationRecognizer,
 )
 from docintel.errors import ConfigError
 
@@ -32,8 +32,8 @@ RecognizerFactory = Callable[[list[str] | None, float | None], EntityRecognizer]
 
 
 def _person(context: list[str] | None, score: float | None) -> EntityRecognizer:
-    # Names come from the shared spaCy parse; the recognizer only reads the NlpArtifacts' entities.
-    return SpacyRecognizer(supported_entities=["PERSON"], ner_strength=score if score is not None else 0.85)
+    # Names come from the shared spaCy parse (filtered) and honorific rules; no second parse.
+    return UkPersonRecognizer(score=score if score is not None else 0.85)
 
 
 def _phone(context: list[str] | None, score: float | None) -> EntityRecognizer:
@@ -49,6 +49,9 @@ RECOGNIZERS: dict[str, RecognizerFactory] = {
     "UK_VAT": lambda context, _score: UkVatNumberRecognizer(context=context),
     "UK_PASSPORT": lambda context, _score: UkPassportRecognizer(context=context),
     "UK_DRIVING_LICENCE": lambda context, _score: UkDrivingLicenceRecognizer(context=context),
+    "UK_UTR": lambda context, _score: UkUtrRecognizer(context=context),
+    "UK_VEHICLE_REGISTRATION": lambda context, _score: UkVehicleRegistrationRecognizer(context=context),
+    "DATE_OF_BIRTH": lambda context, _score: UkDateOfBirthRecognizer(context=context),
     "PHONE_NUMBER": _phone,
     "EMAIL_ADDRESS": lambda context, _score: OfflineEmailRecognizer(context=context),
     "IBAN_CODE": lambda context, _score: IbanRecognizer(context=context or list(IbanRecognizer.CONTEXT)),

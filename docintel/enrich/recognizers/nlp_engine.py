@@ -40,6 +40,17 @@ class SharedSpacyNlpEngine(SpacyNlpEngine):
         # Same conversion SpacyNlpEngine.process_text applies after its own nlp(text) call.
         return self._doc_to_nlp_artifact(doc, self.language)
 
+    def tokens_only_artifacts(self, doc: Doc) -> NlpArtifacts:
+        """NlpArtifacts for a tokenized-only Doc: no entities, lower-cased tokens standing in for lemmas."""
+        return NlpArtifacts(
+            entities=[],
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[token.lower_ for token in doc],
+            nlp_engine=self,
+            language=self.language,
+        )
+
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         """Refuse a second parse: every caller must pass the NlpArtifacts of the shared Doc."""
         raise RuntimeError("SharedSpacyNlpEngine does not parse; pass nlp_artifacts built from the shared Doc")

@@ -1,16 +1,24 @@
 """UK personal-data recognizers in Presidio's shape: a regex per format, a checksum in ``validate_result``.
 
 Patterns are case-sensitive on purpose (Presidio's default is IGNORECASE): UK identifiers are printed in
-capitals, and lower-case matching turns ordinary words followed by numbers into NINOs and postcodes.
-Context words are single lemmas because Presidio's enhancer compares them with one token at a time.
+capitals, and case-blind matching turns ordinary words followed by numbers into NINOs and postcodes. Where
+people do type identifiers in lower case (NINOs, postcodes) a separate lower-case pattern with its own,
+lower score handles it. Context words are single lemmas because Presidio's enhancer compares them with one
+token at a time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import UkDrivingLicenceRecognizer as PresidioUkDrivingLicenceRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    UkVehicleRegistrationRecognizer as PresidioUkVehicleRegistrationRecognizer,
+)
 
 from docintel.enrich.recognizers import checksums
 
@@ -56,12 +64,29 @@ class UkNinoRecognizer(UkPatternRecognizer):
     ENTITY = "UK_NINO"
     PATTERNS = (
         ("nino", r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", 0.65),
+        ("nino_lower", r"\b[a-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b", 0.55),
     )  # fmt: skip
     CONTEXT = ("insurance", "nino", "ni", "nic", "hmrc")
+    # Lower-case prefixes that are English words ("on 12 03 19 a...") need a context word to count.
+    WORD_PREFIXES = frozenset({"am", "an", "as", "at", "be", "by", "go", "he", "me", "my", "no", "of", "oh", "ok", "on",
+                               "or", "so", "to", "we", "ye"})  # fmt: skip
+    WORD_PREFIX_SCORE = 0.3
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        """Rule out prefixes HMRC never issues; a valid one keeps the pattern score (there is no checksum)."""
-        return None if checksums.nino_is_valid(pattern_text) else False
+        """Rule out prefixes HMRC never issues and mixed case; a valid one keeps the pattern score."""
+        return (
+            None if checksums.nino_is_valid(pattern_text) and checksums.nino_is_plausible_case(pattern_text) else False
+        )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        """Pattern matches, with lower-case matches that start with an English word scored down."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            prefix = text[result.start : result.start + 2]
+            if prefix in self.WORD_PREFIXES:
+                result.score = min(result.score, self.WORD_PREFIX_SCORE)
+        return results
 
 
 # Royal Mail rules by position: 1st letter not Q/V/X, 2nd not I/J/Z, 3rd (A9A) and 4th (AA9A) from
@@ -81,8 +106,11 @@ class UkPostcodeRecognizer(UkPatternRecognizer):
     ENTITY = "UK_POSTCODE"
     PATTERNS = (
         ("postcode_spaced", rf"\b(?:{_OUTWARD} {_INWARD}|GIR 0AA)\b", 0.6),
-        # Without the space "AB12CD"-shaped part numbers match too, so this needs a context word.
-        ("postcode_compact", rf"\b(?:{_OUTWARD}{_INWARD}|GIR0AA)\b", 0.3),
+        # Without the space "AB12CD"-shaped part numbers match too; a lone token still passes (it has to
+        # follow every Royal Mail position rule), but one glued to a reference (REF/AB12CD, X-AB12CD) does not.
+        ("postcode_compact", rf"(?<![/\-])\b(?:{_OUTWARD}{_INWARD}|GIR0AA)\b(?![/\-])", 0.5),
+        # Typed in lower case (web forms, emails): only next to a context word.
+        ("postcode_lower", rf"\b(?:{_OUTWARD.lower()} ?{_INWARD.lower()})\b", 0.3),
     )  # fmt: skip
     CONTEXT = ("postcode", "address", "street", "road", "avenue", "lane", "drive", "close")
 
@@ -117,14 +145,153 @@ class UkBankAccountRecognizer(UkPatternRecognizer):
 
 
 class UkVatNumberRecognizer(UkPatternRecognizer):
-    """UK VAT registration number: GB + 9 digits with the mod-97 or 9755 check."""
+    """UK VAT registration number with the mod-97 or 9755 check: GB + 9 digits, branch GB + 12, GBGD/GBHA + 3."""
 
     ENTITY = "UK_VAT"
     PATTERNS = (
-        ("vat_gb", r"\bGB ?\d{3} ?\d{4} ?\d{2}\b", 0.5),
+        ("vat_gb", r"\bGB ?\d{3} ?\d{4} ?\d{2}(?: ?\d{3})?\b", 0.5),
+        ("vat_gd_ha", r"\bGB ?(?:GD|HA) ?\d{3}\b", 0.5),
+        # Without "GB" nine digits pass the check about once in 97 by chance: only next to "VAT".
+        ("vat_bare", r"(?<![\d-])\d{3} ?\d{4} ?\d{2}(?![\d-])", 0.15),
     )  # fmt: skip
     CONTEXT = ("vat", "registration", "reg")
 
-    def validate_result(self, pattern_text: str) -> bool:
-        """The check digits decide."""
-        return checksums.vat_is_valid(pattern_text)
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """The check digits decide; a bare nine-digit number keeps its low score (1 in 97 pass by chance)."""
+        if not checksums.vat_any_is_valid(pattern_text):
+            return False
+        return True if pattern_text.upper().startswith("GB") else None
+
+
+class UkPassportRecognizer(UkPatternRecognizer):
+    """UK passport number: two letters + seven digits (current books), or nine digits (older books), with context."""
+
+    ENTITY = "UK_PASSPORT"
+    PATTERNS = (
+        ("passport_letters", r"\b(?:[A-Z]{2}|[a-z]{2})\d{7}\b", 0.4),
+        # Nine digits are anything (a phone number, a reference): only next to "passport".
+        ("passport_digits", r"(?<![\d-])\d{9}(?![\d-])", 0.15),
+    )  # fmt: skip
+    CONTEXT = ("passport", "hmpo")
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """A run of one digit is a placeholder."""
+        return len(set(pattern_text[-7:])) == 1
+
+
+class UkUtrRecognizer(UkPatternRecognizer):
+    """Unique Taxpayer Reference: ten digits (optionally with a K) whose first digit checks the rest."""
+
+    ENTITY = "UK_UTR"
+    PATTERNS = (
+        ("utr", r"(?<![\d-])[Kk]?\d{5} ?\d{5}[Kk]?(?![\d-])", 0.15),
+    )  # fmt: skip
+    CONTEXT = ("utr", "taxpayer", "hmrc", "self", "assessment", "tax")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """A wrong check digit rules it out; a right one keeps the low score (one number in eleven passes by chance)."""
+        return None if checksums.utr_is_valid(pattern_text) else False
+
+
+class UkDrivingLicenceRecognizer(PresidioUkDrivingLicenceRecognizer):
+    """DVLA licence number (surname, encoded date of birth, initials); the date must be a real calendar date."""
+
+    def __init__(self, context: list[str] | None = None, name: str | None = None) -> None:
+        super().__init__(context=context, name=name or type(self).__name__)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Presidio's surname rules, then the encoded birth date (month + 50 for women) must exist."""
+        if super().validate_result(pattern_text) is False:
+            return False
+        text = pattern_text.upper()
+        decade, month, day, year_digit = int(text[5]), int(text[6:8]) % 50, int(text[8:10]), int(text[10])
+        for century in (1900, 2000):
+            try:
+                dt.date(century + decade * 10 + year_digit, month, day)
+            except ValueError:
+                continue
+            return None
+        return False
+
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
+    "|nov(?:ember)?|dec(?:ember)?"
+)
+_MONTH_NUMBERS = {name[:3]: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
+# A birth cue in the few words before a date: "DOB", "D.O.B.", "date of birth", "born (on)", "birth date".
+_BIRTH_CUE = regex.compile(r"(?i)\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s?date|born|birthday)")
+# How far back (characters) a birth cue may sit: "Date of birth (if known): 3 March 1984".
+BIRTH_CUE_WINDOW = 40
+
+
+class UkDateOfBirthRecognizer(PatternRecognizer):
+    """A calendar date that follows a birth cue ("DOB", "date of birth", "born"); a bare date is not personal data."""
+
+    ENTITY = "DATE_OF_BIRTH"
+    PATTERNS = (
+        ("date_numeric", r"(?<![\d/.-])(?P<d>\d{1,2})([/.-])(?P<m>\d{1,2})\2(?P<y>\d{4}|\d{2})(?![\d/.-])", 0.1),
+        ("date_words", rf"(?i)\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", 0.1),
+        ("date_us_words", rf"(?i)\b(?P<mn>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", 0.1),
+        ("date_iso", r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\d-])", 0.1),
+    )  # fmt: skip
+    CUE_SCORE = 0.85
+
+    def __init__(self, context: list[str] | None = None, name: str | None = None) -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=name or type(self).__name__,
+            patterns=[Pattern(pattern_name, pattern, score) for pattern_name, pattern, score in self.PATTERNS],
+            # The cue check below replaces Presidio's lemma context: "date of birth" is a phrase, "D.O.B." splits.
+            context=list(context) if context is not None else [],
+            global_regex_flags=CASE_SENSITIVE_FLAGS,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """The text must be a real date no later than today; being one does not make it a birth date."""
+        return None if parse_date(pattern_text) is not None else False
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        """Dates, scored up to CUE_SCORE when a birth cue sits just before them on the same line."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            window = text[max(0, result.start - BIRTH_CUE_WINDOW) : result.start]
+            window = window.rsplit("\n", 1)[-1] if "\n" in window.rstrip("\n") else window
+            if _BIRTH_CUE.search(window):
+                result.score = max(result.score, self.CUE_SCORE)
+        return results
+
+
+_DATE_PARTS = regex.compile(
+    rf"(?i)^(?:(?P<d>\d{{1,2}})[/.-](?P<m>\d{{1,2}})[/.-](?P<y>\d{{2,4}})"
+    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})"
+    rf"|(?P<mn>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
+    rf"|(?P<y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}))$"
+)
+# Two-digit years: above this they are 19xx, else 20xx (a person born in 2031 is not in a council file yet).
+TWO_DIGIT_YEAR_PIVOT = 30
+
+
+def parse_date(value: str) -> dt.date | None:
+    """The date a UK-style date string names (day first), or None when it is not a real past date."""
+    match = _DATE_PARTS.match(value.strip())
+    if match is None:
+        return None
+    year = int(match.group("y"))
+    if year < 100:
+        year += 1900 if year > TWO_DIGIT_YEAR_PIVOT else 2000
+    month = _MONTH_NUMBERS[match.group("mn").lower()[:3]] if match.group("mn") else int(match.group("m"))
+    try:
+        date = dt.date(year, month, int(match.group("d")))
+    except ValueError:
+        return None
+    return date if date.year >= 1880 and date <= dt.date.today() else None
+
+
+class UkVehicleRegistrationRecognizer(PresidioUkVehicleRegistrationRecognizer):
+    """DVLA number plates; current-format plates are validated by Presidio, older formats need context."""
+
+    def __init__(self, context: list[str] | None = None, name: str | None = None) -> None:
+        super().__init__(context=context, name=name or type(self).__name__)

@@ -1,0 +1,218 @@
+"""A labelled corpus of UK council documents made of generated (fake) people, for the PII bench.
+
+Letters, case notes, emails and invoices in ordinary council sentences, carrying NHS numbers, NINOs, sort codes
+and account numbers, UK phones, postcodes, VAT numbers, UTRs, emails, names and dates of birth from
+:mod:`docintel.synthetic` (valid checksums, reserved test ranges), each with its exact character span. Distractors
+with no personal data (dates of meetings, invoice numbers, amounts, job titles, council names) are mixed in so
+precision means something. Deterministic by seed: tune on ``DEV_SEED``, report on ``TEST_SEED``.
+
+    .venv/bin/python -m bench.ukdata --seed 2 --docs 3     # print a few documents with their labels
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass, field
+
+from docintel import synthetic
+from docintel.enrich.recognizers import checksums
+
+DEV_SEED = 1  # for looking at errors and tuning
+TEST_SEED = 20_240_611  # for the figures reported; never looked at while tuning
+LABELS = (
+    "PERSON", "UK_NHS", "UK_NINO", "UK_SORT_CODE", "UK_BANK_ACCOUNT", "PHONE_NUMBER", "UK_POSTCODE", "UK_VAT",
+    "UK_UTR", "EMAIL_ADDRESS", "DATE_OF_BIRTH",
+)  # fmt: skip
+
+COUNCILS = ("Northshire County Council", "Westbrook Borough Council", "Eastmoor District Council")
+TEAMS = ("Adult Social Care", "Children's Services", "Revenues and Benefits", "Housing Options", "Highways")
+ROLES = ("Head of Service", "Chief Executive", "Team Manager", "Senior Social Worker", "Finance Officer")
+STREETS = ("High Street", "Church Lane", "Station Road", "Mill Close", "Park Avenue", "Victoria Road", "Green Lane")
+TOWNS = ("Leeds", "Bradford", "Harrogate", "York", "Wakefield", "Halifax", "Skipton")
+HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Dr")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
+@dataclass
+class Span:
+    """A labelled value: type and offsets into the document text."""
+
+    label: str
+    start: int
+    end: int
+    value: str
+
+
+@dataclass
+class LabelledDoc:
+    """One generated document and its labels."""
+
+    kind: str
+    text: str = ""
+    spans: list[Span] = field(default_factory=list)
+
+    def add(self, text: str) -> LabelledDoc:
+        """Append unlabelled text."""
+        self.text += text
+        return self
+
+    def value(self, label: str, value: str) -> LabelledDoc:
+        """Append a labelled value."""
+        self.spans.append(Span(label, len(self.text), len(self.text) + len(value), value))
+        self.text += value
+        return self
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {"kind": self.kind, "text": self.text, "spans": [vars(span) for span in self.spans]}
+
+
+def _utr(rng: random.Random) -> str:
+    last_nine = "".join(rng.choice("0123456789") for _ in range(9))
+    return checksums.utr_check_digit(last_nine) + last_nine
+
+
+def _dob_text(rng: random.Random) -> str:
+    date = synthetic.date_of_birth(rng)
+    style = rng.randrange(3)
+    if style == 0:
+        return date.strftime("%d/%m/%Y")
+    if style == 1:
+        return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+    return f"{date.day:02d}.{date.month:02d}.{date.year}"
+
+
+def _other_date(rng: random.Random) -> str:
+    return f"{rng.randint(1, 28)} {rng.choice(MONTHS)} {rng.randint(2019, 2025)}"
+
+
+def _phone(rng: random.Random) -> str:
+    return synthetic.uk_mobile(rng) if rng.random() < 0.5 else synthetic.uk_landline(rng)
+
+
+class _Person:
+    def __init__(self, rng: random.Random) -> None:
+        self.first, self.last = rng.choice(synthetic.FIRST_NAMES), rng.choice(synthetic.LAST_NAMES)
+        self.name = f"{self.first} {self.last}"
+        self.title = rng.choice(HONORIFICS)
+        self.email = synthetic.email_for(self.name, rng)
+
+
+def _address(doc: LabelledDoc, rng: random.Random) -> None:
+    doc.add(f"{rng.randint(1, 120)} {rng.choice(STREETS)}\n{rng.choice(TOWNS)}\n")
+    doc.value("UK_POSTCODE", synthetic.postcode(rng)).add("\n")
+
+
+def letter(rng: random.Random) -> LabelledDoc:
+    """A council letter to a resident about a service."""
+    doc, person, officer = LabelledDoc("letter"), _Person(rng), _Person(rng)
+    council, team = rng.choice(COUNCILS), rng.choice(TEAMS)
+    doc.add(f"{council}\n{team}\nCounty Hall, {rng.choice(TOWNS)} ").value("UK_POSTCODE", synthetic.postcode(rng))
+    doc.add(f"\n\n{_other_date(rng)}\n\n{person.title} ").value("PERSON", person.name).add("\n")
+    _address(doc, rng)
+    doc.add(f"\nDear {person.title} ").value("PERSON", person.last).add(",\n\n")
+    doc.add(f"Re: your application of {_other_date(rng)}\n\n")
+    doc.add("Thank you for the information you sent us. We have recorded your NHS number as ")
+    doc.value("UK_NHS", synthetic.nhs_number(rng)).add(" and your date of birth as ").value(
+        "DATE_OF_BIRTH", _dob_text(rng)
+    )
+    doc.add(". Your National Insurance number ").value("UK_NINO", synthetic.nino(rng))
+    doc.add(" will be passed to the Department for Work and Pensions.\n\n")
+    if rng.random() < 0.5:
+        doc.add("Payments will be made to sort code ").value("UK_SORT_CODE", synthetic.sort_code(rng))
+        doc.add(", account number ").value("UK_BANK_ACCOUNT", synthetic.bank_account(rng)).add(".\n\n")
+    doc.add(f"If you have any questions please contact {officer.title} ").value("PERSON", officer.name)
+    doc.add(f", {rng.choice(ROLES)}, on ").value("PHONE_NUMBER", _phone(rng)).add(" or email ")
+    doc.value("EMAIL_ADDRESS", officer.email).add(f". The team meets on {_other_date(rng)}.\n\n")
+    doc.add("Yours sincerely,\n\n").value("PERSON", officer.name).add(f"\n{rng.choice(ROLES)}\n{team}\n")
+    return doc
+
+
+def case_note(rng: random.Random) -> LabelledDoc:
+    """A social care case note."""
+    doc, client, worker, relative = LabelledDoc("case_note"), _Person(rng), _Person(rng), _Person(rng)
+    doc.add(f"CASE NOTE - {rng.choice(TEAMS).upper()}\nClient: ").value("PERSON", client.name)
+    doc.add("\nDOB: ").value("DATE_OF_BIRTH", _dob_text(rng)).add("\nNHS No: ").value(
+        "UK_NHS", synthetic.nhs_number(rng)
+    )
+    doc.add("\nAddress: ")
+    doc.add(f"{rng.randint(1, 99)} {rng.choice(STREETS)}, {rng.choice(TOWNS)} ").value(
+        "UK_POSTCODE", synthetic.postcode(rng)
+    )
+    doc.add(f"\n\nVisit on {_other_date(rng)} by ").value("PERSON", worker.name).add(f" ({rng.choice(ROLES)}). ")
+    doc.add(f"{client.first} was seen at home with her daughter, ").value("PERSON", relative.name)
+    doc.add(", who can be reached on ").value("PHONE_NUMBER", _phone(rng)).add(". ")
+    doc.add("She was born on ").value("DATE_OF_BIRTH", _dob_text(rng)).add(" according to the GP record. ")
+    doc.add(f"The care package review is due by {_other_date(rng)} and costs £{rng.randint(100, 900)}.00 a week. ")
+    doc.add("Her National Insurance number is ").value("UK_NINO", synthetic.nino(rng))
+    doc.add(f". Case reference ASC/{rng.randint(10000, 99999)}.\n")
+    return doc
+
+
+def email(rng: random.Random) -> LabelledDoc:
+    """An email between a resident and the council."""
+    doc, resident, officer = LabelledDoc("email"), _Person(rng), _Person(rng)
+    doc.add("From: ").value("PERSON", resident.name).add(" <").value("EMAIL_ADDRESS", resident.email).add(">\n")
+    doc.add(f"To: {rng.choice(TEAMS)} <").value("EMAIL_ADDRESS", officer.email).add(">\n")
+    doc.add(f"Subject: Council tax account\nSent: {_other_date(rng)}\n\nDear ").value("PERSON", officer.first)
+    doc.add(",\n\nI moved to ").add(f"{rng.randint(1, 60)} {rng.choice(STREETS)}, ").value(
+        "UK_POSTCODE", synthetic.postcode(rng)
+    )
+    doc.add(f" on {_other_date(rng)}. My mobile is ").value("PHONE_NUMBER", synthetic.uk_mobile(rng))
+    doc.add(" and my self assessment UTR is ").value("UK_UTR", _utr(rng)).add(". ")
+    doc.add("Please refund the overpayment to sort code ").value("UK_SORT_CODE", synthetic.sort_code(rng))
+    doc.add(" account ").value("UK_BANK_ACCOUNT", synthetic.bank_account(rng)).add(".\n\nKind regards,\n")
+    doc.value("PERSON", resident.name).add("\n")
+    return doc
+
+
+def invoice(rng: random.Random) -> LabelledDoc:
+    """A supplier invoice to the council."""
+    doc, contact = LabelledDoc("invoice"), _Person(rng)
+    supplier = f"{rng.choice(synthetic.LAST_NAMES)} {rng.choice(('Building Services', 'Catering', 'Consulting'))} Ltd"
+    doc.add(f"INVOICE\n{supplier}\nUnit {rng.randint(1, 30)}, {rng.choice(TOWNS)} Business Park, ")
+    doc.value("UK_POSTCODE", synthetic.postcode(rng)).add("\nVAT Reg No: ").value("UK_VAT", synthetic.vat_number(rng))
+    doc.add(f"\nInvoice number: INV-{rng.randint(100000, 999999)}\nInvoice date: {_other_date(rng)}\n")
+    doc.add(f"Bill to: {rng.choice(COUNCILS)}, Accounts Payable\n\n")
+    doc.add(
+        f"{rng.randint(1, 40)} x service visit @ £{rng.randint(20, 90)}.00\nTotal due: £{rng.randint(500, 9000)}.00\n\n"
+    )
+    doc.add("Please pay by BACS to sort code ").value("UK_SORT_CODE", synthetic.sort_code(rng))
+    doc.add(", account number ").value("UK_BANK_ACCOUNT", synthetic.bank_account(rng)).add(".\nQueries to ")
+    doc.value("PERSON", contact.name).add(" on ").value("PHONE_NUMBER", synthetic.uk_landline(rng)).add(" or ")
+    doc.value("EMAIL_ADDRESS", contact.email).add(".\n")
+    return doc
+
+
+GENERATORS = (letter, case_note, email, invoice)
+
+
+def generate_corpus(seed: int, count: int = 200) -> list[LabelledDoc]:
+    """``count`` labelled documents (a mix of the four kinds), the same for the same seed."""
+    rng = random.Random(seed)
+    return [GENERATORS[index % len(GENERATORS)](rng) for index in range(count)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print generated documents, or write them as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=DEV_SEED)
+    parser.add_argument("--docs", type=int, default=4)
+    parser.add_argument("--json", help="write the corpus to this file")
+    args = parser.parse_args(argv)
+    corpus = generate_corpus(args.seed, args.docs)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump([doc.to_json() for doc in corpus], handle, indent=1)
+        return
+    for doc in corpus:
+        print(f"--- {doc.kind}\n{doc.text}")
+        for span in doc.spans:
+            print(f"  {span.label:16} {span.start:5}-{span.end:<5} {span.value!r}")
+
+
+if __name__ == "__main__":
+    main()
