@@ -327,6 +327,36 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
 
 
 @main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the redacted copy."
+)
+@click.pass_context
+@_handle_errors
+def redact(ctx: click.Context, file: Path, out: Path) -> None:
+    """Write a copy of FILE with its personal data removed.
+
+    A PDF stays a PDF: every page is re-rendered as an image with the values blacked out, so no text
+    layer survives. Every other format is written as text with each value replaced by its type,
+    e.g. [UK_NHS]. Check the copy before you release it: detection is good, not perfect.
+
+    \b
+    Examples:
+      docintel redact case-note.pdf --out case-note-redacted.pdf
+      docintel redact complaint.msg --out complaint-redacted.txt
+    """
+    from docintel.enrich.analyzer import get_analyzer
+    from docintel.redact import redact_file
+
+    settings = _settings(ctx)
+    if out.resolve() == file.resolve():
+        raise ConfigError("--out must not be the input file")
+    result = redact_file(file, out, get_analyzer(settings), settings)
+    removed = ", ".join(f"{kind} {count}" for kind, count in sorted(result.redacted.items())) or "nothing found"
+    click.echo(f"Wrote {result.out_path} ({result.method}, {result.pages} pages); removed: {removed}")
+
+
+@main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @_handle_errors
 def samples(out_dir: Path) -> None:

@@ -123,3 +123,15 @@ def test_scan_without_pii_key_exits_2(runner: CliRunner, tmp_path: Path, monkeyp
     result = runner.invoke(main, ["scan", str(tmp_path), "--catalogue", f"sqlite:///{tmp_path / 'c.db'}"])
     assert result.exit_code == 2
     assert "DOCINTEL_PII_KEY" in result.output
+
+
+def test_redact_writes_a_copy_without_the_values(runner: CliRunner, tmp_path: Path) -> None:
+    letter = tmp_path / "letter.txt"
+    letter.write_text(LETTER, encoding="utf-8")
+    out = tmp_path / "letter-redacted.txt"
+    result = runner.invoke(main, ["redact", str(letter), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    redacted = out.read_text(encoding="utf-8")
+    assert "020 7946 0123" not in redacted and "a.thornbury@example.org" not in redacted
+    assert "[PHONE_NUMBER]" in redacted and "[EMAIL_ADDRESS]" in redacted
+    assert "Freedom of Information" in redacted
