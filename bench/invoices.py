@@ -1,0 +1,357 @@
+"""Invoice field accuracy: docintel's extract_invoice side by side with invoice2data on the same files.
+
+Datasets (field-level exact match after normalisation):
+  invoice2data  ../shared/evaldata/invoice2data/compare: invoice2data's own regression set (12 invoices, none
+                UK) with its expected JSON. Fields: issuer, invoice_number, date, date_due, amount,
+                amount_untaxed, amount_tax, vat, currency (those present in each expected file). Each tool reads
+                the same file (the PDF, else the PNG, else the TXT; docintel rejects TXT as UnsupportedType,
+                which scores as misses). docintel runs with NO supplier profile.
+  sroie         ../shared/evaldata/sroie: 150 scanned Malaysian receipts, key/<id>.json = company, date,
+                address, total; img/<id>.jpg. Micro precision / recall / F1 over the four fields, as ICDAR-2019
+                task 3 scores them (a field counts as predicted when the tool gives a value).
+
+The peer: invoice2data==1.0.1 with its shipped templates and its default input cascade (pdftotext first; needs
+poppler-utils), installed by this bench into its own venv under .bench/invoice2data-venv (its pins differ
+from ours; it is light: regex, dateutil, PyYAML, click). Normalisation, applied to both tools alike:
+  names/addresses  upper-case, letters and digits only, legal-form suffixes (Ltd, Inc., B.V., AG...) dropped
+                   for issuer/company;
+  ids              upper-case letters and digits only;      VAT numbers: the same;
+  dates            ISO (the expected SROIE dates are read day-first, as they are written);
+  amounts          Decimal equality to the cent.
+
+    .venv/bin/python -m bench.invoices [--limit N] [--no-peer] [--datasets invoice2data,sroie] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from bench._common import fmt, format_table, project_root, require_evaldata
+from docintel.errors import DocintelError
+from docintel.invoices import extract_invoice
+from docintel.invoices.parse import parse_date
+from docintel.settings import Settings
+
+PEER_PACKAGE = "invoice2data==1.0.1"
+PEER_VENV = project_root() / ".bench" / "invoice2data-venv"
+
+# Expected-JSON key -> (docintel field names tried in order, normaliser kind).
+INVOICE2DATA_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "issuer": (("VendorName",), "name"),
+    "invoice_number": (("InvoiceId",), "id"),
+    "date": (("InvoiceDate",), "date"),
+    "date_due": (("DueDate",), "date"),
+    "amount": (("InvoiceTotal", "AmountDue"), "amount"),
+    "amount_untaxed": (("SubTotal",), "amount"),
+    "amount_tax": (("TotalTax",), "amount"),
+    "vat": (("VendorTaxId",), "id"),
+    "currency": (("Currency",), "id"),
+}
+SROIE_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "company": (("VendorName",), "name"),
+    "date": (("InvoiceDate",), "date"),
+    "address": (("VendorAddress",), "text"),
+    "total": (("InvoiceTotal", "AmountDue"), "amount"),
+}
+# invoice2data's own keys for the SROIE fields (it has no address field).
+PEER_SROIE_KEYS = {"company": "issuer", "date": "date", "address": "address", "total": "amount"}
+
+_LEGAL_SUFFIX = re.compile(
+    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B V|GMBH|AG|SA|SARL|SDN BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|CO)\b\.?"
+)
+
+PEER_SCRIPT = r"""
+import json, sys, time, logging
+logging.disable(logging.CRITICAL)
+from invoice2data import extract_data
+from invoice2data.extract.loader import read_templates
+templates = read_templates()
+for path in sys.argv[1:]:
+    start = time.perf_counter()
+    try:
+        result = extract_data(path, templates=templates)
+        error = None
+    except Exception as exc:
+        result, error = {}, type(exc).__name__
+    print(json.dumps({"path": path, "result": result or {}, "seconds": time.perf_counter() - start,
+                      "error": error}, default=str), flush=True)
+"""
+
+
+def normalise(kind: str, value: Any) -> str | None:
+    """A value in the comparable form for its kind, or None when absent or unreadable."""
+    if value is None or value == "" or value is False:
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+        if value is None:
+            return None
+    text = str(value)
+    if kind == "amount":
+        try:
+            return str(Decimal(re.sub(r"[^\d.\-]", "", text.replace(",", "."))).quantize(Decimal("0.01")))
+        except InvalidOperation:
+            return None
+    if kind == "date":
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}( .*)?", text):
+            return text[:10]
+        parsed = parse_date(text, day_first=True)
+        return parsed.value.isoformat() if parsed else None
+    upper = text.upper()
+    if kind == "name":
+        upper = _LEGAL_SUFFIX.sub(" ", re.sub(r"[.,]", " ", upper))
+    return re.sub(r"[^0-9A-ZÀ-Ý]", "", upper) or None
+
+
+@dataclass
+class Tally:
+    """Counts for one field: ground truths, predictions, correct predictions."""
+
+    truth: int = 0
+    predicted: int = 0
+    correct: int = 0
+
+    def add(self, expected: str | None, got: str | None) -> None:
+        """Count one comparison."""
+        self.truth += expected is not None
+        self.predicted += got is not None
+        self.correct += expected is not None and got == expected
+
+    @property
+    def accuracy(self) -> float | None:
+        """Correct over ground truths (the exact-match accuracy the issue asks for)."""
+        return self.correct / self.truth if self.truth else None
+
+    def f1(self) -> tuple[float, float, float]:
+        """Precision, recall, F1."""
+        precision = self.correct / self.predicted if self.predicted else 0.0
+        recall = self.correct / self.truth if self.truth else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+
+
+@dataclass
+class ToolRun:
+    """One tool's results on one dataset."""
+
+    tallies: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    seconds: list[float] = field(default_factory=list)
+    failures: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def total(self) -> Tally:
+        """All fields pooled."""
+        pooled = Tally()
+        for tally in self.tallies.values():
+            pooled.truth += tally.truth
+            pooled.predicted += tally.predicted
+            pooled.correct += tally.correct
+        return pooled
+
+
+def ours(path: Path, settings: Settings) -> tuple[dict[str, Any], float, str | None]:
+    """docintel's fields for a file (values only), seconds, and the error class if it failed."""
+    start = time.perf_counter()
+    try:
+        result = extract_invoice(path.read_bytes(), path.name, settings=settings, profiles=[])
+    except DocintelError as exc:
+        return {}, time.perf_counter() - start, exc.kind
+    return {name: found.value for name, found in result.fields.items()}, time.perf_counter() - start, None
+
+
+def ensure_peer() -> Path | None:
+    """The peer venv's python, creating the venv and installing invoice2data on first use."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing {PEER_PACKAGE} into {PEER_VENV} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", PEER_PACKAGE], check=True)
+    probe = subprocess.run([str(python), "-c", "import invoice2data"], capture_output=True, check=False)
+    return python if probe.returncode == 0 else None
+
+
+def run_peer(python: Path, paths: list[Path]) -> dict[str, tuple[dict[str, Any], float, str | None]]:
+    """invoice2data's output per file, in one process (templates load once), two processes side by side."""
+    halves = [paths[0::2], paths[1::2]]
+    results: dict[str, tuple[dict[str, Any], float, str | None]] = {}
+
+    def run(chunk: list[Path]) -> list[str]:
+        if not chunk:
+            return []
+        done = subprocess.run(
+            [str(python), "-c", PEER_SCRIPT, *map(str, chunk)], capture_output=True, text=True, check=False
+        )
+        return done.stdout.splitlines()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for lines in pool.map(run, halves):
+            for line in lines:
+                record = json.loads(line)
+                results[record["path"]] = (record["result"], record["seconds"], record["error"])
+    return results
+
+
+def score(
+    run: ToolRun,
+    name: str,
+    expected: dict[str, Any],
+    got: dict[str, Any],
+    mapping: dict[str, tuple[tuple[str, ...], str]],
+    peer_keys: dict[str, str] | None,
+) -> None:
+    """Compare one file's fields with the expected ones."""
+    for key, (our_names, kind) in mapping.items():
+        if key not in expected:
+            continue
+        want = normalise(kind, expected[key])
+        if peer_keys is not None:
+            value = got.get(peer_keys.get(key, key))
+        else:
+            value = next((got[n] for n in our_names if got.get(n) not in (None, "")), None)
+        have = normalise(kind, value)
+        run.tallies[key].add(want, have)
+        if want is not None and have != want:
+            run.misses.append(f"{name}:{key} want={want} got={have}")
+
+
+def bench_invoice2data(root: Path, peer: Path | None, limit: int | None, settings: Settings) -> dict[str, ToolRun]:
+    """Both tools over invoice2data's compare set."""
+    folder = root / "invoice2data" / "compare"
+    cases: list[tuple[Path, dict[str, Any]]] = []
+    for expected_path in sorted(folder.glob("*.json")):
+        for suffix in (".pdf", ".png", ".txt"):
+            source = expected_path.with_suffix(suffix)
+            if source.exists():
+                cases.append((source, json.loads(expected_path.read_text(encoding="utf-8"))[0]))
+                break
+    cases = cases[:limit] if limit else cases
+    runs = {"docintel": ToolRun()}
+    for path, expected in cases:
+        got, seconds, error = ours(path, settings)
+        runs["docintel"].seconds.append(seconds)
+        runs["docintel"].failures += error is not None
+        score(runs["docintel"], path.name, expected, got, INVOICE2DATA_FIELDS, None)
+    if peer is not None:
+        runs["invoice2data"] = ToolRun()
+        peer_results = run_peer(peer, [path for path, _ in cases])
+        for path, expected in cases:
+            got, seconds, error = peer_results.get(str(path), ({}, 0.0, "no output"))
+            runs["invoice2data"].seconds.append(seconds)
+            runs["invoice2data"].failures += error is not None or not got
+            identity = {key: key for key in INVOICE2DATA_FIELDS}
+            score(runs["invoice2data"], path.name, expected, got, INVOICE2DATA_FIELDS, identity)
+    return runs
+
+
+def bench_sroie(root: Path, peer: Path | None, limit: int | None, settings: Settings) -> dict[str, ToolRun]:
+    """Both tools over the SROIE receipts (docintel two files at a time: each OCR is its own process)."""
+    folder = root / "sroie"
+    cases = [
+        (folder / "img" / f"{key.stem}.jpg", json.loads(key.read_text(encoding="utf-8")))
+        for key in sorted((folder / "key").glob("*.json"))
+        if (folder / "img" / f"{key.stem}.jpg").exists()
+    ]
+    cases = cases[:limit] if limit else cases
+    runs = {"docintel": ToolRun()}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outputs = list(pool.map(lambda case: ours(case[0], settings), cases))
+    for (path, expected), (got, seconds, error) in zip(cases, outputs, strict=True):
+        runs["docintel"].seconds.append(seconds)
+        runs["docintel"].failures += error is not None
+        score(runs["docintel"], path.name, expected, got, SROIE_FIELDS, None)
+    if peer is not None:
+        runs["invoice2data"] = ToolRun()
+        peer_results = run_peer(peer, [path for path, _ in cases])
+        for path, expected in cases:
+            got, seconds, error = peer_results.get(str(path), ({}, 0.0, "no output"))
+            runs["invoice2data"].seconds.append(seconds)
+            runs["invoice2data"].failures += error is not None or not got
+            score(runs["invoice2data"], path.name, expected, got, SROIE_FIELDS, PEER_SROIE_KEYS)
+    return runs
+
+
+def report(title: str, runs: dict[str, ToolRun], with_f1: bool) -> str:
+    """Per-field table (accuracy, or P/R/F1) with one column per tool, and an overall row."""
+    tools = list(runs)
+    keys = sorted({key for run in runs.values() for key in run.tallies})
+    headers = ["field", "n"] + [f"{tool} {'F1' if with_f1 else 'acc'}" for tool in tools]
+    rows = []
+    for key in keys:
+        first = runs[tools[0]].tallies[key]
+        cells = [key, str(first.truth)]
+        for tool in tools:
+            tally = runs[tool].tallies[key]
+            cells.append(fmt(tally.f1()[2] if with_f1 else tally.accuracy))
+        rows.append(cells)
+    overall = ["ALL", str(runs[tools[0]].total().truth)]
+    for tool in tools:
+        pooled = runs[tool].total()
+        overall.append(fmt(pooled.f1()[2] if with_f1 else pooled.accuracy))
+    rows.append(overall)
+    lines = [format_table(headers, rows, title)]
+    for tool, run in runs.items():
+        precision, recall, f1 = run.total().f1()
+        seconds = sorted(run.seconds)
+        p95 = seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))] if seconds else None
+        lines.append(
+            f"  {tool}: P {precision:.3f} R {recall:.3f} F1 {f1:.3f}; files failed/empty {run.failures}; "
+            f"s/file median {fmt(seconds[len(seconds) // 2] if seconds else None)} p95 {fmt(p95)}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benches and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="files per dataset")
+    parser.add_argument("--no-peer", action="store_true", help="skip invoice2data")
+    parser.add_argument("--datasets", default="invoice2data,sroie")
+    parser.add_argument("--json", type=Path, default=None, help="write per-field counts and misses here")
+    parser.add_argument("--misses", action="store_true", help="print docintel's misses")
+    args = parser.parse_args(argv)
+    datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
+    root = require_evaldata(*datasets)
+    settings = Settings()
+    peer = None if args.no_peer else ensure_peer()
+    if not args.no_peer and peer is None:
+        print("invoice2data could not be installed: peer columns skipped", file=sys.stderr)
+    benches: dict[str, tuple[Callable[..., dict[str, ToolRun]], bool]] = {
+        "invoice2data": (bench_invoice2data, False),
+        "sroie": (bench_sroie, True),
+    }
+    dump: dict[str, Any] = {}
+    for name in datasets:
+        function, with_f1 = benches[name]
+        runs = function(root, peer, args.limit, settings)
+        print(report(f"\n{name}: field exact match after normalisation", runs, with_f1))
+        if args.misses:
+            for miss in runs["docintel"].misses:
+                print("   miss", miss)
+        dump[name] = {
+            tool: {
+                "fields": {key: vars(tally) for key, tally in run.tallies.items()},
+                "failures": run.failures,
+                "seconds": run.seconds,
+                "misses": run.misses,
+            }
+            for tool, run in runs.items()
+        }
+    if args.json:
+        args.json.write_text(json.dumps(dump, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

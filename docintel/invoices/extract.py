@@ -1,0 +1,394 @@
+"""extract_invoice: bytes in, Azure-named invoice fields, line items and validation checks out.
+
+The data flow: sniff (PDF or image, else UnsupportedType) -> words with boxes (pdfium text layer, or
+tesseract for scanned pages and images) -> lines and phrases -> item tables by columns -> labelled
+header fields by position -> vendor and customer blocks -> validation, which also lowers the confidence
+of the fields a failed check involves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image
+
+from docintel.errors import EmptyDocument, TooLarge, UnsupportedType
+from docintel.extract.base import FileType
+from docintel.extract.image import _count_frames, _frames, _open_image
+from docintel.extract.ocr import TesseractOcr
+from docintel.extract.pdf import _open_pdf, _render_pages, check_text_layer
+from docintel.extract.sniff import sniff
+from docintel.invoices import parse
+from docintel.invoices.fields import (
+    Candidate,
+    LabelIndex,
+    Parser,
+    account_parser,
+    amount_parser,
+    best_by_field,
+    block_below,
+    document_currency,
+    id_parser,
+    join_spans,
+    labelled_candidates,
+    make_date_parser,
+    sort_code_parser,
+    text_parser,
+    vat_parser,
+    vendor_name,
+)
+from docintel.invoices.layout import Line, Span, Word, group_lines, ocr_words, pdf_page_words
+from docintel.invoices.models import (
+    FIELD_NAMES,
+    CheckStatus,
+    InvoiceField,
+    InvoiceItem,
+    InvoiceResult,
+    LayoutLine,
+)
+from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
+from docintel.invoices.table import find_items
+from docintel.invoices.validate import validate
+from docintel.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+# Invoices are short; a 500-page "invoice" is a statement export or an attack on the OCR budget.
+MAX_INVOICE_PAGES = 50
+# Folder under the configuration folder holding supplier profiles.
+PROFILE_FOLDER = "suppliers"
+# Confidence multiplier for fields a failed validation check involves: they may be right, but say so.
+FAILED_CHECK_PENALTY = 0.6
+# Confidence of a profile's fixed vendor values (the profile matched on the supplier's own keywords).
+PROFILE_CONFIDENCE = 0.97
+_CHECK_FIELDS = {
+    "items_sum_to_subtotal": ("SubTotal",),
+    "subtotal_plus_tax_is_total": ("SubTotal", "TotalTax", "InvoiceTotal"),
+    "vat_rate_consistent": ("TotalTax",),
+    "vat_number_valid": ("VendorTaxId",),
+}
+
+
+def extract_invoice(
+    content: bytes,
+    name: str = "",
+    *,
+    settings: Settings | None = None,
+    profiles: Sequence[SupplierProfile] | Path | str | None = None,
+    ocr: TesseractOcr | None = None,
+) -> InvoiceResult:
+    """Read an invoice (PDF or image); raise UnsupportedType for anything else, EmptyDocument for no bytes."""
+    started = time.perf_counter()
+    if not content:
+        raise EmptyDocument("the invoice file has no bytes")
+    settings = settings or get_settings()
+    if len(content) > settings.limits.max_file_bytes:
+        raise TooLarge(f"the invoice is {len(content):,} bytes, over the limit of {settings.limits.max_file_bytes:,}")
+    file_type, mime = sniff(content, name)
+    notes: list[str] = []
+    if file_type == FileType.PDF:
+        words, page_count, methods = _pdf_words(content, settings, ocr, notes)
+    elif file_type == FileType.IMAGE:
+        words, page_count, methods = _image_words(content, settings, ocr, notes)
+    else:
+        raise UnsupportedType(f"an invoice must be a PDF or an image; this file is {mime}")
+    lines = group_lines(words)
+    if profiles is None:
+        profiles = load_profiles(settings.config_path(PROFILE_FOLDER))
+    elif isinstance(profiles, Path | str):
+        profiles = load_profiles(profiles)
+    result = read_fields(lines, list(profiles))
+    result.pages = page_count
+    result.method = methods.pop() if len(methods) == 1 else "mixed"
+    result.notes = notes + result.notes
+    result.seconds = round(time.perf_counter() - started, 4)
+    logger.debug(
+        "invoice read: %d page(s), %s, %d item(s), %.3f s", page_count, result.method, len(result.items), result.seconds
+    )
+    return result
+
+
+def _pdf_words(
+    content: bytes, settings: Settings, ocr: TesseractOcr | None, notes: list[str]
+) -> tuple[list[Word], int, set[str]]:
+    """Words of every page: the text layer where it is usable, OCR of the rendered page elsewhere."""
+    document = _open_pdf(content)
+    try:
+        total = len(document)
+        if total == 0:
+            raise EmptyDocument("the PDF has no pages")
+        count = min(total, MAX_INVOICE_PAGES)
+        if count < total:
+            notes.append(f"read the first {count} of {total} pages")
+        words: list[Word] = []
+        scans: list[int] = []
+        for index in range(count):
+            page = document[index]
+            try:
+                page_words = pdf_page_words(page, index + 1)
+            finally:
+                page.close()
+            text = " ".join(word.text for word in page_words)
+            if check_text_layer(text, settings.ocr).usable:
+                words.extend(page_words)
+            else:
+                scans.append(index)
+        methods = {"text_layer"} if len(scans) < count else set()
+        if scans:
+            methods.add("ocr")
+            if not settings.ocr.enabled:
+                notes.append(f"{len(scans)} scanned page(s) not read (OCR disabled)")
+            else:
+                reader = ocr or TesseractOcr(settings.ocr)
+                images = list(_render_pages(document, scans, settings.ocr.dpi))
+                for index, image, result in zip(
+                    scans, images, reader.ocr_many(images, dpi=settings.ocr.dpi), strict=True
+                ):
+                    words.extend(ocr_words(result, image.width, image.height, index + 1))
+        return words, total, methods
+    finally:
+        document.close()
+
+
+def _image_words(
+    content: bytes, settings: Settings, ocr: TesseractOcr | None, notes: list[str]
+) -> tuple[list[Word], int, set[str]]:
+    """Words of every frame of an image, by OCR."""
+    limit = settings.limits.max_image_pixels
+    image = _open_image(content, limit)
+    try:
+        frames = _count_frames(image) if (image.format or "") in {"TIFF", "MPO"} else 1
+        count = min(frames, MAX_INVOICE_PAGES)
+        if not settings.ocr.enabled:
+            notes.append("image not read (OCR disabled)")
+            return [], frames, {"ocr"}
+        pictures: list[Image.Image] = list(_frames(image, count, limit))
+    finally:
+        image.close()
+    reader = ocr or TesseractOcr(settings.ocr)
+    words: list[Word] = []
+    for number, (picture, result) in enumerate(zip(pictures, reader.ocr_many(pictures), strict=True), start=1):
+        words.extend(ocr_words(result, picture.width, picture.height, number))
+    return words, frames, {"ocr"}
+
+
+@lru_cache(maxsize=1)
+def _default_index() -> LabelIndex:
+    return LabelIndex.build()
+
+
+def _day_first(lines: list[Line], profile: SupplierProfile | None) -> bool:
+    """UK order unless a profile says otherwise or the document has a date only month-first can read (12/31/2024)."""
+    if profile is not None and profile.date_order is not None:
+        return profile.date_order == "day_first"
+    month_first = day_first = 0
+    for line in lines:
+        for parsed in parse.find_dates(line.text):
+            if parsed.month_first_evidence:
+                month_first += 1
+            elif not parsed.ambiguous and "/" in line.text[parsed.start : parsed.end]:
+                day_first += 1
+    return not (month_first and not day_first)
+
+
+def _line_of(lines: list[Line], word: Word) -> int:
+    return next(i for i, line in enumerate(lines) if any(item is word for item in line.words))
+
+
+def _phrase_of(line: Line, word: Word) -> Span:
+    return next(phrase for phrase in line.phrases if any(item is word for item in phrase.words))
+
+
+def _block_field(spans: list[Span], confidence: float) -> InvoiceField | None:
+    if not spans:
+        return None
+    words = [word for span in spans for word in span.words]
+    text = join_spans(spans)
+    return Candidate("", text, "\n".join(span.text for span in spans), words, confidence).to_field()
+
+
+def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceResult:
+    """Every field, item and check from a document's lines."""
+    layout = [
+        LayoutLine(page=line.page, text=line.text, x0=line.x0, y0=line.y0, x1=line.x1, y1=line.y1) for line in lines
+    ]
+    if not lines:
+        empty = {name: InvoiceField() for name in FIELD_NAMES}
+        return InvoiceResult(fields=empty, validation=validate(empty, []), notes=["no text found"], layout=layout)
+    text = "\n".join(line.text for line in lines)
+    profile = select_profile(profiles, text)
+    index = LabelIndex.build(profile.labels) if profile and profile.labels else _default_index()
+    day_first = _day_first(lines, profile)
+    currency = document_currency(lines)
+    currency_code = profile.currency if profile and profile.currency else (currency.value if currency else None)
+
+    items, table_lines = find_items(lines, index, currency_code if isinstance(currency_code, str) else None)
+    date_parser = make_date_parser(day_first)
+    parsers: dict[str, Parser] = {
+        "InvoiceId": id_parser,
+        "InvoiceDate": date_parser,
+        "DueDate": date_parser,
+        "PurchaseOrder": id_parser,
+        "PaymentTerm": text_parser,
+        "SubTotal": amount_parser,
+        "TotalTax": amount_parser,
+        "InvoiceTotal": amount_parser,
+        "AmountDue": amount_parser,
+        "VendorTaxId": vat_parser,
+        "VendorName": text_parser,
+        "CustomerName": text_parser,
+        "SortCode": sort_code_parser,
+        "AccountNumber": account_parser,
+    }
+    candidates = labelled_candidates(lines, index, parsers, skip=table_lines)
+    best = best_by_field(candidates, lines[-1].page)
+    fields: dict[str, InvoiceField] = {}
+    for name in ("InvoiceId", "InvoiceDate", "DueDate", "PurchaseOrder", "PaymentTerm", "VendorTaxId"):
+        if name in best:
+            fields[name] = best[name].to_field()
+    for name in ("SubTotal", "TotalTax", "InvoiceTotal", "AmountDue"):
+        if name in best:
+            found = best[name]
+            found.currency = found.currency or (currency_code if isinstance(currency_code, str) else None)
+            fields[name] = found.to_field()
+
+    _pick_consistent_total(fields, candidates, currency_code)
+    _find_unlabelled(lines, fields, day_first)
+
+    customer_lines: set[int] = set()
+    if "CustomerName" in best:
+        found = best["CustomerName"]
+        fields["CustomerName"] = found.to_field()
+        line_index = _line_of(lines, found.words[0])
+        customer_lines.add(line_index)
+        block = block_below(lines, line_index, _phrase_of(lines[line_index], found.words[0]), index)
+        address = _block_field(block, 0.7)
+        if address is not None:
+            fields["CustomerAddress"] = address
+            customer_lines.update(_line_of(lines, span.words[0]) for span in block)
+
+    if profile is not None and profile.vendor_name:
+        fields["VendorName"] = InvoiceField(value=profile.vendor_name, content="", confidence=PROFILE_CONFIDENCE)
+        vendor_line = None
+    elif "VendorName" in best:
+        fields["VendorName"] = best["VendorName"].to_field()
+        vendor_line = (_line_of(lines, best["VendorName"].words[0]), best["VendorName"].words[0])
+    else:
+        found_vendor = vendor_name(lines, index, customer_lines | table_lines)
+        if found_vendor is not None:
+            fields["VendorName"] = found_vendor[0].to_field()
+        vendor_line = (found_vendor[1], found_vendor[0].words[0]) if found_vendor else None
+    if vendor_line is not None:
+        line_index, word = vendor_line
+        block = block_below(lines, line_index, _phrase_of(lines[line_index], word), index)
+        address = _block_field(block, 0.65)
+        if address is not None:
+            fields["VendorAddress"] = address
+    if profile is not None and profile.vendor_tax_id and "VendorTaxId" not in fields:
+        fields["VendorTaxId"] = InvoiceField(value=profile.vendor_tax_id, confidence=PROFILE_CONFIDENCE)
+
+    payment = _payment_details(best, lines)
+    if payment is not None:
+        fields["PaymentDetails"] = payment
+    if profile is not None and profile.currency:
+        fields["Currency"] = InvoiceField(value=profile.currency, confidence=PROFILE_CONFIDENCE)
+    elif currency is not None:
+        fields["Currency"] = currency.to_field()
+
+    checks = validate(fields, items)
+    for check in checks:
+        if check.status == CheckStatus.FAIL:
+            for name in _CHECK_FIELDS[check.name]:
+                if name in fields:
+                    fields[name].confidence = round(fields[name].confidence * FAILED_CHECK_PENALTY, 3)
+    ordered = {name: fields.get(name) or InvoiceField() for name in FIELD_NAMES}
+    return InvoiceResult(
+        fields=ordered,
+        items=items,
+        validation=checks,
+        profile=profile.name if profile else None,
+        day_first=day_first,
+        layout=layout,
+    )
+
+
+def _pick_consistent_total(fields: dict[str, InvoiceField], candidates: list[Candidate], currency: object) -> None:
+    """Prefer the total candidate that equals subtotal + tax when the first choice does not."""
+    sub, tax, total = (fields.get(name) for name in ("SubTotal", "TotalTax", "InvoiceTotal"))
+    if sub is None or tax is None or not isinstance(sub.value, str) or not isinstance(tax.value, str):
+        return
+    expected = Decimal(sub.value) + Decimal(tax.value)
+    if total is not None and isinstance(total.value, str) and Decimal(total.value) == expected:
+        return
+    for candidate in candidates:
+        if candidate.name in {"InvoiceTotal", "AmountDue"} and candidate.number == expected:
+            candidate.currency = candidate.currency or (currency if isinstance(currency, str) else None)
+            fields["InvoiceTotal"] = candidate.to_field()
+            return
+
+
+def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_first: bool) -> None:
+    """Fallbacks for a missing date or VAT number: the first one on the page, with a confidence that says so."""
+    if "InvoiceDate" not in fields:
+        for line in lines:
+            for phrase in line.phrases:
+                parsed = parse.parse_date(phrase.text, day_first=day_first)
+                if parsed is not None:
+                    candidate = Candidate("InvoiceDate", parsed.value.isoformat(), phrase.text, phrase.words, 0.45)
+                    fields["InvoiceDate"] = candidate.to_field()
+                    break
+            if "InvoiceDate" in fields:
+                break
+    if "VendorTaxId" not in fields:
+        for line in lines:
+            for phrase in line.phrases:
+                if "GB" not in phrase.text.upper().replace(" ", ""):
+                    continue
+                found = parse.find_vat_number(phrase.text)
+                if found is not None and found[0].startswith("GB"):
+                    confidence = 0.6 if found[1] else 0.25
+                    fields["VendorTaxId"] = Candidate(
+                        "VendorTaxId", found[0], phrase.text, phrase.words, confidence
+                    ).to_field()
+                    return
+
+
+def _payment_details(best: dict[str, Candidate], lines: list[Line]) -> InvoiceField | None:
+    """Sort code, account number and IBAN as one field whose value maps each part."""
+    value: dict[str, str] = {}
+    words: list[Word] = []
+    contents: list[str] = []
+    confidences: list[float] = []
+    for part, key in (("SortCode", "SortCode"), ("AccountNumber", "AccountNumber")):
+        if part in best and isinstance(best[part].value, str):
+            value[key] = str(best[part].value)
+            words.extend(best[part].words)
+            contents.append(best[part].content)
+            confidences.append(best[part].confidence)
+    for line in lines:
+        iban = parse.find_iban(line.text)
+        if iban:
+            value["IBAN"] = iban
+            words.extend(line.words)
+            contents.append(line.text)
+            confidences.append(0.9 * line.conf + 0.05)
+            break
+    if not value:
+        return None
+    field = Candidate("PaymentDetails", value, "\n".join(contents), words, min(confidences)).to_field()
+    return field
+
+
+def items_total(items: list[InvoiceItem]) -> Decimal:
+    """Sum of the items' amounts (items without one count as zero)."""
+    total = Decimal(0)
+    for item in items:
+        amount = item.fields.get("Amount")
+        if amount is not None and isinstance(amount.value, str):
+            total += Decimal(amount.value)
+    return total
