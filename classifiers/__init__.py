@@ -1,6 +1,8 @@
 """Retention classifiers, looked up by short name (``retention.classifier`` in settings).
 
-rules   :class:`classifiers.rules.RetentionRulesClassifier`, driven by the schedule's ``rules:``
+rules       :class:`classifiers.rules.RetentionRulesClassifier`, driven by the schedule's ``rules:``
+model       :class:`classifiers.combined.EmbeddingRetentionClassifier`, the sentence-embedding model alone
+combined    :class:`classifiers.combined.CombinedRetentionClassifier`, rules first, then the model
 """
 
 from __future__ import annotations
@@ -14,8 +16,24 @@ from docintel.retention import RetentionSchedule
 
 ClassifierFactory = Callable[[RetentionSchedule], RetentionClassifier]
 
+
+def _embeddings(schedule: RetentionSchedule) -> RetentionClassifier:
+    # Imported on demand: the model modules pull in numpy now and torch on first use.
+    from classifiers.combined import EmbeddingRetentionClassifier
+
+    return EmbeddingRetentionClassifier(schedule)
+
+
+def _combined(schedule: RetentionSchedule) -> RetentionClassifier:
+    from classifiers.combined import CombinedRetentionClassifier
+
+    return CombinedRetentionClassifier(schedule)
+
+
 _FACTORIES: dict[str, ClassifierFactory] = {
     RetentionRulesClassifier.name: RetentionRulesClassifier,
+    "model": _embeddings,
+    "combined": _combined,
 }
 
 

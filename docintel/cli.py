@@ -394,5 +394,16 @@ def key_create(path: Path) -> None:
     )
 
 
+def _register_feature_commands() -> None:
+    """Commands that live beside their feature: review accounts, retraining."""
+    from classifiers.train import train_command
+    from docintel.review.commands import user_command
+
+    main.add_command(user_command)
+    main.add_command(train_command)
+
+
+_register_feature_commands()
+
 if __name__ == "__main__":
     main()

@@ -118,6 +118,7 @@ class Classification(_Model):
     explanation: str
     classifier: str = ""
     retention: Retention | None = None
+    needs_review: bool = False  # confidence below the review threshold: the class is a suggestion, not a decision
 
 
 class StageRun(_Model):

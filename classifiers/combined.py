@@ -1,0 +1,240 @@
+"""The combined retention classifier: explicit rules first, the embedding model for everything else.
+
+    rules result strong (confidence >= strong_rule_confidence, a specific class)  -> the rule wins, named
+    otherwise                                                                     -> the model's class, with the
+                                                                                     nearest labelled examples and
+                                                                                     the terms behind it
+    model confidence < review_threshold                                           -> class kept, needs_review set,
+                                                                                     "needs review" in the text
+
+Classes whose clock starts at the date of birth get their disposal date from the latest DATE_OF_BIRTH
+finding in the document (the youngest person named: the record is kept longest, never too short).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from classifiers.config import ClassifierConfig, load_classifier_config
+from classifiers.embeddings import EmbeddingHead, Prediction, SentenceEncoder, get_encoder, record_input
+from classifiers.rules import RetentionRulesClassifier
+from docintel.errors import ClassificationError
+from docintel.models import Classification, DocumentRecord, Retention
+from docintel.retention import (
+    TRANSITORY_CORRESPONDENCE,
+    UNCLASSIFIED,
+    RetentionSchedule,
+    Trigger,
+    retention_for,
+)
+
+logger = logging.getLogger(__name__)
+
+NEEDS_REVIEW = "needs review"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+
+_HEADS: dict[tuple[Path, tuple[str, ...], int, float, float], EmbeddingHead] = {}
+_HEADS_LOCK = threading.Lock()
+
+
+def date_of_birth_in(record: DocumentRecord, min_score: float = 0.5) -> dt.date | None:
+    """The latest date of birth the PII stage found in the record (the youngest person), or None."""
+    findings = [f for f in record.pii if f.entity_type == DATE_OF_BIRTH and f.score >= min_score]
+    if not findings:
+        return None
+    # Lazy: the parser lives beside the recogniser, whose module imports Presidio.
+    from docintel.enrich.recognizers.uk import parse_date
+
+    dates = [day for day in (parse_date(f.text) for f in findings) if day is not None]
+    return max(dates) if dates else None
+
+
+def _drop_head_cache() -> None:
+    """Forget loaded heads (after training writes a new one)."""
+    with _HEADS_LOCK:
+        _HEADS.clear()
+
+
+def load_or_train_head(
+    schedule: RetentionSchedule, config: ClassifierConfig, encoder: SentenceEncoder | None = None
+) -> EmbeddingHead:
+    """The head at ``config.head_path``, loaded once per process; trained from the shipped set when missing."""
+    path = config.head_path
+    key = (path.resolve(), tuple(schedule.ids), config.max_tokens, config.zero_shot_scale, config.zero_shot_bias)
+    with _HEADS_LOCK:
+        head = _HEADS.get(key)
+        if head is not None:
+            return head
+        encoder = encoder or get_encoder(config.max_tokens)
+        if path.is_file():
+            head = EmbeddingHead.load(path)
+        else:
+            from classifiers.train import train_from_shipped_set
+
+            logger.warning("no trained classifier head at %s: training one from the shipped set", path)
+            head = train_from_shipped_set(schedule, config, encoder)
+            head.save(path)
+        unknown = [class_id for class_id in head.class_ids if class_id not in schedule.ids]
+        if unknown:
+            raise ClassificationError(
+                f"{path}: head trained for classes the schedule lacks ({', '.join(unknown)}): run `docintel train`"
+            )
+        # The configuration, not the file, says how zero-shot classes score: tuning needs no retraining.
+        head.zero_shot_scale, head.zero_shot_bias = config.zero_shot_scale, config.zero_shot_bias
+        _add_missing_zero_shot(head, schedule, encoder)
+        _HEADS[key] = head
+        return head
+
+
+def _add_missing_zero_shot(head: EmbeddingHead, schedule: RetentionSchedule, encoder: SentenceEncoder) -> None:
+    """Classes added to the schedule since training are scored zero-shot until the next training."""
+    import numpy as np
+
+    from classifiers.embeddings import class_description
+
+    covered = set(head.class_ids) | set(head.zero_shot_ids) | {UNCLASSIFIED}
+    missing = [class_id for class_id in schedule.ids if class_id not in covered]
+    if missing:
+        vectors = encoder.encode([class_description(schedule, class_id) for class_id in missing])
+        head.zero_shot_ids = head.zero_shot_ids + missing
+        head.zero_shot_vectors = np.concatenate([head.zero_shot_vectors, vectors], axis=0)
+        logger.info("%d schedule classes have no trained head yet: scored zero-shot", len(missing))
+
+
+class EmbeddingRetentionClassifier:
+    """The embedding model alone: class, calibrated confidence, nearest examples and terms; flags low confidence."""
+
+    name = "model"
+    version = "1"
+
+    def __init__(self, schedule: RetentionSchedule, config: ClassifierConfig | None = None) -> None:
+        self._schedule = schedule
+        self.config = config or load_classifier_config()
+        self._encoder = get_encoder(self.config.max_tokens)
+
+    @property
+    def head(self) -> EmbeddingHead:
+        """The trained head (loaded or trained on first use, then cached for the process)."""
+        return load_or_train_head(self._schedule, self.config, self._encoder)
+
+    def warm(self) -> None:
+        """Load the model and the head now (workers call this before forking)."""
+        self._encoder.warm()
+        _ = self.head
+
+    def predict(self, records: Sequence[DocumentRecord]) -> list[Prediction]:
+        """Model predictions for records, embedded in batches."""
+        head = self.head
+        inputs = [record_input(record, text_chars=head.text_chars) for record in records]
+        vectors = self._encoder.encode(inputs, batch_size=self.config.batch_size)
+        return head.predict(vectors, inputs)
+
+    def classify(self, record: DocumentRecord) -> Classification:
+        """The model's class for one record."""
+        return self.classify_batch([record])[0]
+
+    def classify_batch(self, records: Sequence[DocumentRecord]) -> list[Classification]:
+        """The model's class for each record (one batched embedding pass)."""
+        return [
+            self._classification(record, prediction.record_class, prediction.confidence, prediction.explain())
+            for record, prediction in zip(records, self.predict(records), strict=True)
+        ]
+
+    def _classification(self, record: DocumentRecord, class_id: str, confidence: float, why: str) -> Classification:
+        needs_review = confidence < self.config.review_threshold
+        if needs_review:
+            why = f"{NEEDS_REVIEW} (confidence {confidence:.2f} < {self.config.review_threshold:.2f}): {why}"
+        return Classification(
+            record_class=class_id,
+            confidence=confidence,
+            explanation=why,
+            classifier=self.name,
+            retention=retention_with_dob(self._schedule, class_id, record, self.config.dob_min_score),
+            needs_review=needs_review,
+        )
+
+
+def retention_with_dob(
+    schedule: RetentionSchedule, class_id: str, record: DocumentRecord, min_score: float
+) -> Retention:
+    """The class's retention for the record, with the date of birth found in it for DOB-triggered classes."""
+    cls = schedule.get(class_id)
+    dob = date_of_birth_in(record, min_score) if cls.trigger == Trigger.DATE_OF_BIRTH else None
+    return retention_for(
+        cls, created=record.provenance.created_at, modified=record.provenance.modified_at, date_of_birth=dob
+    )
+
+
+class CombinedRetentionClassifier:
+    """Rules first (a strong rule wins and is named), then the embedding model; low confidence needs review."""
+
+    name = "combined"
+    version = "1"
+
+    def __init__(self, schedule: RetentionSchedule, config: ClassifierConfig | None = None) -> None:
+        self._schedule = schedule
+        self.config = config or load_classifier_config()
+        self.rules = RetentionRulesClassifier(schedule)
+        self.model = EmbeddingRetentionClassifier(schedule, self.config)
+
+    def warm(self) -> None:
+        """Load the embedding model and head now."""
+        self.model.warm()
+
+    def classify(self, record: DocumentRecord) -> Classification:
+        """The class for one record."""
+        return self.classify_batch([record])[0]
+
+    def classify_batch(self, records: Sequence[DocumentRecord]) -> list[Classification]:
+        """Classes for many records; only those without a strong rule go through the model, in one batch."""
+        ruled = [self.rules.classify(record) for record in records]
+        results: list[Classification | None] = [None] * len(records)
+        pending: list[int] = []
+        for index, (record, rule) in enumerate(zip(records, ruled, strict=True)):
+            if self._is_strong(rule):
+                results[index] = self._from_rule(record, rule)
+            else:
+                pending.append(index)
+        if pending:
+            predictions = self.model.predict([records[index] for index in pending])
+            for index, prediction in zip(pending, predictions, strict=True):
+                results[index] = self._from_model(records[index], ruled[index], prediction)
+        return [result for result in results if result is not None]
+
+    def _is_strong(self, rule: Classification) -> bool:
+        specific = rule.record_class not in (UNCLASSIFIED, TRANSITORY_CORRESPONDENCE)
+        return specific and rule.confidence >= self.config.strong_rule_confidence
+
+    def _from_rule(self, record: DocumentRecord, rule: Classification) -> Classification:
+        return Classification(
+            record_class=rule.record_class,
+            confidence=rule.confidence,
+            explanation=f"rule: {rule.explanation}",
+            classifier=self.name,
+            retention=retention_with_dob(self._schedule, rule.record_class, record, self.config.dob_min_score),
+        )
+
+    def _from_model(self, record: DocumentRecord, rule: Classification, prediction: Prediction) -> Classification:
+        class_id, confidence = prediction.record_class, prediction.confidence
+        why = prediction.explain()
+        if rule.record_class == class_id and rule.record_class != UNCLASSIFIED:
+            # Weak rule evidence that agrees with the model is a second opinion: keep the surer of the two.
+            confidence = max(confidence, rule.confidence)
+            why += f"; rules agree ({rule.explanation})"
+        elif rule.record_class != UNCLASSIFIED and rule.confidence > 0:
+            why += f"; weak rule evidence for {rule.record_class} ({rule.confidence:.2f})"
+        needs_review = confidence < self.config.review_threshold
+        if needs_review:
+            why = f"{NEEDS_REVIEW} (confidence {confidence:.2f} < {self.config.review_threshold:.2f}): {why}"
+        return Classification(
+            record_class=class_id,
+            confidence=round(confidence, 3),
+            explanation=why,
+            classifier=self.name,
+            retention=retention_with_dob(self._schedule, class_id, record, self.config.dob_min_score),
+            needs_review=needs_review,
+        )
