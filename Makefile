@@ -9,8 +9,9 @@ DEMO   := out/demo
 
 # Keep in step with the Dockerfile.
 APT_RUNTIME := tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-dejavu-core
-# Tests start their own PostgreSQL from its binaries when no server is running.
-APT_TEST    := postgresql
+# Tests start their own PostgreSQL and Redis from their binaries when no server is running; the
+# review UI is tested in Debian's Chromium.
+APT_TEST    := postgresql redis-server chromium
 
 .PHONY: demo test setup system-deps test-deps lint typecheck bench clean
 
@@ -58,9 +59,12 @@ system-deps:
 	fi
 
 test-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null; then \
-	  echo "Installing PostgreSQL for the catalogue tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_TEST); \
+	@missing=$$(ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || echo postgresql; \
+	  command -v redis-server >/dev/null || echo redis-server; \
+	  [ -x /usr/bin/chromium ] || echo chromium); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing test services:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 bench: setup

@@ -200,3 +200,137 @@ stage_runs = Table(
 
 # Tables holding rows that belong to one document, replaced as a whole on every save.
 DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs)
+
+# -- invoice API (issue 6): revision 0003_invoices ----------------------------------------------------
+
+# API clients. The key itself is never stored: only its SHA-256 (keys are 256-bit random, so a plain hash
+# cannot be brute-forced and needs no slow KDF). The signing secret signs result callbacks; it grants no
+# access to the API and must be kept to sign, so it is stored as issued.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("signing_secret", String(128), nullable=False),
+    Column("rate_limit_per_minute", Integer),  # None: the service default
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+    Index("ix_api_keys_name", "name"),
+)
+
+# One row per submitted invoice. The document bytes never land here; the result (which carries supplier
+# bank details) and the callback URL are cleared once ``expires_at`` passes.
+invoice_jobs = Table(
+    "invoice_jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("api_key_id", String(32), ForeignKey("api_keys.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # queued, running, succeeded, failed, expired
+    Column("backend", String(64), nullable=False),  # "rq", or "local:<server instance>" for the in-process pool
+    Column("file_type", String(32)),
+    Column("mime_type", String(255)),
+    Column("size", BigInteger),
+    Column("sha256", String(64)),
+    Column("callback_url", Text),
+    Column("callback_status", String(16)),  # pending, delivered, failed
+    Column("callback_attempts", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("started_at", UtcDateTime()),
+    Column("finished_at", UtcDateTime()),
+    Column("seconds", Float),
+    Column("result", JSON),
+    Column("error_type", String(64)),
+    Column("error_message", Text),
+    Column("corrections", JSON),
+    Column("corrected_at", UtcDateTime()),
+    Column("expires_at", UtcDateTime()),
+    Index("ix_invoice_jobs_api_key_id", "api_key_id"),
+    Index("ix_invoice_jobs_status", "status"),
+    Index("ix_invoice_jobs_expires_at", "expires_at"),
+)
+
+# -- review workflow (issue 5): revision 0002_review ---------------------------------------------------
+# Decisions and audit rows keep the document id without a foreign key: the audit trail must outlive the
+# document row (a rescan that drops a child, or a disposal, deletes it).
+
+# One row per decision on one document; a bulk action writes one row per document with a shared batch_id.
+# ``approved`` is True when the decision confirms ``to_class`` as the document's right class (accept,
+# change, approve_disposal): those rows are the reviewers' labels that training reads.
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("document_id", String(ID_LENGTH), nullable=False),
+    Column("user_name", String(128), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("action", String(32), nullable=False),  # accept, change, approve_disposal, hold, release_hold
+    Column("from_class", String(128)),
+    Column("to_class", String(128)),
+    Column("from_confidence", Float),  # the classifier's confidence before the decision, for calibration
+    Column("reason", Text, nullable=False, default=""),
+    Column("approved", Boolean, nullable=False, default=False),
+    Column("batch_id", String(32)),
+    Index("ix_review_decisions_document_id", "document_id"),
+    Index("ix_review_decisions_at", "at"),
+)
+
+# The current review state of a document, one row each, so queue filters need one join rather than a
+# search through its decision history. A class change clears an earlier disposal approval.
+review_state = Table(
+    "review_state",
+    metadata,
+    Column("document_id", String(ID_LENGTH), primary_key=True),
+    Column("reviewed_class", String(128)),
+    Column("reviewed_by", String(128)),
+    Column("reviewed_at", UtcDateTime()),
+    Column("disposal_approved_by", String(128)),
+    Column("disposal_approved_at", UtcDateTime()),
+)
+
+# Legal holds. ``target`` is a document id (scope document), a folder path (folder: the folder and all below),
+# a case reference (case: documents whose path or name carries it) or a search term (search: name, title, path).
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("scope", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("placed_by", String(128), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
+    Column("released_at", UtcDateTime()),
+    Column("released_by", String(128)),
+    Column("release_reason", Text),
+    Index("ix_holds_released_at", "released_at"),
+)
+
+# Local review accounts; password_hash is scrypt (see docintel.review.auth), None for proxy-only accounts.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("password_hash", String(255)),
+    Column("role", String(16), nullable=False),  # readonly, reviewer, admin
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+# Every review action and account change: who, when, what, from -> to, why, and whether it was refused.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("user_name", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("document_id", String(ID_LENGTH)),
+    Column("target", Text),
+    Column("from_value", Text),
+    Column("to_value", Text),
+    Column("reason", Text, nullable=False, default=""),
+    Column("outcome", String(16), nullable=False),  # done, refused
+    Column("batch_id", String(32)),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_document_id", "document_id"),
+)

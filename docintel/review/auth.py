@@ -1,0 +1,216 @@
+"""Sign-in for the review pages: review settings, roles, password hashing and signed session cookies.
+
+Reviewers sign in with a local account (scrypt-hashed password, signed session cookie) or, when enabled in
+``config/review.yaml``, are named by a header that the council's reverse proxy sets after its own sign-in.
+The header is believed only from the proxy addresses listed in the settings. The cookie-signing secret comes
+from ``$DOCINTEL_REVIEW_SECRET`` (or a file named by ``$DOCINTEL_REVIEW_SECRET_FILE``), never from YAML.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from docintel.errors import ConfigError
+from docintel.settings import find_config_dir, load_yaml_file
+
+log = logging.getLogger(__name__)
+
+REVIEW_CONFIG_FILE = "review.yaml"
+ENV_REVIEW_SECRET = "DOCINTEL_REVIEW_SECRET"  # noqa: S105 - the variable's name, not a secret
+ENV_REVIEW_SECRET_FILE = "DOCINTEL_REVIEW_SECRET_FILE"  # noqa: S105
+ENV_REVIEW_PREFIX = "DOCINTEL_REVIEW__"
+
+# scrypt cost: 2**14 x 8 uses 16 MiB and ~50 ms per check on the build machine, which slows password
+# guessing without making sign-in sluggish (OWASP's minimum for scrypt).
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_KEY_BYTES = 32
+SALT_BYTES = 16
+# Account names show up in the audit trail and CSV export: keep them short and printable.
+MAX_USER_NAME = 128
+MIN_PASSWORD_LENGTH = 10
+
+_SESSION_SALT = "docintel.review.session"
+
+
+class Role(StrEnum):
+    """What a signed-in person may do: readonly views, reviewer also decides, admin also releases holds."""
+
+    READONLY = "readonly"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    @property
+    def can_decide(self) -> bool:
+        """Accept or change classes, place holds and approve disposal."""
+        return self in (Role.REVIEWER, Role.ADMIN)
+
+    @property
+    def can_release_holds(self) -> bool:
+        """Lift a legal hold (a decision with legal weight, kept to administrators)."""
+        return self is Role.ADMIN
+
+
+class ReviewSettings(BaseModel):
+    """Settings of the review pages, from ``config/review.yaml`` and ``DOCINTEL_REVIEW__<KEY>`` variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_cookie: str = "docintel_review"
+    session_max_age_seconds: int = Field(default=8 * 3600, gt=0)  # one working day
+    secure_cookies: bool = False  # set true when served over HTTPS (always, behind the council's proxy)
+    trusted_header_enabled: bool = False
+    trusted_header_name: str = "X-Remote-User"
+    trusted_header_default_role: Role = Role.READONLY  # for proxy users without a local account
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    page_size: int = Field(default=50, gt=0, le=1000)
+    max_bulk_documents: int = Field(default=10_000, gt=0)
+
+
+def load_review_settings(config_dir: Path | None = None, environ: dict[str, str] | None = None) -> ReviewSettings:
+    """Read ``review.yaml`` (optional) from the configuration folder and apply environment overrides."""
+    environ = dict(os.environ) if environ is None else environ
+    config_dir = config_dir or find_config_dir()
+    path = config_dir / REVIEW_CONFIG_FILE
+    data: dict[str, Any] = {}
+    if path.is_file():
+        loaded = load_yaml_file(path) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings")
+        data = loaded
+    for name, value in environ.items():
+        if name.startswith(ENV_REVIEW_PREFIX):
+            data[name[len(ENV_REVIEW_PREFIX) :].lower()] = yaml.safe_load(value) if value else value
+    try:
+        return ReviewSettings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+
+
+def load_session_secret(environ: dict[str, str] | None = None) -> str:
+    """The cookie-signing secret from the environment; a random one (sessions end on restart) when unset."""
+    environ = dict(os.environ) if environ is None else environ
+    secret = environ.get(ENV_REVIEW_SECRET)
+    secret_file = environ.get(ENV_REVIEW_SECRET_FILE)
+    if not secret and secret_file:
+        try:
+            secret = Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{ENV_REVIEW_SECRET_FILE}={secret_file}: cannot read ({exc.strerror})") from exc
+    if secret:
+        if len(secret) < 16:
+            raise ConfigError(f"{ENV_REVIEW_SECRET}: use at least 16 characters")
+        return secret
+    log.warning(
+        "no %s set: review sessions are signed with a random key and end when the server restarts", ENV_REVIEW_SECRET
+    )
+    return secrets.token_urlsafe(32)
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password`` as ``scrypt$n$r$p$salt$key`` (base64 parts)."""
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=SCRYPT_KEY_BYTES
+    )
+    encoded = [base64.b64encode(part).decode("ascii") for part in (salt, key)]
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encoded[0]}${encoded[1]}"
+
+
+# Checked against when the account does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """True when ``password`` matches the stored scrypt hash; always spends one scrypt computation."""
+    try:
+        scheme, n, r, p, salt_b64, key_b64 = (stored or _DUMMY_HASH).split("$")
+        if scheme != "scrypt":
+            return False
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(key_b64)
+        key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return stored is not None and hmac.compare_digest(key, expected)
+
+
+def check_user_name(name: str) -> str:
+    """A valid account name, stripped; raises ConfigError for an empty, long or unprintable one."""
+    name = name.strip()
+    if not name or len(name) > MAX_USER_NAME or not name.isprintable() or any(c in name for c in "$,;\"'<>"):
+        raise ConfigError(f"user name must be 1-{MAX_USER_NAME} printable characters without $ , ; quotes or <>")
+    return name
+
+
+def check_password(password: str) -> str:
+    """The password if it is long enough; raises ConfigError otherwise."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """The person behind a request: name, role and how they signed in ("password" or "proxy")."""
+
+    name: str
+    role: Role
+    method: str = "password"
+
+    @property
+    def can_decide(self) -> bool:
+        """Whether this person may make review decisions."""
+        return self.role.can_decide
+
+    @property
+    def can_release_holds(self) -> bool:
+        """Whether this person may release legal holds."""
+        return self.role.can_release_holds
+
+
+class SessionCodec:
+    """Signs and checks the session cookie: a small dict (user, CSRF token, flash messages), time-limited."""
+
+    def __init__(self, secret: str, max_age_seconds: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt=_SESSION_SALT)
+        self.max_age_seconds = max_age_seconds
+
+    def dumps(self, session: dict[str, Any]) -> str:
+        """The signed cookie value."""
+        return self._serializer.dumps(session)
+
+    def loads(self, value: str | None) -> dict[str, Any]:
+        """The session in a cookie; an empty dict when absent, tampered with or expired."""
+        if not value:
+            return {}
+        try:
+            loaded = self._serializer.loads(value, max_age=self.max_age_seconds)
+        except BadSignature:
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+
+def new_csrf_token() -> str:
+    """A fresh random CSRF token."""
+    return secrets.token_urlsafe(24)
+
+
+def tokens_match(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of a submitted CSRF token with the session's."""
+    return bool(given and expected) and hmac.compare_digest(str(given), str(expected))

@@ -1,0 +1,128 @@
+"""``docintel user``: manage the review pages' local accounts (create, list, password, role, disable).
+
+Every change is written to the audit trail under the operating-system user who ran the command.
+Passwords are prompted for (never taken on the command line, where they would land in shell history).
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from docintel.catalogue.store import open_catalogue
+from docintel.errors import ConfigError, DocintelError
+from docintel.review.auth import Role
+from docintel.review.store import ReviewStore
+from docintel.settings import get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ROLES = click.Choice([role.value for role in Role])
+
+
+def _handle_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DocintelError as error:
+            click.secho(f"error: {error.message}", fg="red", err=True)
+            sys.exit(error.exit_code if isinstance(error, ConfigError) else 1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _review_store(catalogue_url: str | None) -> Iterator[ReviewStore]:
+    url = catalogue_url or get_settings().catalogue.url
+    with open_catalogue(url) as catalogue:
+        yield ReviewStore(catalogue)
+
+
+def _operator() -> str:
+    """Who ran the command, for the audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+_catalogue_option = click.option(
+    "--catalogue", "catalogue_url", metavar="URL", help="Catalogue database URL (default: from settings)."
+)
+
+
+@click.group("user")
+def user_command() -> None:
+    """Manage local accounts for the review pages."""
+
+
+@user_command.command("create")
+@click.argument("name")
+@click.option("--role", type=_ROLES, default=Role.REVIEWER.value, show_default=True, help="What the account may do.")
+@click.option("--no-password", is_flag=True, help="An account that signs in only through the trusted proxy header.")
+@_catalogue_option
+@_handle_errors
+def create_user(name: str, role: str, no_password: bool, catalogue_url: str | None) -> None:
+    """Create an account; prompts for its password."""
+    password = None if no_password else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _review_store(catalogue_url) as store:
+        account = store.create_user(name, password, Role(role), by=_operator())
+    click.echo(f"created {account.name} ({account.role.value})")
+
+
+@user_command.command("list")
+@_catalogue_option
+@_handle_errors
+def list_users(catalogue_url: str | None) -> None:
+    """List accounts with their roles."""
+    with _review_store(catalogue_url) as store:
+        accounts = store.list_users()
+    for account in accounts:
+        flags = [] if account.has_password else ["proxy only"]
+        if account.disabled:
+            flags.append("disabled")
+        suffix = f"  ({', '.join(flags)})" if flags else ""
+        click.echo(f"{account.name}\t{account.role.value}\t{account.created_at:%Y-%m-%d}{suffix}")
+
+
+@user_command.command("set-password")
+@click.argument("name")
+@_catalogue_option
+@_handle_errors
+def set_password(name: str, catalogue_url: str | None) -> None:
+    """Replace an account's password; prompts for it."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _review_store(catalogue_url) as store:
+        store.set_password(name, password, by=_operator())
+    click.echo(f"password changed for {name}")
+
+
+@user_command.command("set-role")
+@click.argument("name")
+@click.argument("role", type=_ROLES)
+@_catalogue_option
+@_handle_errors
+def set_role(name: str, role: str, catalogue_url: str | None) -> None:
+    """Change an account's role."""
+    with _review_store(catalogue_url) as store:
+        store.set_role(name, Role(role), by=_operator())
+    click.echo(f"{name} is now {role}")
+
+
+@user_command.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Re-enable the account instead.")
+@_catalogue_option
+@_handle_errors
+def disable_user(name: str, enable: bool, catalogue_url: str | None) -> None:
+    """Stop an account signing in (its history stays in the audit trail)."""
+    with _review_store(catalogue_url) as store:
+        store.set_disabled(name, not enable, by=_operator())
+    click.echo(f"{name} {'enabled' if enable else 'disabled'}")
