@@ -39,6 +39,7 @@ from docintel.extract.base import ExtractContext, ExtractorRegistry, FileType
 from docintel.extract.sniff import sniff
 from docintel.models import (
     Attachment,
+    Classification,
     DocumentRecord,
     DocumentStatus,
     ErrorInfo,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
     from docintel.catalogue.store import CatalogueStore
     from docintel.enrich.analyzer import TextAnalyzer
+    from docintel.retention import RetentionSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +76,18 @@ class Engines:
         return get_analyzer(self.settings)
 
     @cached_property
+    def schedule(self) -> RetentionSchedule:
+        """The council's retention schedule."""
+        from docintel.retention import load_schedule
+
+        return load_schedule(self.settings.config_path(self.settings.retention.schedule_file))
+
+    @cached_property
     def classifier(self) -> RetentionClassifier:
         """The configured retention classifier."""
         from classifiers import get_classifier
-        from docintel.retention import load_schedule
 
-        schedule = load_schedule(self.settings.config_path(self.settings.retention.schedule_file))
-        return get_classifier(self.settings.retention.classifier, schedule)
+        return get_classifier(self.settings.retention.classifier, self.schedule)
 
     @cached_property
     def key(self) -> bytes:
@@ -423,10 +430,39 @@ def _scan_one(
         return
     if content is not None:
         record = process_document(record, content, engines)
+        reviewed = store.reviewed_classes([record.id]).get(record.id)
+        if reviewed is not None:
+            record = keep_reviewed_class(record, engines, *reviewed)
     store.save(record, run_id=summary.run_id)
     summary.processed += 1
     summary.count(record)
     logger.info("document %s: %s", record.id, record.status.value)
+
+
+def keep_reviewed_class(
+    record: DocumentRecord,
+    engines: Engines,
+    record_class: str,
+    reviewed_by: str | None,
+    reviewed_at: dt.datetime | None,
+) -> DocumentRecord:
+    """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
+    from docintel.retention import retention_for
+
+    try:
+        cls = engines.schedule.get(record_class)
+    except DocintelError:
+        logger.warning("document %s: reviewed class %s is no longer in the schedule", record.id, record_class)
+        return record
+    when = reviewed_at.date().isoformat() if reviewed_at else "an earlier date"
+    classification = Classification(
+        record_class=record_class,
+        confidence=1.0,
+        explanation=f"set by reviewer {reviewed_by or 'unknown'} on {when}",
+        classifier="review",
+        retention=retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at),
+    )
+    return record.model_copy(update={"classification": classification})
 
 
 def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:

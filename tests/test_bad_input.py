@@ -155,3 +155,28 @@ def test_document_over_its_time_budget_is_recorded_as_timeout(tmp_path: Path) ->
     assert "0.05 s" in rows["scan.pdf"]["error_message"]
     assert rows["note.txt"]["status"] == "ok"
     assert summary.failures == {"ExtractionTimeout": 1}
+
+
+def test_rescan_keeps_a_reviewers_class(bad_folder: Path, tmp_path: Path, engines: Engines) -> None:
+    from docintel.review.auth import Reviewer, Role
+    from docintel.review.store import Action, ReviewStore
+
+    store = open_catalogue(f"sqlite:///{tmp_path / 'cat.db'}")
+    scan_source(LocalFolderSource([bad_folder / "Finance"]), store, engines)
+    invoice = next(row for row in store.iter_documents() if row["name"] == "invoice.txt")
+    assert invoice["record_class"] == "finance.invoice"
+    ReviewStore(store).decide(
+        [invoice["id"]],
+        Action.CHANGE,
+        by=Reviewer("records.manager", Role.REVIEWER),
+        schedule=engines.schedule,
+        to_class="contracts.simple",
+        reason="framework agreement, not an invoice",
+    )
+
+    (bad_folder / "Finance" / "invoice.txt").write_text(GOOD_TEXT + "Amended.\n", encoding="utf-8")
+    scan_source(LocalFolderSource([bad_folder / "Finance"]), store, engines)
+    row = store.get(invoice["id"])
+    assert row is not None
+    assert row["record_class"] == "contracts.simple"
+    assert "records.manager" in row["class_explanation"]

@@ -583,6 +583,21 @@ class CatalogueStore:
                     found[doc_id] = (sha256, status)
         return found
 
+    def reviewed_classes(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, dt.datetime | None]]:
+        """For documents a reviewer has classified: id -> (class, reviewer, when), so a rescan keeps the decision."""
+        found: dict[str, tuple[str, str | None, dt.datetime | None]] = {}
+        with self._transaction("read reviewed classes") as connection:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                query = select(
+                    t.review_state.c.document_id,
+                    t.review_state.c.reviewed_class,
+                    t.review_state.c.reviewed_by,
+                    t.review_state.c.reviewed_at,
+                ).where(t.review_state.c.document_id.in_(chunk), t.review_state.c.reviewed_class.is_not(None))
+                for doc_id, reviewed_class, reviewed_by, reviewed_at in connection.execute(query):
+                    found[doc_id] = (reviewed_class, reviewed_by, reviewed_at)
+        return found
+
     def mark_deleted(self, ids: Sequence[str]) -> int:
         """Flag documents (and everything inside them) as deleted at the source; returns rows flagged."""
         if not ids:
