@@ -1,0 +1,474 @@
+"""Invoice jobs: their rows in the catalogue, the runner that processes one, and the two queues that feed it.
+
+    POST /v1/invoices ──▶ InvoiceJobStore.create (row: queued) ──▶ queue.submit(job id, bytes, name)
+        LocalInvoiceQueue  bounded thread pool in the server (extraction in worker processes or threads)
+        RqInvoiceQueue     bytes to Redis under the job id, ``workers.invoices.process_invoice(job id)`` on
+                           the rq ``invoices`` queue
+    InvoiceJobRunner.run ──▶ running ──▶ extract_invoice ──▶ succeeded | failed ──▶ signed callback
+
+The catalogue is the one place a job's state lives, so any server can answer ``GET /v1/jobs/{id}`` for a
+job any worker ran. The document bytes are never stored there, and results are cleared after their TTL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, insert, select, update
+
+from docintel.api.callbacks import deliver
+from docintel.api.errors import ServiceBusy
+from docintel.api.keys import ApiKeyStore
+from docintel.api.schemas import CallbackInfo, ErrorInfo, JobStatus, JobView
+from docintel.api.settings import ApiSettings
+from docintel.catalogue import tables as t
+from docintel.catalogue.store import CatalogueStore
+from docintel.errors import DocintelError
+from docintel.settings import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "invoices"
+RQ_BACKEND = "rq"
+LOCAL_BACKEND_PREFIX = "local:"
+_CONTENT_PREFIX = "docintel:invoice:"
+# A retry-after hint for clients told the in-process queue is full: about one job's time.
+_BUSY_RETRY_SECONDS = 2.0
+
+CALLBACK_PENDING = "pending"
+CALLBACK_DELIVERED = "delivered"
+CALLBACK_FAILED = "failed"
+
+# Serialises extraction inside one process (see LocalInvoiceQueue._extract).
+_IN_PROCESS_EXTRACTION = threading.Lock()
+
+ExtractFunction = Callable[[bytes, str, Settings], dict[str, Any]]
+
+
+def new_job_id() -> str:
+    """A job id: 32 hex characters, valid as an rq job id and in a URL path."""
+    return uuid.uuid4().hex
+
+
+def content_key(job_id: str) -> str:
+    """The Redis key holding a queued job's bytes and file name."""
+    return f"{_CONTENT_PREFIX}{job_id}"
+
+
+def extract_invoice_json(content: bytes, name: str, settings: Settings) -> dict[str, Any]:
+    """Run the invoice extractor and return its result as JSON-ready data (a top-level function, so picklable)."""
+    from docintel.invoices import extract_invoice
+
+    result = extract_invoice(content, name, settings=settings)
+    data = result.model_dump(mode="json")
+    # The layout never appears in API answers (the model excludes it), but corrections learn labels from it.
+    data["layout"] = [line.model_dump(mode="json") for line in result.layout]
+    return data
+
+
+def warm_extractor() -> None:
+    """Import the invoice extractor, so the first job does not pay for it."""
+    import docintel.invoices  # noqa: F401
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class InvoiceJob:
+    """A job row as the API and the runner see it."""
+
+    id: str
+    api_key_id: str
+    status: JobStatus
+    backend: str
+    created_at: dt.datetime
+    file_type: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    callback_url: str | None = None
+    callback_status: str | None = None
+    callback_attempts: int = 0
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    seconds: float | None = None
+    result: dict[str, Any] | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    corrections: dict[str, Any] | None = None
+    corrected_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> InvoiceJob:
+        """Build from a catalogue row."""
+        values = {name: row[name] for name in cls.__dataclass_fields__ if name in row}
+        values["status"] = JobStatus(row["status"])
+        values["callback_attempts"] = row["callback_attempts"] or 0
+        return cls(**values)
+
+    def view(self) -> JobView:
+        """The job as the API answers it (never the callback URL)."""
+        return JobView(
+            id=self.id,
+            status=self.status,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            seconds=self.seconds,
+            file_type=self.file_type,
+            size=self.size,
+            result=self.result,  # type: ignore[arg-type]  # validated into InvoiceResult by pydantic
+            error=ErrorInfo(type=self.error_type, message=self.error_message or "") if self.error_type else None,
+            callback=CallbackInfo(status=self.callback_status, attempts=self.callback_attempts)
+            if self.callback_status
+            else None,
+            corrected=self.corrections is not None,
+            expires_at=self.expires_at,
+        )
+
+
+class InvoiceJobStore:
+    """Reads and writes invoice job rows through the catalogue's engine."""
+
+    def __init__(self, store: CatalogueStore, result_ttl_seconds: int) -> None:
+        self._store = store
+        self._result_ttl = dt.timedelta(seconds=result_ttl_seconds)
+
+    @property
+    def catalogue(self) -> CatalogueStore:
+        """The catalogue these jobs live in."""
+        return self._store
+
+    def create(
+        self,
+        *,
+        api_key_id: str,
+        backend: str,
+        file_type: str,
+        mime_type: str,
+        size: int,
+        sha256: str,
+        callback_url: str | None,
+        job_id: str | None = None,
+    ) -> InvoiceJob:
+        """Record a new queued job."""
+        row: dict[str, Any] = {
+            "id": job_id or new_job_id(),
+            "api_key_id": api_key_id,
+            "status": JobStatus.QUEUED.value,
+            "backend": backend,
+            "file_type": file_type,
+            "mime_type": mime_type,
+            "size": size,
+            "sha256": sha256,
+            "callback_url": callback_url,
+            "callback_status": CALLBACK_PENDING if callback_url else None,
+            "callback_attempts": 0,
+            "created_at": _now(),
+        }
+        with self._store._transaction("create invoice job", write=True) as connection:
+            connection.execute(insert(t.invoice_jobs).values(row))
+        return InvoiceJob.from_row(row)
+
+    def get(self, job_id: str, api_key_id: str | None = None) -> InvoiceJob | None:
+        """A job, or None; with ``api_key_id``, only when that client submitted it."""
+        query = select(t.invoice_jobs).where(t.invoice_jobs.c.id == job_id)
+        if api_key_id is not None:
+            query = query.where(t.invoice_jobs.c.api_key_id == api_key_id)
+        with self._store._transaction("read invoice job") as connection:
+            row = connection.execute(query).mappings().one_or_none()
+        return InvoiceJob.from_row(row) if row else None
+
+    def _update(self, job_id: str, action: str, values: dict[str, Any], *conditions: Any) -> bool:
+        query = update(t.invoice_jobs).where(t.invoice_jobs.c.id == job_id, *conditions).values(values)
+        with self._store._transaction(action, write=True) as connection:
+            return bool(connection.execute(query).rowcount)
+
+    def mark_running(self, job_id: str) -> bool:
+        """Move a queued job to running; False when it was not queued (already taken, or gone)."""
+        return self._update(
+            job_id,
+            "start invoice job",
+            {"status": JobStatus.RUNNING.value, "started_at": _now()},
+            t.invoice_jobs.c.status == JobStatus.QUEUED.value,
+        )
+
+    def succeed(self, job_id: str, result: dict[str, Any], seconds: float) -> None:
+        """Store a job's result."""
+        now = _now()
+        values = {
+            "status": JobStatus.SUCCEEDED.value,
+            "result": result,
+            "seconds": seconds,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
+        }
+        self._update(job_id, "store invoice result", values)
+
+    def fail(self, job_id: str, error_type: str, message: str, seconds: float | None = None) -> None:
+        """Record why a job failed (a safe message: no document text)."""
+        now = _now()
+        values = {
+            "status": JobStatus.FAILED.value,
+            "error_type": error_type,
+            "error_message": message,
+            "seconds": seconds,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
+        }
+        self._update(job_id, "record invoice failure", values)
+
+    def record_callback(self, job_id: str, delivered: bool, attempts: int) -> None:
+        """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
+        values = {
+            "callback_status": CALLBACK_DELIVERED if delivered else CALLBACK_FAILED,
+            "callback_attempts": attempts,
+            "callback_url": None,
+        }
+        self._update(job_id, "record callback", values)
+
+    def save_corrections(self, job_id: str, corrections: dict[str, Any]) -> None:
+        """Store corrections submitted for a job."""
+        self._update(job_id, "store corrections", {"corrections": corrections, "corrected_at": _now()})
+
+    def purge_expired(self) -> int:
+        """Clear results, corrections and callback URLs of jobs past their expiry; returns how many."""
+        query = (
+            update(t.invoice_jobs)
+            .where(t.invoice_jobs.c.expires_at <= _now(), t.invoice_jobs.c.status != JobStatus.EXPIRED.value)
+            .values(status=JobStatus.EXPIRED.value, result=None, corrections=None, callback_url=None)
+        )
+        with self._store._transaction("purge invoice results", write=True) as connection:
+            count = int(connection.execute(query).rowcount)
+        if count:
+            logger.info("cleared %d expired invoice result(s)", count)
+        return count
+
+    def fail_abandoned(self, current_backend: str) -> int:
+        """Fail in-process jobs left queued or running by an earlier server process (their bytes died with it)."""
+        query = (
+            update(t.invoice_jobs)
+            .where(
+                and_(
+                    t.invoice_jobs.c.backend.like(f"{LOCAL_BACKEND_PREFIX}%"),
+                    t.invoice_jobs.c.backend != current_backend,
+                    t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+                )
+            )
+            .values(
+                status=JobStatus.FAILED.value,
+                error_type="JobAbandoned",
+                error_message="the server restarted before this job finished; submit the invoice again",
+                finished_at=_now(),
+                expires_at=_now() + self._result_ttl,
+            )
+        )
+        with self._store._transaction("fail abandoned invoice jobs", write=True) as connection:
+            count = int(connection.execute(query).rowcount)
+        if count:
+            logger.warning("failed %d invoice job(s) abandoned by an earlier server process", count)
+        return count
+
+
+class InvoiceJobRunner:
+    """Processes one job: running, extraction, result or failure, then the signed callback."""
+
+    def __init__(
+        self,
+        jobs: InvoiceJobStore,
+        keys: ApiKeyStore,
+        settings: Settings,
+        api_settings: ApiSettings,
+        extract: ExtractFunction = extract_invoice_json,
+    ) -> None:
+        self._jobs = jobs
+        self._keys = keys
+        self._settings = settings
+        self._api = api_settings
+        self._extract = extract
+
+    def run(
+        self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object] | None = None
+    ) -> JobStatus:
+        """Process the job and return its final status; a job already taken by another worker is left alone.
+
+        ``finished`` is called once the outcome is stored, before the callback is delivered, so a request
+        waiting inline is not held up by a slow receiver.
+        """
+        if not self._jobs.mark_running(job_id):
+            job = self._jobs.get(job_id)
+            logger.warning("invoice job %s was not queued (%s); skipped", job_id, job.status if job else "missing")
+            return job.status if job else JobStatus.FAILED
+        started = time.perf_counter()
+        try:
+            result = self._extract(content, name, self._settings)
+        except DocintelError as error:
+            seconds = time.perf_counter() - started
+            logger.info("invoice job %s failed: %s after %.2f s", job_id, error.kind, seconds)
+            self._jobs.fail(job_id, error.kind, error.message, seconds)
+            status = JobStatus.FAILED
+        except Exception as error:
+            # A bug: record it so the client is not left polling forever, then fail loudly.
+            self._jobs.fail(job_id, "InternalError", "the invoice could not be processed (internal error)")
+            logger.exception("invoice job %s crashed: %s", job_id, type(error).__name__)
+            if finished is not None:
+                finished(JobStatus.FAILED)
+            self._send_callback(job_id)
+            raise
+        else:
+            seconds = time.perf_counter() - started
+            self._jobs.succeed(job_id, result, seconds)
+            logger.info("invoice job %s succeeded in %.2f s", job_id, seconds)
+            status = JobStatus.SUCCEEDED
+        if finished is not None:
+            finished(status)
+        self._send_callback(job_id)
+        return status
+
+    def _send_callback(self, job_id: str) -> None:
+        job = self._jobs.get(job_id)
+        if job is None or not job.callback_url:
+            return
+        client = self._keys.client(job.api_key_id)
+        if client is None:
+            self._jobs.record_callback(job_id, delivered=False, attempts=0)
+            return
+        body = job.view().model_dump_json().encode("utf-8")
+        outcome = deliver(job.callback_url, job_id, body, client.signing_secret, self._api)
+        self._jobs.record_callback(job_id, outcome.delivered, outcome.attempts)
+
+
+def _child_init() -> None:
+    # One tesseract thread per process: measured 6x faster than its own threading on 2 cores.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    warm_extractor()
+
+
+class LocalInvoiceQueue:
+    """A bounded in-process queue: jobs run on ``workers`` threads, extraction in threads or worker processes."""
+
+    def __init__(
+        self,
+        jobs: InvoiceJobStore,
+        keys: ApiKeyStore,
+        settings: Settings,
+        api_settings: ApiSettings,
+    ) -> None:
+        self.backend = f"{LOCAL_BACKEND_PREFIX}{uuid.uuid4().hex[:16]}"
+        self._max_pending = api_settings.max_pending_jobs
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._threads = ThreadPoolExecutor(max_workers=api_settings.workers, thread_name_prefix="invoice-job")
+        self._processes: ProcessPoolExecutor | None = None
+        self._workers = api_settings.workers
+        if api_settings.pool == "process":
+            # forkserver: forking a server full of threads (event loop, thread pools) can deadlock the child.
+            context = multiprocessing.get_context("forkserver")
+            # The fork server imports the extractor once; every worker forked from it starts warm.
+            context.set_forkserver_preload(["docintel.invoices"])
+            self._processes = ProcessPoolExecutor(
+                max_workers=api_settings.workers, mp_context=context, initializer=_child_init
+            )
+        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract)
+        self._timeout = api_settings.job_timeout_seconds
+        jobs.fail_abandoned(self.backend)
+
+    def _extract(self, content: bytes, name: str, settings: Settings) -> dict[str, Any]:
+        if self._processes is None:
+            # PDFium is not thread-safe (two threads opening PDFs segfaulted the server under load): in
+            # thread mode one extraction runs at a time; the process pool is the parallel mode.
+            with _IN_PROCESS_EXTRACTION:
+                return extract_invoice_json(content, name, settings)
+        return self._processes.submit(extract_invoice_json, content, name, settings).result(timeout=self._timeout)
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return self._pending
+
+    def submit(self, job_id: str, content: bytes, name: str) -> Future[JobStatus]:
+        """Queue a job; the future resolves once its outcome is stored. ServiceBusy when the queue is full."""
+        with self._lock:
+            if self._pending >= self._max_pending:
+                raise ServiceBusy("the invoice queue is full; try again shortly", retry_after=_BUSY_RETRY_SECONDS)
+            self._pending += 1
+        outcome: Future[JobStatus] = Future()
+        work = self._threads.submit(self._runner.run, job_id, content, name, outcome.set_result)
+        work.add_done_callback(lambda done: self._release(done, outcome))
+        return outcome
+
+    def _release(self, work: Future[JobStatus], outcome: Future[JobStatus]) -> None:
+        with self._lock:
+            self._pending -= 1
+        if not outcome.done():
+            # The runner stopped before storing an outcome (a crash in the catalogue, say): wake the waiter.
+            error = work.exception()
+            if error is not None:
+                outcome.set_exception(error)
+            else:
+                outcome.set_result(work.result())
+
+    def warm(self) -> None:
+        """Start the worker processes and load the extractor in each, so the first request is not slow."""
+        if self._processes is None:
+            warm_extractor()
+            return
+        futures = [self._processes.submit(warm_extractor) for _ in range(self._workers)]
+        for future in futures:
+            future.result(timeout=self._timeout)
+
+    def close(self) -> None:
+        """Let running jobs finish, then stop the pools."""
+        self._threads.shutdown(wait=True, cancel_futures=False)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)
+
+
+class RqInvoiceQueue:
+    """Hands jobs to rq workers on the ``invoices`` queue; the bytes wait in Redis under the job id."""
+
+    backend = RQ_BACKEND
+
+    def __init__(self, redis: Redis, api_settings: ApiSettings) -> None:
+        from rq import Queue
+
+        self._redis = redis
+        self._queue = Queue(QUEUE_NAME, connection=redis)
+        self._api = api_settings
+
+    def submit(self, job_id: str, content: bytes, name: str) -> None:
+        """Store the bytes in Redis and enqueue the job id."""
+        pipe = self._redis.pipeline()
+        pipe.hset(content_key(job_id), mapping={"content": content, "name": name.encode("utf-8")})
+        pipe.expire(content_key(job_id), self._api.content_ttl_seconds)
+        pipe.execute()
+        self._queue.enqueue(
+            "workers.invoices.process_invoice",
+            job_id,
+            job_id=job_id,
+            job_timeout=self._api.job_timeout_seconds,
+            # The catalogue holds the outcome; rq's own copy is only for operators looking at the queue.
+            result_ttl=600,
+            ttl=self._api.content_ttl_seconds,
+            description=f"invoice job {job_id}",
+        )
+
+    def close(self) -> None:
+        """Close the Redis connection pool."""
+        self._redis.close()

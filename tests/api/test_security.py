@@ -1,0 +1,57 @@
+"""Rate limiting (token bucket) and API settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from docintel.api.security import MemoryRateLimiter, retry_after_header
+from docintel.api.settings import ApiSettings, load_api_settings
+from docintel.errors import ConfigError
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_allows_a_burst_then_refills_evenly() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(clock)
+    assert [limiter.hit("k", 3) for _ in range(3)] == [None, None, None]
+    wait = limiter.hit("k", 3)
+    assert wait == pytest.approx(20.0)  # 3 per minute: one token every 20 s
+    clock.now += 20
+    assert limiter.hit("k", 3) is None
+    assert limiter.hit("k", 3) is not None
+    assert limiter.hit("other", 3) is None  # buckets are per key
+
+
+@pytest.mark.parametrize(("seconds", "header"), [(0.01, "1"), (1.0, "1"), (1.2, "2"), (59.9, "60")])
+def test_retry_after_rounds_up(seconds: float, header: str) -> None:
+    assert retry_after_header(seconds) == header
+
+
+def test_api_settings_from_environment() -> None:
+    settings = load_api_settings(
+        {"DOCINTEL_API__RATE_LIMIT_PER_MINUTE": "30", "DOCINTEL_API__POOL": "thread",
+         "DOCINTEL_REDIS_URL": "redis://127.0.0.1:6379/0", "UNRELATED": "x"}
+    )  # fmt: skip
+    assert (settings.rate_limit_per_minute, settings.pool, settings.redis_url) == (
+        30,
+        "thread",
+        "redis://127.0.0.1:6379/0",
+    )
+    assert load_api_settings({}) == ApiSettings(workers=load_api_settings({}).workers)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"DOCINTEL_API__POOL": "fibre"}, {"DOCINTEL_API__RATE_LIMIT_PER_MINUTE": "0"}, {"DOCINTEL_API__NO_SUCH": "1"}],
+    ids=["bad-pool", "zero-limit", "unknown-key"],
+)
+def test_bad_api_settings_fail_naming_the_variable(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="DOCINTEL_API__"):
+        load_api_settings(environ)
