@@ -4,8 +4,8 @@ Datasets (field-level exact match after normalisation):
   invoice2data  ../shared/evaldata/invoice2data/compare: invoice2data's own regression set (12 invoices, none
                 UK) with its expected JSON. Fields: issuer, invoice_number, date, date_due, amount,
                 amount_untaxed, amount_tax, vat, currency (those present in each expected file). Each tool reads
-                the same file (the PDF, else the PNG, else the TXT; docintel rejects TXT as UnsupportedType,
-                which scores as misses). docintel runs with NO supplier profile.
+                the same file (the PDF, else the PNG, else the TXT; both tools read text invoices),
+                docintel runs with NO supplier profile.
   sroie         ../shared/evaldata/sroie: 150 scanned Malaysian receipts, key/<id>.json = company, date,
                 address, total; img/<id>.jpg. Micro precision / recall / F1 over the four fields, as ICDAR-2019
                 task 3 scores them (a field counts as predicted when the tool gives a value).
@@ -69,7 +69,7 @@ SROIE_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
 PEER_SROIE_KEYS = {"company": "issuer", "date": "date", "address": "address", "total": "amount"}
 
 _LEGAL_SUFFIX = re.compile(
-    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B V|GMBH|AG|SA|SARL|SDN BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|CO)\b\.?"
+    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B V|GMBH|AG|SA|SARL|SDN BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S A|CO)\b\.?"
 )
 
 PEER_SCRIPT = r"""

@@ -40,9 +40,8 @@ from docintel.invoices.fields import (
     sort_code_parser,
     text_parser,
     vat_parser,
-    vendor_name,
 )
-from docintel.invoices.layout import Line, Span, Word, group_lines, ocr_words, pdf_page_words
+from docintel.invoices.layout import Line, Span, Word, group_lines, ocr_words, pdf_page_words, text_words
 from docintel.invoices.models import (
     FIELD_NAMES,
     CheckStatus,
@@ -53,7 +52,9 @@ from docintel.invoices.models import (
 )
 from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
 from docintel.invoices.table import find_items
+from docintel.invoices.totals import choose_total
 from docintel.invoices.validate import validate
+from docintel.invoices.vendor import find_vendor, name_like
 from docintel.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -95,8 +96,11 @@ def extract_invoice(
         words, page_count, methods = _pdf_words(content, settings, ocr, notes)
     elif file_type == FileType.IMAGE:
         words, page_count, methods = _image_words(content, settings, ocr, notes)
+    elif file_type == FileType.TEXT:
+        # Plain-text invoices (ERP and e-mail exports) carry the same labels in fixed-width columns.
+        words, page_count, methods = text_words(_decode_text(content)), 1, {"text"}
     else:
-        raise UnsupportedType(f"an invoice must be a PDF or an image; this file is {mime}")
+        raise UnsupportedType(f"an invoice must be a PDF, an image or plain text; this file is {mime}")
     lines = group_lines(words)
     if profiles is None:
         profiles = load_profiles(settings.config_path(PROFILE_FOLDER))
@@ -111,6 +115,14 @@ def extract_invoice(
         "invoice read: %d page(s), %s, %d item(s), %.3f s", page_count, result.method, len(result.items), result.seconds
     )
     return result
+
+
+def _decode_text(content: bytes) -> str:
+    """Text bytes as UTF-8 (with a BOM or without), else Windows-1252, the two encodings exports use."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
 
 
 def _pdf_words(
@@ -244,6 +256,8 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
         "CustomerName": text_parser,
         "SortCode": sort_code_parser,
         "AccountNumber": account_parser,
+        "Paid": amount_parser,
+        "Change": amount_parser,
     }
     candidates = labelled_candidates(lines, index, parsers, skip=table_lines)
     best = best_by_field(candidates, lines[-1].page)
@@ -257,7 +271,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
             found.currency = found.currency or (currency_code if isinstance(currency_code, str) else None)
             fields[name] = found.to_field()
 
-    _pick_consistent_total(fields, candidates, currency_code)
+    _pick_total(fields, candidates, currency_code, lines[-1].page)
     _find_unlabelled(lines, fields, day_first)
 
     customer_lines: set[int] = set()
@@ -275,14 +289,17 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     if profile is not None and profile.vendor_name:
         fields["VendorName"] = InvoiceField(value=profile.vendor_name, content="", confidence=PROFILE_CONFIDENCE)
         vendor_line = None
-    elif "VendorName" in best:
+    elif "VendorName" in best and isinstance(best["VendorName"].value, str) and _name_like(best["VendorName"], index):
         fields["VendorName"] = best["VendorName"].to_field()
         vendor_line = (_line_of(lines, best["VendorName"].words[0]), best["VendorName"].words[0])
     else:
-        found_vendor = vendor_name(lines, index, customer_lines | table_lines)
-        if found_vendor is not None:
-            fields["VendorName"] = found_vendor[0].to_field()
-        vendor_line = (found_vendor[1], found_vendor[0].words[0]) if found_vendor else None
+        vendor_line = None
+        letterhead = find_vendor(lines, index, customer_lines | table_lines)
+        if letterhead is not None:
+            fields["VendorName"] = letterhead.name.to_field()
+            address = _block_field(letterhead.address, 0.65)
+            if address is not None:
+                fields["VendorAddress"] = address
     if vendor_line is not None:
         line_index, word = vendor_line
         block = block_below(lines, line_index, _phrase_of(lines[line_index], word), index)
@@ -317,19 +334,23 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     )
 
 
-def _pick_consistent_total(fields: dict[str, InvoiceField], candidates: list[Candidate], currency: object) -> None:
-    """Prefer the total candidate that equals subtotal + tax when the first choice does not."""
-    sub, tax, total = (fields.get(name) for name in ("SubTotal", "TotalTax", "InvoiceTotal"))
-    if sub is None or tax is None or not isinstance(sub.value, str) or not isinstance(tax.value, str):
+def _name_like(candidate: Candidate, index: LabelIndex) -> bool:
+    return isinstance(candidate.value, str) and name_like(candidate.value, index, Span(candidate.words))
+
+
+def _amount_value(found: InvoiceField | None) -> Decimal | None:
+    return Decimal(found.value) if found is not None and isinstance(found.value, str) else None
+
+
+def _pick_total(fields: dict[str, InvoiceField], candidates: list[Candidate], currency: object, last_page: int) -> None:
+    """The invoice total chosen by label words and arithmetic among every total-like candidate."""
+    chosen = choose_total(
+        candidates, _amount_value(fields.get("SubTotal")), _amount_value(fields.get("TotalTax")), last_page
+    )
+    if chosen is None:
         return
-    expected = Decimal(sub.value) + Decimal(tax.value)
-    if total is not None and isinstance(total.value, str) and Decimal(total.value) == expected:
-        return
-    for candidate in candidates:
-        if candidate.name in {"InvoiceTotal", "AmountDue"} and candidate.number == expected:
-            candidate.currency = candidate.currency or (currency if isinstance(currency, str) else None)
-            fields["InvoiceTotal"] = candidate.to_field()
-            return
+    chosen.currency = chosen.currency or (currency if isinstance(currency, str) else None)
+    fields["InvoiceTotal"] = chosen.to_field()
 
 
 def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_first: bool) -> None:

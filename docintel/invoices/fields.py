@@ -23,12 +23,12 @@ LABELS: dict[str, tuple[str, ...]] = {
         "invoice number", "invoice no", "invoice #", "invoice num", "invoice id", "invoice ref", "inv no",
         "tax invoice no", "tax invoice number", "bill no", "receipt no", "document no", "invoice",
         "factuurnummer", "factuur nummer", "rechnungsnr", "rechnungsnummer", "rechnung nr", "facture n", "facture",
-        "receipt #", "doc no", "cash bill no", "bill #", "inv #",
+        "receipt #", "doc no", "cash bill no", "bill #", "inv #", "faktura nr", "faktura vat nr", "numer faktury",
     ),
     "InvoiceDate": (
         "invoice date", "date of invoice", "tax point", "invoice date tax point", "date of issue", "issue date",
         "issued", "bill date", "document date", "factuurdatum", "rechnungsdatum", "date de facture", "date",
-        "datum", "dated",
+        "datum", "dated", "data wystawienia",
     ),
     "DueDate": (
         "due date", "payment due", "payment due date", "pay by", "date due", "due by", "vervaldatum",
@@ -55,20 +55,29 @@ LABELS: dict[str, tuple[str, ...]] = {
     ),
     "AmountDue": (
         "amount due", "balance due", "total due", "amount payable", "total payable", "balance to pay",
-        "please pay", "to pay", "te betalen", "zu zahlen", "total amount due", "net payable",
+        "please pay", "to pay", "te betalen", "zu zahlen", "total amount due", "net payable", "należność ogółem",
+        "do zapłaty",
     ),
     "VendorTaxId": (
         "vat reg no", "vat registration no", "vat registration number", "vat reg number", "vat no", "vat number",
         "vat id", "vat reg", "our vat no", "vat registration", "btw nummer", "btw nr", "ust id", "ustid",
-        "ust idnr", "tva intracommunautaire", "gst reg no", "gst no", "gst id", "vat tin", "tax id",
+        "ust idnr", "tva intracommunautaire", "gst reg no", "gst no", "gst id", "vat tin", "tax id", "nip",
     ),
     "CustomerName": (
         "bill to", "billed to", "invoice to", "invoiced to", "invoice address", "customer", "sold to", "to",
-        "client", "billing address", "bill to address", "factuuradres",
+        "client", "billing address", "bill to address", "factuuradres", "nabywca",
     ),
-    "VendorName": ("supplier", "sold by", "seller", "vendor", "from", "service provider", "supplier name"),
+    "VendorName": (
+        "supplier", "sold by", "seller", "vendor", "from", "service provider", "supplier name", "sprzedawca",
+    ),
     "SortCode": ("sort code", "sort-code", "bank sort code"),
     "AccountNumber": ("account number", "account no", "acc no", "a c no", "account", "bank account"),
+    # Not result fields: what a receipt was paid with and the change given, to check the total against.
+    "Paid": (
+        "cash", "cash tendered", "tendered", "amount tendered", "paid", "amount paid", "payment", "card",
+        "credit card", "debit card", "visa", "mastercard", "master",
+    ),
+    "Change": ("change", "change due", "cash change", "change amount", "balance returned"),
 }  # fmt: skip
 
 # Labels that are only read as labels when followed by a colon or a value on the same phrase: "Total" or
@@ -95,19 +104,11 @@ _WEAK_LABELS = frozenset(
 SAME_PHRASE_WEIGHT = 0.95
 RIGHT_WEIGHT = 0.9
 BELOW_WEIGHT = 0.8
+# Whole numbers from this size up are read as references (GST ids, account numbers) rather than amounts.
+MAX_WHOLE_AMOUNT = Decimal(10_000_000)
 # How far below a label (in label line heights) its value may sit.
 BELOW_MAX_LINE_HEIGHTS = 2.5
 
-_COMPANY_SUFFIX = re.compile(
-    r"\b(ltd|limited|plc|llp|llc|inc|b\.?v|gmbh|ag|s\.?a|sarl|sdn\.?\s?bhd|bhd|enterprise|trading|co|company|"
-    r"council|services|group|store|restaurant|mart|supermarket)\b\.?",
-    re.IGNORECASE,
-)
-_NOT_A_NAME = re.compile(
-    r"(@|www\.|https?:|\btel\b|\bphone\b|\bfax\b|\bemail\b|\bpage\b|^(tax\s)?invoice$|^receipt$|^bill$|"
-    r"^retail invoices?|^invoice summary|^credit note|^statement$)",
-    re.IGNORECASE,
-)
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|\b\d{5}\b|\b\d{4}\s?[A-Z]{2}\b")
 _PHONE_OR_CONTACT = re.compile(
     r"(\btel\b|\bphone\b|\bfax\b|@|www\.|https?:|\bemail\b|\be-mail\b|\bgst\b|\bvat\b)", re.I
@@ -133,6 +134,7 @@ class Candidate:
     currency: str | None = None
     number: Decimal | None = None  # amounts, to compare candidates
     rank: int = 0  # index of the label in its synonym list: lower is a stronger label
+    context: str = ""  # the whole phrase the label started ("Total Sales (Excluding GST) :")
 
     def to_field(self) -> InvoiceField:
         """The candidate as a result field."""
@@ -213,7 +215,9 @@ Parser = Callable[[str], tuple[str | dict[str, str], float, Decimal | None] | No
 
 
 def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
-    """The last amount in a value text, refusing texts that are mostly words."""
+    """The last amount in a value text, refusing texts that are mostly words and the years of dates in it."""
+    for found in reversed(parse.find_dates(text)):
+        text = text[: found.start] + " " * (found.end - found.start) + text[found.end :]
     amounts = parse.find_amounts(text)
     if not amounts:
         return None
@@ -222,6 +226,8 @@ def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     if letters > 3 * max(digits, 1) + 6:
         return None
     value = amounts[-1][0]
+    if value == value.to_integral_value() and abs(value) >= MAX_WHOLE_AMOUNT:
+        return None  # a long run of digits with no decimals is a reference or a tax number, not money
     return parse.format_amount(value), 0.9, value
 
 
@@ -262,7 +268,10 @@ def vat_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     """A VAT number; an invalid UK checksum keeps the value with low confidence."""
     found = parse.find_vat_number(text)
     if found is None:
-        return None
+        # Other national tax numbers (NIP 774-00-01-454, SIREN 421 938 861): digits only, without a checksum.
+        other = re.search(r"(?<![\w-])\d[\d\s-]{6,14}\d(?![\w-])", text)
+        digits = re.sub(r"\D", "", other.group(0)) if other else ""
+        return (digits, 0.5, None) if 8 <= len(digits) <= 12 else None
     value, valid = found
     return value, 0.95 if valid else 0.3, None
 
@@ -318,6 +327,10 @@ def labelled_candidates(
                 options.append((phrase.words[used:], SAME_PHRASE_WEIGHT))
             if phrase_index + 1 < len(line.phrases):
                 options.append((line.phrases[phrase_index + 1].words, RIGHT_WEIGHT))
+            if phrase_index + 2 < len(line.phrases):
+                # "TOTAL   RM   14.10": a currency or a colon set apart from the value.
+                rest = [word for later in line.phrases[phrase_index + 1 :] for word in later.words]
+                options.append((rest, RIGHT_WEIGHT * 0.97))
             below = _below(lines, line_index, Span(phrase.words[:used]))
             if below is not None:
                 options.append((below.words, BELOW_WEIGHT))
@@ -339,6 +352,7 @@ def labelled_candidates(
                         currency=parse.detect_currency(text),
                         number=number,
                         rank=rank,
+                        context=phrase.text,
                     )
                 )
                 break
@@ -379,39 +393,6 @@ def document_currency(lines: list[Line]) -> Candidate | None:
     share = count / sum(counts.values())
     words = first_seen[code]
     return Candidate("Currency", code, words[0].text, words, 0.6 + 0.35 * share)
-
-
-def vendor_name(lines: list[Line], index: LabelIndex, exclude: set[int]) -> tuple[Candidate, int] | None:
-    """The vendor: the most prominent name-like line near the top of page one (largest type, highest)."""
-    first_page = [i for i, line in enumerate(lines) if line.page == lines[0].page] if lines else []
-    if not first_page:
-        return None
-    heights = sorted(lines[i].height for i in first_page)
-    median_height = heights[len(heights) // 2]
-    best: tuple[float, int, Span] | None = None
-    for i in first_page:
-        line = lines[i]
-        if line.y0 > 0.4 or i in exclude:
-            continue
-        for phrase in line.phrases:
-            text = phrase.text.strip(" :,")
-            letters = sum(char.isalpha() for char in text)
-            if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
-                continue
-            if _NOT_A_NAME.search(text) or index.match(phrase) is not None or parse.parse_date(text):
-                continue
-            score = (phrase.height / median_height) + (1 - phrase.y0) * 0.8
-            if _COMPANY_SUFFIX.search(text):
-                score += 0.6
-            if best is None or score > best[0]:
-                best = (score, i, phrase)
-    if best is None:
-        return None
-    score, line_index, phrase = best
-    text = phrase.text.strip(" :,")
-    confidence = 0.55 + (0.2 if _COMPANY_SUFFIX.search(text) else 0) + (0.15 if phrase.height > median_height else 0)
-    candidate = Candidate("VendorName", text, text, phrase.words, confidence * (0.5 + 0.5 * phrase.conf))
-    return candidate, line_index
 
 
 def block_below(lines: list[Line], line_index: int, anchor: Span, index: LabelIndex, max_lines: int = 5) -> list[Span]:

@@ -201,3 +201,38 @@ def split_phrases(words: list[Word]) -> list[Span]:
         else:
             phrases[-1].words.append(word)
     return phrases
+
+
+# Plain-text invoices are laid out in a fixed-width font: a character is this wide for a line height of one.
+TEXT_CHAR_WIDTH = 0.6
+# The glyphs fill this share of a text line's height.
+TEXT_GLYPH_HEIGHT = 0.8
+
+
+def text_words(text: str, page: int = 1) -> list[Word]:
+    """Words of a plain-text invoice with boxes from their column and row, as a fixed-width font would place them.
+
+    Both axes share one scale, so gap-to-height ratios (phrases split at two or more spaces) hold as on a page.
+    """
+    rows = [row.expandtabs(8) for row in text.splitlines()]
+    if not rows:
+        return []
+    width = max((len(row) for row in rows), default=1) * TEXT_CHAR_WIDTH
+    scale = max(width, float(len(rows)), 1.0)
+    words: list[Word] = []
+    for number, row in enumerate(rows):
+        column = 0
+        for token in row.split(" "):
+            if token:
+                words.append(
+                    Word(
+                        token,
+                        page,
+                        column * TEXT_CHAR_WIDTH / scale,
+                        number / scale,
+                        (column + len(token)) * TEXT_CHAR_WIDTH / scale,
+                        (number + TEXT_GLYPH_HEIGHT) / scale,
+                    )
+                )
+            column += len(token) + 1
+    return words

@@ -132,7 +132,7 @@ def test_month_first_document_reads_ambiguous_dates_month_first() -> None:
     ("content", "error"),
     [
         (b"", EmptyDocument),
-        (b"Invoice No: 1\nTotal: 12.00\n" * 3, UnsupportedType),
+        (b"PK\x03\x04" + b"\x00" * 64, UnsupportedType),
     ],
 )
 def test_rejects_what_is_not_an_invoice_file(content: bytes, error: type[Exception]) -> None:

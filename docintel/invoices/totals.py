@@ -1,0 +1,84 @@
+"""Choosing the invoice total among the amounts labelled as totals, by what the words and the arithmetic say.
+
+A page carries many "totals": quantities, items, discounts, the tax summary, the amount before tax, the
+cash handed over. The one wanted is the amount payable. Each labelled candidate is scored by its full
+label text (words such as "incl", "rounded", "grand", "due" for; "excl", "qty", "items", "discount"
+against), by how it fits the other figures (subtotal + tax, cash tendered - change given), and by size
+and position (the payable amount is the largest of the totals and sits below the others).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from docintel.invoices.fields import Candidate
+
+# Label words that say an amount is not the amount payable.
+_NOT_PAYABLE = re.compile(
+    r"\b(excl\w*|exclusive|excluding|before|qty|quantity|items?|pcs|units?|discounts?|disc|savings?|saved|points?|"
+    r"change|tendered|cash|paid|deposit|weight|count|gst|vat|tax|nett?o|untaxed|ht|sub)\b",
+    re.IGNORECASE,
+)
+# ... unless the label says the tax is included ("Total incl. GST", "Total inclusive of VAT").
+_INCLUDED = re.compile(r"\b(incl\w*|inclusive|including|inc|with|ttc|gross)\b", re.IGNORECASE)
+_PAYABLE = re.compile(
+    r"\b(grand|round\w*|nett|due|payable|pay|amount|invoice|incl\w*|inclusive|gross|balance|ttc|final)\b",
+    re.IGNORECASE,
+)
+# Two amounts this close are the same figure (rounding of cash sums to five cents, pennies of VAT rounding).
+SAME_AMOUNT = Decimal("0.01")
+
+
+def _fits(value: Decimal, target: Decimal | None) -> bool:
+    return target is not None and abs(value - target) <= SAME_AMOUNT
+
+
+def _single(candidates: list[Candidate], name: str) -> Decimal | None:
+    """The amount of the lowest (last) candidate of a kind, e.g. the cash line that follows the total."""
+    found = [c for c in candidates if c.name == name and c.number is not None]
+    if not found:
+        return None
+    return max(found, key=lambda c: (c.words[0].page, c.words[0].y0)).number
+
+
+def choose_total(
+    candidates: list[Candidate], subtotal: Decimal | None, tax: Decimal | None, last_page: int
+) -> Candidate | None:
+    """The amount payable among InvoiceTotal and AmountDue candidates, or None when none is plausible."""
+    totals = [
+        c
+        for c in candidates
+        if c.name in {"InvoiceTotal", "AmountDue"} and c.number is not None and c.number > 0 and c.words
+    ]
+    if not totals:
+        return None
+    on_last = [c for c in totals if c.words[0].page == last_page] or totals
+    paid, change = _single(candidates, "Paid"), _single(candidates, "Change")
+    tendered = paid - change if paid is not None and change is not None and change >= 0 and paid > 0 else None
+    expected = subtotal + tax if subtotal is not None and tax is not None else None
+    largest = max(c.number or Decimal(0) for c in on_last)
+    lowest = max(c.words[0].y0 for c in on_last)
+    highest = min(c.words[0].y0 for c in on_last)
+    span = max(lowest - highest, 1e-6)
+
+    def score(candidate: Candidate) -> float:
+        number = candidate.number or Decimal(0)
+        context = candidate.context or candidate.label or ""
+        value = candidate.confidence
+        if _NOT_PAYABLE.search(context) and not _INCLUDED.search(context):
+            value -= 0.8
+        if _PAYABLE.search(context):
+            value += 0.2
+        if _fits(number, tendered):
+            value += 0.6
+        if _fits(number, expected):
+            value += 0.5
+        if number == largest:
+            value += 0.3
+        if subtotal is not None and number < subtotal - SAME_AMOUNT:
+            value -= 0.4
+        value += 0.15 * (candidate.words[0].y0 - highest) / span
+        return value
+
+    return max(on_last, key=score)

@@ -1,0 +1,220 @@
+"""The vendor's name and address: the letterhead at the top of page one, read the way a clerk reads it.
+
+A letterhead is a name, then the address lines under it until the phone, tax number or document title.
+The name is chosen among the top lines by what a company name looks like rather than by position alone:
+a legal-form or trade suffix (Ltd, PLC, GmbH, Sdn Bhd, Enterprise, Trading...), a match with the domain
+of the document's own e-mail address or website, the same name repeated further down (a footer), large
+type, and nearness to the top. Receipts (a name, then address lines, centred) and invoices (a name in one
+column, the invoice details in another) both fit that shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from docintel.invoices import parse
+from docintel.invoices.fields import Candidate, LabelIndex
+from docintel.invoices.layout import Line, Span
+
+# Only the top of page one holds the letterhead (a footer repeat is evidence, not a candidate).
+LETTERHEAD_BOTTOM = 0.45
+# Lines further apart than this many line heights are separate blocks.
+BLOCK_GAP_HEIGHTS = 2.2
+# Most addresses fit in this many lines.
+MAX_ADDRESS_LINES = 5
+
+LEGAL_SUFFIX = re.compile(
+    r"\b(ltd|limited|plc|llp|llc|inc|corp|corporation|b\.?\s?v|n\.?\s?v|gmbh|ag|s\.?\s?a\.?\s?s?|sarl|s\.?r\.?l|"
+    r"sdn\.?\s?bhd|bhd|berhad|s/b|pty|pvt|p\.?\s?l\.?c|spółka akcyjna|sp\.? z o\.?\s?o|oy|ab|s\.?\s?b)\b\.?",
+    re.IGNORECASE,
+)
+TRADE_SUFFIX = re.compile(
+    r"\b(enterprises?|trading|traders?|co|company|services|group|holdings|industries|restaurants?|cafe|café|"
+    r"bakery|stores?|mart|supermarket|hardware|electrical|stationery|pharmacy|station|hotel|kitchen|"
+    r"perniagaan|syarikat|kedai|solutions|consulting|associates|partners|council)\b\.?",
+    re.IGNORECASE,
+)
+# Document titles, greetings and boilerplate that sit at the top but are not a name.
+_TITLE = re.compile(
+    r"^(simplified\s+|full\s+|official\s+|original\s+|copy\s+|kopie\s+)?(tax\s+)?(invoice|receipt|bill|cash\s+bill|"
+    r"credit\s+note|statement|quotation|delivery\s+note|payment\s+receipt|factuur|rechnung|facture|faktura|"
+    r"cash\s+sales?|sales\s+receipt|order|welcome|thank\s+you)\b|^(page|date|time|to|from|copy|original)\b",
+    re.IGNORECASE,
+)
+_REGISTRATION = re.compile(
+    r"(\b(reg|regd|registration|registered|company\s+no|co\.?\s?no|roc|gst|vat|sst|tin|gstin|cin|siren|siret|kvk|"
+    r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$)",
+    re.IGNORECASE,
+)
+CONTACT = re.compile(
+    r"(\btel\b|\btelephone\b|\bphone\b|\bfax\b|\bmobile\b|\bhp\b|\bh/p\b|@|www\.|https?:|\be-?mail\b|\bweb\b|"
+    r"\b0\d{1,3}[-\s]?\d{6,8}\b)",
+    re.IGNORECASE,
+)
+_DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*)", re.IGNORECASE)
+_GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
+# A postcode or zip: UK, five-digit (Malaysia, France, Germany, US), Dutch.
+POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?![\d-])|\b\d{4}\s?[A-Z]{2}\b")
+
+
+@dataclass
+class VendorBlock:
+    """The vendor's name (and the lines it came from) and the address lines under it."""
+
+    name: Candidate
+    line_index: int
+    address: list[Span]
+
+
+def domain_names(lines: list[Line]) -> set[str]:
+    """Second-level names of the document's e-mail and web domains ("azure-interior.com" -> "azureinterior")."""
+    names: set[str] = set()
+    for line in lines:
+        for match in _DOMAIN.finditer(line.text):
+            parts = match.group(1).lower().split(".")
+            if len(parts) < 2:
+                continue
+            label = parts[-3] if len(parts) >= 3 and len(parts[-2]) <= 3 else parts[-2]
+            label = label.replace("-", "")
+            if len(label) >= 3 and label not in _GENERIC_DOMAINS:
+                names.add(label)
+    return names
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9a-zà-ÿ]", "", text.lower())
+
+
+def name_like(text: str, index: LabelIndex, span: Span) -> bool:
+    """True when a text could be a company name: mostly letters, not a title, label, contact line or date."""
+    letters = sum(char.isalpha() for char in text)
+    if letters < 2 or letters < 0.55 * len(text.replace(" ", "")):
+        return False
+    if text.startswith("(") and text.endswith(")"):
+        return False  # an aside ("(Not to be used for payment remittance)"), not a name
+    if _TITLE.search(text) or CONTACT.search(text) or _REGISTRATION.search(text):
+        return False
+    if parse.parse_date(text) or (parse.find_amounts(text) and letters < 4):
+        return False
+    return index.match(span) is None
+
+
+def _units(line: Line, index: LabelIndex) -> list[Span]:
+    """The phrases of a line, and the whole line when all its phrases are name-like (wide-spaced receipt type)."""
+    units = list(line.phrases)
+    if len(line.phrases) > 1 and not POSTCODE.search(line.text.upper()):
+        whole = Span(list(line.words))
+        gaps_ok = all(b.x0 - a.x1 < 4 * line.height for a, b in zip(line.phrases, line.phrases[1:], strict=False))
+        labelled = any(index.match(phrase) is not None for phrase in line.phrases)
+        if gaps_ok and not labelled and name_like(_without_registration(whole.text), index, whole):
+            units.append(whole)
+    return units
+
+
+_INLINE_REGISTRATION = re.compile(r"\(?\b[A-Z]{0,3}\d{4,}-?[A-Z]?\b\)?\s*$", re.IGNORECASE)
+
+
+def _without_registration(text: str) -> str:
+    """A name line without the company number printed after it ("99 SPEED MART S/B (519537-X)")."""
+    return _INLINE_REGISTRATION.sub("", text).strip()
+
+
+def clean_name(text: str) -> str:
+    """A name cut after its legal form ("Acme Ltd, 1 High St" -> "Acme Ltd") and without a trailing title word."""
+    text = _without_registration(text.strip(" :,;|-"))
+    suffixes = list(LEGAL_SUFFIX.finditer(text))
+    suffix = suffixes[-1] if suffixes else None
+    if suffix is not None and suffix.end() < len(text) and suffix.start() > 0:
+        text = text[: suffix.end()]
+    text = re.sub(r"\s+(tax\s+)?(invoice|receipt|factuur|rechnung|facture)$", "", text, flags=re.IGNORECASE)
+    return text.strip(" :,;|-")
+
+
+def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> VendorBlock | None:
+    """The letterhead: the best company-name candidate at the top of page one and the address lines under it."""
+    if not lines:
+        return None
+    page = lines[0].page
+    top = [i for i, line in enumerate(lines) if line.page == page and line.y0 <= LETTERHEAD_BOTTOM and i not in exclude]
+    if not top:
+        return None
+    heights = sorted(lines[i].height for i in top)
+    median_height = heights[len(heights) // 2] or 1e-6
+    domains = domain_names(lines)
+    compact_lines = [_compact(line.text) for line in lines]
+    best: tuple[float, int, Span, float] | None = None
+    name_like_seen = 0
+    for i in top:
+        line_scored = False
+        for unit in _units(lines[i], index):
+            text = _without_registration(unit.text.strip(" :,;|-"))
+            if not name_like(text, index, unit):
+                continue
+            line_scored = True
+            compact = _compact(text)
+            score = min(unit.height / median_height, 2.5) + (1 - unit.y0) * 0.8 - 0.15 * name_like_seen
+            evidence = 0.0
+            if LEGAL_SUFFIX.search(text):
+                evidence += 1.5
+            elif TRADE_SUFFIX.search(text):
+                evidence += 0.8
+            if any(domain in compact or (len(compact) >= 4 and compact in domain) for domain in domains):
+                evidence += 1.2
+            if len(compact) >= 5 and any(
+                compact in other for j, other in enumerate(compact_lines) if abs(j - i) > 3 and lines[j].y0 > 0.5
+            ):
+                evidence += 0.5
+            # A whole wide-spaced line beats its own fragments when they carry the same evidence.
+            score += evidence + 0.05 * len(unit.words)
+            if best is None or score > best[0]:
+                best = (score, i, unit, evidence)
+        name_like_seen += line_scored
+    if best is None:
+        return None
+    _, line_index, unit, evidence = best
+    name_spans = [unit]
+    end_index = line_index
+    # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
+    if line_index + 1 < len(lines) and lines[line_index + 1].page == page:
+        following = lines[line_index + 1]
+        following_text = following.text.strip()
+        if unit.text.rstrip().endswith(("&", " and", " AND", "-")) or (
+            LEGAL_SUFFIX.fullmatch(following_text.strip(" .,()")) is not None
+        ):
+            name_spans.append(Span(list(following.words)))
+            end_index = line_index + 1
+    text = clean_name(" ".join(span.text.strip(" :,;|") for span in name_spans))
+    words = [word for span in name_spans for word in span.words]
+    confidence = min(0.95, 0.5 + 0.15 * min(evidence, 2.5)) * (0.5 + 0.5 * min(span.conf for span in name_spans))
+    candidate = Candidate("VendorName", text, text, words, confidence)
+    address = address_below(lines, end_index, name_spans[0], index)
+    return VendorBlock(candidate, line_index, address)
+
+
+def address_below(lines: list[Line], line_index: int, anchor: Span, index: LabelIndex) -> list[Span]:
+    """Address lines under a name, in its column: registration numbers skipped, stopping at contacts and labels."""
+    block: list[Span] = []
+    previous = lines[line_index]
+    # Centred letterheads put longer address lines either side of a short name.
+    left, right = anchor.x0 - 0.15, max(anchor.x1, anchor.x0 + 0.2) + 0.15
+    for line in lines[line_index + 1 : line_index + 1 + MAX_ADDRESS_LINES * 2]:
+        if line.page != previous.page or line.y0 - previous.y1 > BLOCK_GAP_HEIGHTS * max(previous.height, line.height):
+            break
+        column = [phrase for phrase in line.phrases if phrase.x0 < right and phrase.x1 > left]
+        if not column:
+            continue
+        span = Span([word for phrase in column for word in phrase.words])
+        text = span.text.strip()
+        if _REGISTRATION.search(text) and not POSTCODE.search(text.upper()):
+            previous = line
+            continue
+        if CONTACT.search(text) or _TITLE.search(text) or index.match(span) is not None or parse.parse_date(text):
+            break
+        if sum(char.isalpha() for char in text) < 2:
+            break
+        block.append(span)
+        previous = line
+        if len(block) >= MAX_ADDRESS_LINES:
+            break
+    return block
