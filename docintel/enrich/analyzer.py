@@ -98,10 +98,9 @@ class TextAnalyzer:
         # Presidio is imported here, not at module level: it is slow to import and pulls in optional
         # NLP back-ends (transformers, when installed) that only a worker doing enrichment should pay for.
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
         from docintel.enrich.recognizers import build_recognizer
-        from docintel.enrich.recognizers.nlp_engine import SharedSpacyNlpEngine
+        from docintel.enrich.recognizers.nlp_engine import IndexedContextEnhancer, SharedSpacyNlpEngine
 
         config = self.pii_config
         language = config.language
@@ -110,7 +109,7 @@ class TextAnalyzer:
             for name, spec in config.enabled().items()
         ]
         nlp_engine = SharedSpacyNlpEngine(nlp, language=language)
-        enhancer = LemmaContextAwareEnhancer(
+        enhancer = IndexedContextEnhancer(
             context_prefix_count=config.context_window,
             context_suffix_count=config.context_suffix_window,
             # Presidio's default "substring" mode lets "ni" match "opinion" and "acc" match "accept".
@@ -151,8 +150,9 @@ class TextAnalyzer:
             return entities, findings
         try:
             for offset, doc in self.parse(text):
-                chunk_findings = resolve_overlaps(self._pii(doc, offset))
-                entities.extend(self._entities(doc, offset, chunk_findings))
+                chunk_text = doc.text  # built from the tokens on every access: once per chunk
+                chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
+                entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
                 findings.extend(chunk_findings)
             if len(text) > self.max_chars:
                 # Past the NLP budget, identifiers are still found (patterns and checksums cost little);
@@ -177,12 +177,18 @@ class TextAnalyzer:
                 finding.value_hash = pii_hash(finding.entity_type, finding.text, key)
         return entities, findings
 
-    def _entities(self, doc: Doc, offset: int, findings: list[PiiFinding]) -> list[Entity]:
+    def _entities(self, doc: Doc, offset: int, findings: list[PiiFinding], chunk_text: str) -> list[Entity]:
         """spaCy entities of the kept labels, with names cleaned and identifiers no longer mistaken for dates."""
         # The small model tags phone numbers and account numbers as DATE or CARDINAL: an entity overlapping an
         # identifier found by a checked pattern goes. Names come from the same filter the PERSON finding uses.
         identifiers = [(f.start, f.end) for f in findings if f.entity_type not in NAME_OR_DATE_TYPES]
-        names = name_spans(doc) if PERSON_ENTITY in self.entity_labels else []
+        names = name_spans(doc, chunk_text) if PERSON_ENTITY in self.entity_labels else []
+        # "Baker" in "221B Baker Street" is part of an address, not a person: identifiers beat names here too.
+        names = [
+            span
+            for span in names
+            if not any(start <= span.start + offset and span.end + offset <= end for start, end in identifiers)
+        ]
         # "Cllr Amelia Hughes" tagged ORG: the name wins over any other label on the same words.
         identifiers += [(span.start + offset, span.end + offset) for span in names]
         entities = []
@@ -194,23 +200,24 @@ class TextAnalyzer:
                 continue
             entities.append(Entity(label=ent.label_, start=start, end=end, text=ent.text))
         for span in names:
-            text = doc.text[span.start : span.end]
+            text = chunk_text[span.start : span.end]
             entities.append(Entity(label=PERSON_ENTITY, start=span.start + offset, end=span.end + offset, text=text))
         return sorted(entities, key=lambda e: (e.start, e.end))
 
-    def _pii(self, doc: Doc, offset: int, tokens_only: bool = False) -> list[PiiFinding]:
+    def _pii(self, doc: Doc, offset: int, tokens_only: bool = False, chunk_text: str | None = None) -> list[PiiFinding]:
         if self._presidio is None or self._nlp_engine is None:
             return []
+        chunk_text = doc.text if chunk_text is None else chunk_text
         artifacts = self._nlp_engine.tokens_only_artifacts(doc) if tokens_only else self._nlp_engine.artifacts(doc)
         results = self._presidio.analyze(
-            text=doc.text,
+            text=chunk_text,
             language=self.pii_config.language,
             entities=self.pii_entities,
             # None lets each recognizer's own threshold from pii.yaml apply, else the engine default.
             score_threshold=None,
             nlp_artifacts=artifacts,
         )
-        return to_findings(doc.text, results, offset)
+        return to_findings(chunk_text, results, offset)
 
 
 _analyzers: dict[str, TextAnalyzer] = {}

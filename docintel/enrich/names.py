@@ -141,9 +141,10 @@ def is_plausible_name(span_text: str, places: frozenset[str] = frozenset()) -> b
     return " ".join(lowered) not in places
 
 
-def name_spans(doc: Doc) -> list[NameSpan]:
+def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
     """The names in a parsed document: filtered spaCy PERSON spans plus honorific, salutation and sign-off names."""
-    text = doc.text
+    # doc.text joins every token afresh on each access; callers that already hold the text pass it in.
+    text = doc.text if text is None else text
     places = frozenset(" ".join(_words(ent.text)).lower() for ent in doc.ents if ent.label_ in PLACE_LABELS)
     found: list[NameSpan] = []
     for ent in doc.ents:

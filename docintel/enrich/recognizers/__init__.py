@@ -11,6 +11,7 @@ from collections.abc import Callable
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
+from docintel.enrich.recognizers.address import StreetAddressRecognizer
 from docintel.enrich.recognizers.generic import OfflineEmailRecognizer, UkPhoneRecognizer
 from docintel.enrich.recognizers.person import UkPersonRecognizer
 from docintel.enrich.recognizers.uk import (
@@ -53,6 +54,7 @@ RECOGNIZERS: dict[str, RecognizerFactory] = {
     "UK_VEHICLE_REGISTRATION": lambda context, _score: UkVehicleRegistrationRecognizer(context=context),
     "DATE_OF_BIRTH": lambda context, _score: UkDateOfBirthRecognizer(context=context),
     "PHONE_NUMBER": _phone,
+    "STREET_ADDRESS": lambda context, _score: StreetAddressRecognizer(context=context),
     "EMAIL_ADDRESS": lambda context, _score: OfflineEmailRecognizer(context=context),
     "IBAN_CODE": lambda context, _score: IbanRecognizer(context=context or list(IbanRecognizer.CONTEXT)),
     "CREDIT_CARD": lambda context, _score: CreditCardRecognizer(context=context),

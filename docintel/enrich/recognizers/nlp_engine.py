@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import bisect
+from typing import TYPE_CHECKING, Any
 
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 
 if TYPE_CHECKING:
@@ -13,6 +15,20 @@ if TYPE_CHECKING:
 # spaCy entities Presidio sees: only names. ORG, GPE, DATE... are docintel entities, not personal data,
 # and mapping them would make Presidio's SpacyRecognizer report them as LOCATION, DATE_TIME and so on.
 PRESIDIO_NER_MAPPING = {"PERSON": "PERSON"}
+# Words whose final "s" is not a plural ending; all other context words are singular nouns.
+_KEEP_FINAL_S = frozenset(
+    {"address", "business", "status", "bus", "gas", "nhs", "its", "this", "his", "is", "was", "has", "yes", "as", "us"}
+)
+
+
+def cheap_lemma(word: str) -> str:
+    """A lower-case stand-in for a lemma, folding regular plurals ("accounts" -> "account") without a tagger."""
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us", "'s")) and word not in _KEEP_FINAL_S:
+        return word[:-1]
+    return word
 
 
 class SharedSpacyNlpEngine(SpacyNlpEngine):
@@ -37,8 +53,18 @@ class SharedSpacyNlpEngine(SpacyNlpEngine):
 
     def artifacts(self, doc: Doc) -> NlpArtifacts:
         """Presidio's NlpArtifacts (entities, tokens, offsets, lemmas) for a Doc we parsed ourselves."""
-        # Same conversion SpacyNlpEngine.process_text applies after its own nlp(text) call.
-        return self._doc_to_nlp_artifact(doc, self.language)
+        # Same conversion as SpacyNlpEngine._doc_to_nlp_artifact, except the lemmas: the pipeline runs NER only
+        # (no lemmatizer, token.lemma_ is empty), so the context enhancer compares context words with cheap_lemma.
+        entities, scores = self._get_updated_entities(list(doc.ents), self._get_scores_for_entities(doc))
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[cheap_lemma(token.text) for token in doc],
+            nlp_engine=self,
+            language=self.language,
+            scores=scores,
+        )
 
     def tokens_only_artifacts(self, doc: Doc) -> NlpArtifacts:
         """NlpArtifacts for a tokenized-only Doc: no entities, lower-cased tokens standing in for lemmas."""
@@ -46,7 +72,7 @@ class SharedSpacyNlpEngine(SpacyNlpEngine):
             entities=[],
             tokens=doc,
             tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
+            lemmas=[cheap_lemma(token.text) for token in doc],
             nlp_engine=self,
             language=self.language,
         )
@@ -54,3 +80,20 @@ class SharedSpacyNlpEngine(SpacyNlpEngine):
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         """Refuse a second parse: every caller must pass the NlpArtifacts of the shared Doc."""
         raise RuntimeError("SharedSpacyNlpEngine does not parse; pass nlp_artifacts built from the shared Doc")
+
+
+class IndexedContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's lemma context enhancer, finding a match's token by binary search instead of a walk over the Doc."""
+
+    @staticmethod
+    def _find_index_of_match_token(word: str, start: int, tokens: Any, tokens_indices: list[int]) -> int:
+        # Presidio walks every token from the start of the text for every match (and spaCy builds a Token object
+        # per step): on a long letter that walk cost more than the regexes. Same answer, by bisection.
+        index = bisect.bisect_right(tokens_indices, start) - 1
+        if index < 0:
+            return 0
+        if start < tokens_indices[index] + len(tokens[index]):
+            return index
+        if index + 1 < len(tokens_indices):
+            return index + 1
+        raise ValueError("a match lies past the last token")

@@ -42,5 +42,5 @@ class UkPersonRecognizer(EntityRecognizer):
                     "source": span.source,
                 },
             )
-            for span in name_spans(nlp_artifacts.tokens)
+            for span in name_spans(nlp_artifacts.tokens, text)
         ]
