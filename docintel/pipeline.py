@@ -13,6 +13,7 @@ except inside a third-party parser, where hostile input can raise anything: ther
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import hashlib
@@ -243,23 +244,46 @@ def enrich_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
         return record
     started = time.time()
     analyzer = engines.analyzer
+    nlp = engines.settings.nlp
+    notes = list(record.notes)
+    text = record.text
+    if len(text) > nlp.max_pii_scan_chars:
+        notes.append(f"personal data searched in the first {nlp.max_pii_scan_chars:,} of {len(text):,} characters")
+        text = text[: nlp.max_pii_scan_chars]
     try:
-        entities, findings = analyzer.analyze(record.text)
+        entities, findings = analyzer.analyze(text)
     except DocintelError as error:
         return _failed(_stage_run(record, "enrich", "spacy+presidio", started=started, error=error), error)
     from docintel.enrich.hashing import pii_hash
 
+    if len(findings) > nlp.max_findings:
+        notes.append(f"{len(findings):,} personal-data findings; the first {nlp.max_findings:,} are kept")
+        findings = findings[: nlp.max_findings]
+    entities = entities[: nlp.max_findings]
     key = engines.key
+    page_of = _page_finder(record)
     entities = [
-        e.model_copy(update={"page": record.page_at(e.start), "value_hash": pii_hash(e.label, e.text, key)})
-        for e in entities
+        e.model_copy(update={"page": page_of(e.start), "value_hash": pii_hash(e.label, e.text, key)}) for e in entities
     ]
     findings = [
-        f.model_copy(update={"page": record.page_at(f.start), "value_hash": pii_hash(f.entity_type, f.text, key)})
+        f.model_copy(update={"page": page_of(f.start), "value_hash": pii_hash(f.entity_type, f.text, key)})
         for f in findings
     ]
-    record = record.model_copy(update={"entities": entities, "pii": findings})
+    record = record.model_copy(update={"entities": entities, "pii": findings, "notes": notes})
     return _stage_run(record, "enrich", "spacy+presidio", started=started, version=getattr(analyzer, "version", ""))
+
+
+def _page_finder(record: DocumentRecord) -> Callable[[int], int | None]:
+    """Offset -> page number by binary search (documents can have thousands of pages and findings)."""
+    starts = [page.start for page in record.pages]
+    numbers = [page.number for page in record.pages]
+
+    def page_of(offset: int) -> int | None:
+        if not numbers:
+            return None
+        return numbers[max(0, bisect.bisect_right(starts, offset) - 1)]
+
+    return page_of
 
 
 def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:

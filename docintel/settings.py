@@ -58,6 +58,8 @@ class NlpSettings(_Section):
     models: list[str] = Field(default_factory=lambda: list(defaults.SPACY_MODELS))
     entity_labels: list[str] = Field(default_factory=lambda: ["PERSON", "ORG", "GPE", "LOC", "DATE", "MONEY"])
     max_chars: int = defaults.MAX_NLP_CHARS
+    max_pii_scan_chars: int = defaults.MAX_PII_SCAN_CHARS
+    max_findings: int = defaults.MAX_FINDINGS_PER_DOCUMENT
 
 
 class PiiSettings(_Section):

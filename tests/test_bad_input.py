@@ -180,3 +180,20 @@ def test_rescan_keeps_a_reviewers_class(bad_folder: Path, tmp_path: Path, engine
     assert row is not None
     assert row["record_class"] == "contracts.simple"
     assert "records.manager" in row["class_explanation"]
+
+
+def test_huge_text_is_searched_up_to_the_limit_and_findings_are_capped(tmp_path: Path) -> None:
+    from docintel.pipeline import analyze_bytes
+
+    settings = load_settings(
+        REPO / "config",
+        environ={"DOCINTEL_NLP__MAX_PII_SCAN_CHARS": "20000", "DOCINTEL_NLP__MAX_FINDINGS": "50"},
+    )
+    row = "Contact a.resident{n}@example.org about the missed bin collection.\n"
+    content = "".join(row.format(n=n) for n in range(2000)).encode()
+    record = analyze_bytes(content, "export.txt", Engines(settings=settings, pii_key=b"k" * 32))
+    assert record.status.value == "ok"
+    assert len(record.pii) == 50
+    assert all(f.end <= 20000 for f in record.pii)
+    assert any("first 20,000 of" in note for note in record.notes)
+    assert any("the first 50 are kept" in note for note in record.notes)
