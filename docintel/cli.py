@@ -6,6 +6,7 @@ Exit status: 0 when everything succeeded, 1 when some documents failed (the run 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
@@ -60,7 +61,53 @@ catalogue_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Commands that live beside their feature, imported only when run: the invoice API and the model stack
+# take seconds to import, and `docintel --help` must not pay for them. name -> (module:attribute, short help).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "find": ("docintel.subject_access:find_command", "List documents that mention a person (subject access)."),
+    "serve": ("docintel.api.commands:serve_command", "Serve the invoice API and the review pages."),
+    "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys for RPA flows."),
+    "connector": ("docintel.api.commands:connector_command", "Write the Power Automate custom connector."),
+    "user": ("docintel.review.commands:user_command", "Manage local accounts for the review pages."),
+    "train": ("classifiers.train:train_command", "Retrain the retention model from reviewers' decisions."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose feature commands are imported when used, not when listed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Built-in and lazy command names, sorted."""
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, importing a lazy one on first use."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, _, attribute = LAZY_COMMANDS[cmd_name][0].partition(":")
+        loaded = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(loaded, click.Command):
+            raise TypeError(f"{LAZY_COMMANDS[cmd_name][0]} is not a click command")
+        self.add_command(loaded, cmd_name)
+        return loaded
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their short help, without importing the lazy ones."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="docintel")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines (also DOCINTEL_LOG_FORMAT=json).")
@@ -393,17 +440,6 @@ def key_create(path: Path) -> None:
         f"{'Kept existing' if existed else 'Created'} key file {path}; export {defaults.ENV_PII_KEY_FILE}={path}"
     )
 
-
-def _register_feature_commands() -> None:
-    """Commands that live beside their feature: review accounts, retraining."""
-    from classifiers.train import train_command
-    from docintel.review.commands import user_command
-
-    main.add_command(user_command)
-    main.add_command(train_command)
-
-
-_register_feature_commands()
 
 if __name__ == "__main__":
     main()

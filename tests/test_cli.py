@@ -135,3 +135,14 @@ def test_redact_writes_a_copy_without_the_values(runner: CliRunner, tmp_path: Pa
     assert "020 7946 0123" not in redacted and "a.thornbury@example.org" not in redacted
     assert "[PHONE_NUMBER]" in redacted and "[EMAIL_ADDRESS]" in redacted
     assert "Freedom of Information" in redacted
+
+
+def test_every_feature_command_loads_and_teaches(runner: CliRunner) -> None:
+    from docintel.cli import LAZY_COMMANDS
+
+    listing = runner.invoke(main, ["--help"]).output
+    for name in LAZY_COMMANDS:
+        assert name in listing
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage: " in result.output

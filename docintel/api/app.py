@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -109,12 +109,14 @@ def create_app(
         """Liveness: answers without a key, touches nothing."""
         return {"status": "ok", "version": __version__}
 
-    try:
-        from docintel.review.web import router as review_router
-    except ImportError:
-        logger.debug("review UI not installed; serving the invoice API only")
-    else:
-        app.include_router(review_router)
+    # Subject access search reveals where a person's data is: only callers with an API key may use it.
+    from docintel.api.invoices import authenticated_client
+    from docintel.subject_access import router as subject_access_router
+
+    app.include_router(subject_access_router, dependencies=[Depends(authenticated_client)])
+    from docintel.review.web import router as review_router
+
+    app.include_router(review_router)
     return app
 
 
