@@ -1,5 +1,7 @@
 """Shared service fixtures: real servers the tests start or find, never mocks.
 
+Redis: a throwaway ``redis-server`` on a free port for the session (``redis_url``).
+
 PostgreSQL: ``$DOCINTEL_TEST_POSTGRES_URL`` if set, else the local server on 127.0.0.1:5432 (trust auth),
 else a throwaway server started from the PostgreSQL binaries in a temporary folder. Each test session gets
 its own freshly created database, dropped at the end.
@@ -14,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +138,37 @@ def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
     """URL of a database created for this one test (for tests that need an empty, unmigrated catalogue)."""
     with temporary_database(postgres_server) as url:
         yield url
+
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a throwaway redis-server started for this test session on a free port."""
+    binary = shutil.which("redis-server") or REDIS_SERVER
+    if not Path(binary).exists():
+        pytest.skip("redis-server binary not installed")
+    port = _free_port()
+    workdir = tempfile.mkdtemp(prefix="docintel-redis-")
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", workdir, "--maxmemory-policy", "noeviction"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)

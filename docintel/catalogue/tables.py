@@ -334,3 +334,53 @@ audit = Table(
     Index("ix_audit_at", "at"),
     Index("ix_audit_document_id", "document_id"),
 )
+
+# -- Graph crawl (issue 3): revision 0004_crawl --------------------------------------------------------
+
+# One row per crawled drive: its deltaLink (stored only once every item of the round is recorded or
+# enqueued), the round counter used by mark-and-sweep resyncs, and what the last round did.
+drive_checkpoints = Table(
+    "drive_checkpoints",
+    metadata,
+    Column("drive_id", String(255), primary_key=True),
+    Column("source", String(64), nullable=False),  # the sources.yaml entry that found the drive
+    Column("kind", String(32), nullable=False),  # sharepoint, onedrive
+    Column("label", Text, nullable=False),  # site/library or onedrive/<user id>: the folder path prefix
+    Column("delta_link", Text),
+    Column("round", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False),  # running, idle, failed
+    Column("round_started_at", UtcDateTime()),
+    Column("last_sync_at", UtcDateTime()),  # end of the last completed round
+    Column("counts", JSON, nullable=False, default=dict),  # last round: seen, files, changed, deleted, resync
+    Column("error_type", String(64)),
+    Column("error_message", Text),
+)
+
+# The crawler's view of every item of every drive (folders too: delta has no paths, so folder names and
+# parents rebuild them). ``processed_*`` is the content version the pipeline last catalogued: an item whose
+# cTag or quickXorHash still matches is not read again.
+drive_items = Table(
+    "drive_items",
+    metadata,
+    Column("drive_id", String(255), primary_key=True),
+    Column("item_id", String(255), primary_key=True),
+    Column("document_id", String(ID_LENGTH)),  # files only
+    Column("name", Text),
+    Column("parent_id", String(255)),
+    Column("is_folder", Boolean, nullable=False, default=False),
+    Column("etag", String(255)),
+    Column("ctag", String(255)),
+    Column("quick_xor_hash", String(64)),
+    Column("size", BigInteger),
+    Column("mime_type", String(255)),
+    Column("web_url", Text),
+    Column("created_at", UtcDateTime()),
+    Column("modified_at", UtcDateTime()),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("seen_round", Integer, nullable=False, default=0),
+    Column("processed_ctag", String(255)),
+    Column("processed_hash", String(64)),
+    Column("processed_at", UtcDateTime()),
+    Index("ix_drive_items_drive_id_seen_round", "drive_id", "seen_round"),
+    Index("ix_drive_items_document_id", "document_id"),
+)

@@ -1,0 +1,53 @@
+"""The crawl, status and worker commands through click's CliRunner, against real Redis and the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from redis import Redis
+from rq import Queue
+
+from docintel.graph_emulator.testing import SMALL_TENANT, running_emulator
+from docintel.settings import get_settings
+from workers import jobs
+from workers.commands import crawl_command, status_command, worker_command
+from workers.queues import CRAWL, EXTRACT, OCR
+from workers.worker import run_worker
+
+pytestmark = [pytest.mark.needs_redis, pytest.mark.needs_postgres]
+
+
+def test_crawl_enqueues_and_status_shows_queues_failures_and_last_sync(redis: Redis, worker_env: Any) -> None:
+    runner = CliRunner()
+    with running_emulator(SMALL_TENANT) as emulator:
+        worker_env(emulator)
+        get_settings.cache_clear()
+        result = runner.invoke(crawl_command, ["--source", "onedrive", "--every", "3600"])
+        assert result.exit_code == 0, result.output
+        assert "enqueued crawl of onedrive" in result.output and "scheduled onedrive every 3600 s" in result.output
+        assert Queue(CRAWL, connection=redis).count == 1
+        status = runner.invoke(status_command, [])
+        assert "no drive crawled yet" in status.output
+        run_worker([CRAWL, EXTRACT, OCR], redis, burst=True, warm=False)
+        status = runner.invoke(status_command, [])
+        assert status.exit_code == 0, status.output
+        lines = status.output.splitlines()
+        assert any(line.startswith("crawl") and line.split()[3] == "1" for line in lines)  # the periodic crawl
+        drives = [line for line in lines if line.startswith("onedrive:onedrive/")]
+        assert len(drives) == 2 and all(" idle " in line and line.split()[-1] == "0" for line in drives)
+        get_settings.cache_clear()
+        jobs.reset_context()
+
+
+def test_unknown_source_and_queue_are_usage_errors(redis: Redis, worker_env: Any) -> None:
+    runner = CliRunner()
+    with running_emulator(SMALL_TENANT) as emulator:
+        worker_env(emulator)
+        get_settings.cache_clear()
+        result = runner.invoke(crawl_command, ["--source", "mail"])
+        assert result.exit_code == 2 and "unknown source 'mail'; known: sharepoint, onedrive" in result.output
+        result = runner.invoke(worker_command, ["--queues", "crawl,scans", "--burst"])
+        assert result.exit_code == 2 and "unknown queue(s) scans" in result.output
+        get_settings.cache_clear()
