@@ -13,7 +13,7 @@ APT_RUNTIME := tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc
 # review UI is tested in Debian's Chromium.
 APT_TEST    := postgresql redis-server chromium
 
-.PHONY: demo test setup system-deps test-deps lint typecheck bench clean
+.PHONY: demo demo-crawl test setup system-deps test-deps lint typecheck bench clean
 
 demo: setup
 	@mkdir -p $(DEMO)
@@ -25,11 +25,29 @@ demo: setup
 	  status=$$?; [ $$status -le 1 ] || exit $$status
 	$(BIN)/docintel report --catalogue sqlite:///$(DEMO)/docintel.db --out $(DEMO)/report.html
 	$(BIN)/docintel export --catalogue sqlite:///$(DEMO)/docintel.db --format jsonl --out $(DEMO)/catalogue.jsonl
+	@$(MAKE) --no-print-directory demo-crawl
 	@echo
 	@echo "Catalogue:  $(DEMO)/docintel.db   (SQLite; docintel export --catalogue sqlite:///$(DEMO)/docintel.db)"
+	@echo "Microsoft 365 (emulated) crawl: $(DEMO)/m365.db"
 	@echo "Report:     $(DEMO)/report.html"
 	@echo "Export:     $(DEMO)/catalogue.jsonl"
 	@echo "Try:        $(BIN)/docintel analyze $(DEMO)/samples/invoice.pdf"
+
+# The Microsoft 365 path: Graph emulator (demo tenant) -> docintel crawl -> rq worker -> catalogue.
+# Uses a private Redis on its own port so a Redis already on the machine is left alone.
+DEMO_REDIS_PORT ?= 6391
+DEMO_GRAPH_PORT ?= 8765
+demo-crawl: setup test-deps
+	@mkdir -p $(DEMO); rm -f $(DEMO)/m365.db
+	redis-server --port $(DEMO_REDIS_PORT) --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+	  --maxmemory-policy noeviction --pidfile $(CURDIR)/$(DEMO)/redis.pid --logfile $(CURDIR)/$(DEMO)/redis.log
+	@$(BIN)/docintel graph-emulator --port $(DEMO_GRAPH_PORT) > $(DEMO)/graph-emulator.log 2>&1 & echo $$! > $(DEMO)/graph.pid
+	@export DOCINTEL_REDIS_URL=redis://127.0.0.1:$(DEMO_REDIS_PORT)/0 DOCINTEL_GRAPH_TOKEN=demo \
+	  DOCINTEL_GRAPH_BASE_URL=http://127.0.0.1:$(DEMO_GRAPH_PORT)/v1.0 \
+	  DOCINTEL_CATALOGUE_URL=sqlite:///$(DEMO)/m365.db DOCINTEL_PII_KEY_FILE=.docintel-key; \
+	$(BIN)/python -c 'import socket,sys,time; [time.sleep(0.5) for _ in range(60) if socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1])))]' $(DEMO_GRAPH_PORT); \
+	$(BIN)/docintel crawl && $(BIN)/docintel worker --burst && $(BIN)/docintel status; \
+	status=$$?; kill $$(cat $(DEMO)/graph.pid) 2>/dev/null; kill $$(cat $(DEMO)/redis.pid) 2>/dev/null; exit $$status
 
 test: setup test-deps lint typecheck
 	$(BIN)/pytest -q -rs
