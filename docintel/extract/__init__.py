@@ -2,7 +2,7 @@
 
 Where each format is read:
 
-    pdf.py           PDF text layer (pypdfium2; pdfplumber for pages with tables), scans → ocr.py
+    pdf.py           PDF text layer and ruled tables (pypdfium2), scans → ocr.py
     ocr.py           tesseract OCR with orientation detection and word boxes
     image.py         PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP → OCR
     office.py        DOCX, XLSX, PPTX

@@ -1,12 +1,12 @@
-"""PDF text: pypdfium2 for text layers and ruled tables, pdfplumber for merged-cell tables, tesseract for scans.
+"""PDF text: pypdfium2 for text layers and ruled tables, tesseract for scans.
 
-pypdfium2 reads a text layer in about 1 ms a page and pdfplumber in about 80 (much more on dense pages),
-so tables are found from pypdfium2's page objects: straight path objects are rules, crossing rules form
-grids. A regular grid (every rule spans it) is read cell by cell from pdfium's character boxes; only a
-grid with merged cells sends its page to pdfplumber's table finder. Either way each table row becomes
-one line with its cells joined by " | ". Pages whose text layer is missing or junk (too few characters,
-``(cid:NN)`` codes, symbols instead of words) are rendered at ``OcrSettings.dpi`` and read with
-:class:`TesseractOcr`.
+pypdfium2 reads a text layer in about 1 ms a page and pdfplumber in about 80 (2-3 s on pages dense with
+vector paths, such as forms), so tables are found from pypdfium2's page objects: straight path objects are
+rules, crossing rules form grids, and neighbouring cells that no rule separates are one merged cell. Grids
+are read cell by cell from pdfium's character boxes, each table row one line with its cells joined by
+" | ". pdfium keeps right-to-left text in logical order, where pdfplumber returns it reversed. Pages whose
+text layer is missing or junk (too few characters, ``(cid:NN)`` codes, private-use glyphs, symbols instead
+of words) are rendered at ``OcrSettings.dpi`` and read with :class:`TesseractOcr`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import ctypes
 import io
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
-import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfminer.pdfdocument import PDFDocument
@@ -29,7 +29,7 @@ from PIL import Image
 
 from docintel.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
 from docintel.extract.base import ExtractContext
-from docintel.extract.ocr import TesseractOcr
+from docintel.extract.ocr import TesseractOcr, prepare_image
 from docintel.models import Extraction, Page, PageMethod
 from docintel.settings import OcrSettings
 
@@ -53,12 +53,19 @@ _CID_CODE = re.compile(r"\(cid:\d+\)")
 _TOKEN_EDGE_PUNCTUATION = "\"'‘’“”.,;:!?()[]{}<>*•·–—-/\\"  # noqa: S105 - not a password
 _NUMBER_LIKE = re.compile(r"^[£$€+\-]?[\d.,:/%()\-]*\d[\d.,:/%()\-]*[a-zA-Z]{0,2}$")
 _VOWELS = frozenset("aeiouyAEIOUYáéíóúàèìòùâêîôûäëïöüÿ")
+# Latin letters: the vowel test only makes sense for them (Cyrillic or Greek words have no Latin vowels).
+_LATIN_LETTERS = re.compile(r"^[A-Za-z\u00c0-\u024f\u1e00-\u1eff]+$")
 # Junk share of characters (control, private-use, replacement) above which a text layer is not text.
 MAX_JUNK_CHAR_SHARE = 0.1
 # Control characters (but tab and newline), private-use glyph codes, the replacement character, lone surrogates.
 _JUNK_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ud800-\udfff\U000f0000-\U0010ffff]")
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_WORD_JOINERS = re.compile(r"[-'’/]")
+# Hyphens, apostrophes and slashes join words; ZWNJ/ZWJ sit inside Persian and Indic words.
+_WORD_JOINERS = re.compile("[-'’/\u200c\u200d]")
+# Arabic lam and the alefs it forms ligatures with (plain, madda, hamza above, hamza below).
+_LAM = "\u0644"
+_ALEFS = frozenset("\u0627\u0622\u0623\u0625")
+_ALEF_LAM = re.compile("[\u0627\u0622\u0623\u0625]\u0644")
 # How many tokens of a page the word-shape test looks at.
 WORD_CHECK_SAMPLE_TOKENS = 400
 # Placeholder titles that PDF producers write when the author set none.
@@ -74,7 +81,13 @@ class TextLayerCheck:
 
 
 def check_text_layer(text: str, settings: OcrSettings) -> TextLayerCheck:
-    """Decide whether a text layer holds real text or is missing, font-code junk or symbols."""
+    """Decide whether a text layer holds real text (in any script) or is missing, font-code junk or symbols.
+
+    Junk is what broken font encodings leave: ``(cid:NN)`` codes, private-use glyphs, replacement and
+    control characters, or Latin-alphabet tokens that no language spells (symbol runs, consonant strings,
+    random casing). Numbers count as text, and scripts without letter case (Arabic, Hebrew, CJK, Hangul,
+    Indic) count as words when their tokens are letters, so only the Latin-shaped tests can reject them.
+    """
     tokens = text.split()
     visible = sum(map(len, tokens))
     if visible < settings.min_text_layer_chars:
@@ -85,35 +98,69 @@ def check_text_layer(text: str, settings: OcrSettings) -> TextLayerCheck:
     junk = len(_JUNK_CHARS.findall(text))
     if junk > visible * MAX_JUNK_CHAR_SHARE:
         return TextLayerCheck(False, "control or private-use characters")
-    considered = words = 0
+    considered = words = numbers = 0
     # A few hundred tokens tell real text from junk as well as a whole page does, at a fraction of the cost.
     sample = (
         _CID_CODE.sub(" ", text).split()[:WORD_CHECK_SAMPLE_TOKENS] if cid_codes else tokens[:WORD_CHECK_SAMPLE_TOKENS]
     )
     for raw_token in sample:
-        token = raw_token.strip(_TOKEN_EDGE_PUNCTUATION)
-        if not token or _NUMBER_LIKE.match(token):
-            continue  # numbers are real text but not words: a table of figures must not count as junk
+        token = _strip_punctuation(raw_token)
+        if not token:
+            continue
+        if _NUMBER_LIKE.match(token):
+            numbers += 1  # figures are real text: a table of them, or a page of dates, is not junk
+            continue
         considered += 1
         words += _is_word_shaped(token)
-    if considered and words / considered < settings.min_text_layer_word_ratio:
+    if considered and (words + numbers) / (considered + numbers) < settings.min_text_layer_word_ratio:
         return TextLayerCheck(False, f"{words} of {considered} tokens look like words")
     return TextLayerCheck(True)
 
 
+def _strip_punctuation(token: str) -> str:
+    """The token without leading and trailing punctuation, ASCII or any script's (e.g. CJK brackets, 「」)."""
+    start, end = 0, len(token)
+    while start < end and (token[start] in _TOKEN_EDGE_PUNCTUATION or unicodedata.category(token[start])[0] == "P"):
+        start += 1
+    while end > start and (token[end - 1] in _TOKEN_EDGE_PUNCTUATION or unicodedata.category(token[end - 1])[0] == "P"):
+        end -= 1
+    return token[start:end]
+
+
 def _is_word_shaped(token: str) -> bool:
-    """Letters only (hyphens and apostrophes allowed), a vowel in longer words, and one of the usual casings."""
+    """Letters in one of the usual casings (hyphens and apostrophes allowed), and a vowel in longer Latin words.
+
+    A part without cased letters (Arabic, Hebrew, CJK, Hangul, Indic...) is a word when it is made of
+    letters and marks; CJK runs carry their punctuation and digits inside the token, so those pass too.
+    """
     parts = [part for part in _WORD_JOINERS.split(token) if part]
     if not parts:
         return False
     for part in parts:
-        if not part.isalpha():
+        if part.lower() == part.upper():  # no cased letters: not Latin, Greek or Cyrillic
+            if not _is_uncased_script_word(part):
+                return False
+            continue
+        # isalpha() is False for combining accents (decomposed é, Vietnamese tones): marks count as letters.
+        if not part.isalpha() and not all(char.isalpha() or unicodedata.category(char)[0] == "M" for char in part):
             return False
-        if len(part) > 3 and not _VOWELS.intersection(part):
+        if len(part) > 3 and _LATIN_LETTERS.match(part) and not _VOWELS.intersection(part):
             return False
         if not (part.islower() or part.isupper() or (part[0].isupper() and part[1:].islower())):
             return False
     return True
+
+
+def _is_uncased_script_word(part: str) -> bool:
+    """Letters of a caseless script, with the marks, digits and punctuation that run inside CJK and Arabic text."""
+    letters = 0
+    for char in part:
+        category = unicodedata.category(char)
+        if category[0] == "L":
+            letters += 1
+        elif category[0] not in "MNP":
+            return False  # symbols (Sm, So, Sc...) are what junk is made of
+    return letters > 0
 
 
 @dataclass(frozen=True)
@@ -128,19 +175,24 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuledGrid:
-    """A table drawn as a grid: column edges left to right, row edges top to bottom (PDF y falls downwards)."""
+    """A table drawn as a grid: column edges left to right, row edges top to bottom (PDF y falls downwards).
+
+    ``merged`` maps each cell that a missing inner rule joins to a neighbour onto the top-left cell of the
+    merged cell; cells not in it stand alone.
+    """
 
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     regular: bool  # every rule spans the whole grid: no merged cells, so cells are the plain cross product
+    merged: Mapping[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
-        """(row, column) of the cell holding a point, or None when the point is outside the grid."""
+        """(row, column) of the (merged) cell holding a point, or None when the point is outside the grid."""
         if not (self.xs[0] <= x <= self.xs[-1] and self.ys[-1] <= y <= self.ys[0]):
             return None
         column = min(bisect.bisect_right(self.xs, x) - 1, len(self.xs) - 2)
         row = min(bisect.bisect_right([-y for y in self.ys], -y) - 1, len(self.ys) - 2)
-        return row, column
+        return self.merged.get((row, column), (row, column))
 
 
 def _classify_path(obj: object, bounds: tuple[float, float, float, float]) -> list[Rule]:
@@ -200,7 +252,14 @@ def _merge_positions(positions: list[float]) -> list[float]:
 
 def _covers(rules: list[Rule], position: float, low: float, high: float) -> bool:
     """Whether the rules at ``position`` together run (almost) the whole way from ``low`` to ``high``."""
-    spans = sorted((rule.start, rule.end) for rule in rules if abs(rule.position - position) <= RULE_SNAP)
+    return _spans_cover(_spans_at(rules, position), low, high)
+
+
+def _spans_at(rules: list[Rule], position: float) -> list[tuple[float, float]]:
+    return sorted((rule.start, rule.end) for rule in rules if abs(rule.position - position) <= RULE_SNAP)
+
+
+def _spans_cover(spans: list[tuple[float, float]], low: float, high: float) -> bool:
     covered, reach = 0.0, low
     for span_start, span_end in spans:
         start, end = max(span_start, reach), min(span_end, high)
@@ -244,26 +303,67 @@ def find_grids(rules: list[Rule]) -> list[RuledGrid]:
         regular = all(_covers(group_h, y, xs[0], xs[-1]) for y in ys) and all(
             _covers(group_v, x, ys[0], ys[-1]) for x in xs
         )
-        grids.append(RuledGrid(tuple(xs), tuple(reversed(ys)), regular))
+        top_down = tuple(reversed(ys))
+        merged = {} if regular else _merged_cells(group_h, group_v, xs, top_down)
+        grids.append(RuledGrid(tuple(xs), top_down, regular, merged))
     return grids
 
 
-def grid_page_text(textpage: pdfium.PdfTextPage, grids: list[RuledGrid]) -> str:
-    """A page's text with each regular grid's rows on their own lines, cells joined, read from pdfium's char boxes.
+def _merged_cells(
+    horizontals: list[Rule], verticals: list[Rule], xs: list[float], ys: tuple[float, ...]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Join neighbouring cells that no rule separates; map every joined cell to its merged cell's top-left cell."""
+    rows, columns = len(ys) - 1, len(xs) - 1
+    v_spans = [_spans_at(verticals, x) for x in xs]
+    h_spans = [_spans_at(horizontals, y) for y in ys]
+    parent = {(row, column): (row, column) for row in range(rows) for column in range(columns)}
 
-    Characters are taken in pdfium's reading order; a grid's rows go where its first character was met.
+    def root(cell: tuple[int, int]) -> tuple[int, int]:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    def join(first: tuple[int, int], second: tuple[int, int]) -> None:
+        first_root, second_root = root(first), root(second)
+        if first_root != second_root:
+            # The smaller (row, column) wins, so a merged cell is named by its top-left cell.
+            low, high = sorted((first_root, second_root))
+            parent[high] = low
+
+    for row in range(rows):
+        for column in range(columns):
+            if column + 1 < columns and not _spans_cover(v_spans[column + 1], ys[row + 1], ys[row]):
+                join((row, column), (row, column + 1))
+            if row + 1 < rows and not _spans_cover(h_spans[row + 1], xs[column], xs[column + 1]):
+                join((row, column), (row + 1, column))
+    return {cell: root(cell) for cell in parent if root(cell) != cell}
+
+
+def grid_page_text(textpage: pdfium.PdfTextPage, grids: list[RuledGrid]) -> str:
+    """A page's text with each grid's rows on their own lines, cells joined, read from pdfium's char boxes.
+
+    Characters are taken in pdfium's reading order (logical order for right-to-left scripts); a grid's
+    rows go where its first character was met. A merged cell's text goes in its top-left cell, and the
+    cells it covers stay empty, so columns keep their places.
     """
     left, right, bottom, top = (ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double())
     segments: list[list[str] | int] = [[]]  # runs of outside text, and grid numbers where each grid belongs
     cells: list[dict[tuple[int, int], list[str]]] = [{} for _ in grids]
     current: list[str] = []  # where generated spaces and line breaks go: the region of the last real char
     placed: set[int] = set()
+    previous_box: tuple[float, float, float, float] | None = None
     for index in range(pdfium_c.FPDFText_CountChars(textpage)):
         char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
         if pdfium_c.FPDFText_IsGenerated(textpage, index) or char in "\r\n":
             current.append(char)
             continue
         pdfium_c.FPDFText_GetCharBox(textpage, index, left, right, bottom, top)
+        box = (left.value, right.value, bottom.value, top.value)
+        if char == _LAM and box == previous_box and current and current[-1] in _ALEFS:
+            current.insert(len(current) - 1, char)  # a lam-alef ligature pdfium spelt alef first (see below)
+            continue
+        previous_box = box
         x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
         for number, grid in enumerate(grids):
             cell = grid.cell_at(x, y)
@@ -284,7 +384,11 @@ def grid_page_text(textpage: pdfium.PdfTextPage, grids: list[RuledGrid]) -> str:
             grid = grids[segment]
             for row in range(len(grid.ys) - 1):
                 row_cells = [
-                    " ".join("".join(cells[segment].get((row, column), [])).replace("\ufffe", "-").split())
+                    " ".join(
+                        _CONTROL_CHARS.sub(
+                            "", "".join(cells[segment].get((row, column), [])).replace("\ufffe", "-")
+                        ).split()
+                    )
                     for column in range(len(grid.xs) - 1)
                 ]
                 if any(row_cells):
@@ -294,6 +398,29 @@ def grid_page_text(textpage: pdfium.PdfTextPage, grids: list[RuledGrid]) -> str:
             if text:
                 parts.append(text)
     return "\n".join(parts)
+
+
+def fix_lam_alef_ligatures(textpage: pdfium.PdfTextPage, text: str) -> str:
+    """Put lam before alef where pdfium spelt an Arabic lam-alef ligature glyph backwards.
+
+    A ligature glyph maps to two characters that share one character box; pdfium emits the alef first
+    ("اإلنتاجية" for "الإنتاجية"), which breaks the article al- before every alef-initial word. Only pairs
+    whose boxes coincide are swapped, so a real alef-then-lam ("ألم") stays as written. ``text`` must be
+    the page's full ``get_text_range()``, whose indexes are pdfium's character indexes.
+    """
+    if _LAM not in text or not _ALEF_LAM.search(text):
+        return text
+    chars = list(text)
+    for match in _ALEF_LAM.finditer(text):
+        alef = match.start()
+        # Characters outside the BMP take two UTF-16 units in the text, shifting indexes: verify before swapping.
+        if pdfium_c.FPDFText_GetUnicode(textpage, alef) != ord(text[alef]) or pdfium_c.FPDFText_GetUnicode(
+            textpage, alef + 1
+        ) != ord(_LAM):
+            continue
+        if textpage.get_charbox(alef) == textpage.get_charbox(alef + 1):
+            chars[alef], chars[alef + 1] = chars[alef + 1], chars[alef]
+    return "".join(chars)
 
 
 def _has_graphics(page: pdfium.PdfPage) -> bool:
@@ -312,32 +439,12 @@ def _clean_text_layer(text: str) -> str:
     return _CONTROL_CHARS.sub("", text).strip()
 
 
-def table_page_text(page: pdfplumber.page.Page) -> str | None:
-    """A page's text with each ruled table's rows on their own lines; None when pdfplumber finds no real table."""
-    tables = [(table, table.extract()) for table in page.find_tables()]
-    tables = [(table, rows) for table, rows in tables if len(rows) >= 2 and max(len(row) for row in rows) >= 2]
-    if not tables:
-        return None
-    lines: list[tuple[float, float, str]] = []
-    outside = page
-    for table, rows in tables:
-        # Tables can overhang the page edge; strict=False clips instead of raising.
-        outside = outside.outside_bbox(table.bbox, strict=False)
-        for row, cells in zip(table.rows, rows, strict=True):
-            cell_texts = [" ".join((cell or "").split()) for cell in cells]
-            lines.append((row.bbox[1], row.bbox[0], CELL_SEPARATOR.join(cell_texts)))
-    for line in outside.extract_text_lines():
-        lines.append((line["top"], line["x0"], line["text"]))
-    lines.sort(key=lambda item: (round(item[0]), item[1]))
-    return "\n".join(text for _, _, text in lines)
-
-
 class PdfExtractor:
     """Reads PDFs: text layer per page, tables as rows, OCR for scanned or junk pages."""
 
     name = "pdf"
     # The libraries decide what text comes out, so their versions are the extractor's version.
-    version = f"pypdfium2 {pdfium.PYPDFIUM_INFO} / pdfplumber {pdfplumber.__version__}"
+    version = f"pypdfium2 {pdfium.PYPDFIUM_INFO}"
 
     def __init__(self, ocr: TesseractOcr | None = None) -> None:
         self._ocr = ocr
@@ -348,11 +455,11 @@ class PdfExtractor:
             raise EmptyDocument("the PDF file has no bytes")
         document = _open_pdf(content)
         try:
-            return self._extract(document, content, context)
+            return self._extract(document, context)
         finally:
             document.close()
 
-    def _extract(self, document: pdfium.PdfDocument, content: bytes, context: ExtractContext) -> Extraction:
+    def _extract(self, document: pdfium.PdfDocument, context: ExtractContext) -> Extraction:
         total = len(document)
         if total == 0:
             raise EmptyDocument("the PDF has no pages")
@@ -362,14 +469,13 @@ class PdfExtractor:
             notes.append(f"read the first {count} of {total} pages (limit max_pdf_pages)")
 
         texts: dict[int, str] = {}
-        table_pages: list[int] = []
         scan_pages: list[int] = []
         for index in range(count):
             page = document[index]
             try:
                 textpage = page.get_textpage()
                 try:
-                    text = _clean_text_layer(textpage.get_text_range())
+                    text = _clean_text_layer(fix_lam_alef_ligatures(textpage, textpage.get_text_range()))
                 finally:
                     textpage.close()
                 check = check_text_layer(text, context.ocr)
@@ -377,9 +483,7 @@ class PdfExtractor:
                     texts[index] = text
                     if has_ruled_table(page):
                         grids = find_grids(page_rules(page))
-                        if any(not grid.regular for grid in grids):
-                            table_pages.append(index)  # merged cells: pdfplumber's table finder handles those
-                        elif grids:
+                        if grids:
                             texts[index] = self._read_grids(page, grids)
                 elif not text and not _has_graphics(page):
                     texts[index] = ""  # a blank page: nothing to OCR
@@ -389,8 +493,6 @@ class PdfExtractor:
             finally:
                 page.close()
 
-        if table_pages:
-            texts.update(self._read_tables(content, table_pages, notes))
         pages = [Page(number=index + 1, text=text) for index, text in texts.items()]
         if scan_pages:
             pages.extend(self._read_scans(document, scan_pages, context, notes))
@@ -413,30 +515,6 @@ class PdfExtractor:
             return grid_page_text(textpage, grids)
         finally:
             textpage.close()
-
-    def _read_tables(self, content: bytes, indexes: list[int], notes: list[str]) -> dict[int, str]:
-        """Re-read the pages that draw grids with pdfplumber so their tables keep rows and cells."""
-        texts: dict[int, str] = {}
-        failed = 0
-        try:
-            with pdfplumber.open(io.BytesIO(content), pages=[index + 1 for index in indexes]) as plumber:
-                for index, page in zip(indexes, plumber.pages, strict=True):
-                    try:
-                        text = table_page_text(page)
-                    except Exception as exc:  # pdfminer raises many types; pdfium's text stands
-                        logger.warning("table extraction failed on page %d: %s", index + 1, type(exc).__name__)
-                        failed += 1
-                        continue
-                    finally:
-                        page.close()
-                    if text is not None:
-                        texts[index] = text
-        except Exception as exc:  # as above, for the whole file
-            logger.warning("table extraction failed, keeping plain text: %s", type(exc).__name__)
-            failed = len(indexes) - len(texts)
-        if failed:
-            notes.append(f"tables not extracted on {failed} page(s); plain text kept")
-        return texts
 
     def _read_scans(
         self, document: pdfium.PdfDocument, indexes: list[int], context: ExtractContext, notes: list[str]
@@ -492,14 +570,18 @@ def _declares_no_pages(content: bytes) -> bool:
 
 
 def _render_pages(document: pdfium.PdfDocument, indexes: list[int], dpi: int) -> Iterator[Image.Image]:
-    """Render pages to greyscale images one at a time, as the OCR pool asks for them (pdfium is not thread-safe)."""
+    """Render pages one at a time, as the OCR pool asks for them (pdfium is not thread-safe): grey unless in colour.
+
+    Pages are rendered in colour because tesseract thresholds each channel: dark text on coloured shading
+    (table headers) survives that and is lost in one grey channel. Pages with no colour are reduced to grey.
+    """
     for index in indexes:
         page = document[index]
         try:
-            bitmap = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True)
+            bitmap = page.render(scale=dpi / POINTS_PER_INCH)
             try:
-                # to_pil shares the bitmap's buffer, which close() frees: copy before closing.
-                image = bitmap.to_pil().copy()
+                # to_pil may share the bitmap's buffer, which close() frees: copy before closing.
+                image = prepare_image(bitmap.to_pil()).copy()
             finally:
                 bitmap.close()
         except pdfium.PdfiumError as exc:

@@ -72,6 +72,13 @@ def test_every_format_is_ocrd(make_text_image, encode_image, fmt: str, options: 
 
 
 @pytest.mark.needs_tesseract
+def test_colour_table_header_on_shading_is_read(make_shaded_table, encode_image) -> None:
+    labels = ["Disability", "Participants", "Completed", "Terminated"]
+    [page] = _extract(encode_image(make_shaded_table(labels), "PNG")).pages
+    assert set(labels) <= set(page.text.split())
+
+
+@pytest.mark.needs_tesseract
 def test_transparent_background_is_read_as_white(make_text_image, encode_image) -> None:
     ink = make_text_image(NOTICE)  # black on white; make the white fully transparent and the ink opaque black
     transparent = Image.new("RGBA", ink.size, (0, 0, 0, 0))

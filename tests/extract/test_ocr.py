@@ -10,10 +10,13 @@ from PIL import Image
 
 from docintel.errors import ExtractionError, ExtractionTimeout
 from docintel.extract.ocr import (
+    OcrResult,
     OcrWord,
     TesseractOcr,
+    may_be_turned,
     mean_confidence,
     prepare_image,
+    solid_word_share,
     text_from_words,
     words_from_tsv,
 )
@@ -122,6 +125,57 @@ def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: o
     assert prepared.getpixel((15, 5)) > 200  # background (transparent or light) becomes white
 
 
+@pytest.mark.parametrize(
+    ("mode", "colour", "expected_mode"),
+    [
+        ("RGB", (141, 179, 226), "RGB"),  # a blue table header: kept in colour for tesseract's channel thresholds
+        ("RGBA", (141, 179, 226, 255), "RGB"),
+        ("CMYK", (120, 40, 0, 0), "RGB"),
+        ("RGB", (128, 128, 128), "L"),  # grey stored as colour: one channel is enough
+        ("RGBA", (128, 128, 128, 255), "L"),
+    ],
+)
+def test_prepare_image_keeps_colour_and_reduces_grey(mode: str, colour: tuple[int, ...], expected_mode: str) -> None:
+    image = Image.new(mode, (20, 10), colour)  # type: ignore[arg-type]
+    assert prepare_image(image).mode == expected_mode
+
+
+def _words(*specs: tuple[str, float]) -> list[OcrWord]:
+    return [OcrWord(0, 0, 1, 1, conf, text) for text, conf in specs]
+
+
+UPRIGHT_RECEIPT = _words(("TOTAL", 91), ("12.50", 88), ("Cash", 75), ("change", 64), ("0.50", 40), ("xq", 20))
+TURNED_PAGE = _words(("pue", 35), ("ay}", 20), ("Aq", 12), ("'sa|", 8), ("youne|", 30), ("uo", 44), ("jo", 51))
+
+
+@pytest.mark.parametrize(
+    ("words", "share"),
+    [
+        pytest.param([], 0.0, id="nothing-read"),
+        pytest.param(_words(("Council", 95), ("budget.", 90)), 1.0, id="all-solid"),
+        pytest.param(_words(("Council", 95), ("budget", 40)), 0.5, id="low-confidence-not-solid"),
+        pytest.param(_words(("of", 95), ("12.50", 95), ("a1b2", 95), ("tax", 95)), 0.25, id="short-numbers-mixed"),
+    ],
+)
+def test_solid_word_share(words: list[OcrWord], share: float) -> None:
+    assert solid_word_share(words) == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("words", "confidence", "expected"),
+    [
+        pytest.param(TURNED_PAGE, 28.6, True, id="turned-page-junk"),
+        pytest.param(UPRIGHT_RECEIPT, 63.0, False, id="poor-upright-receipt-keeps-solid-words"),
+        pytest.param(_words(("Council", 96), ("budget", 95)), 95.5, False, id="clean-page"),
+        pytest.param(_words(("pue", 96), ("ay}", 95)), 95.5, False, id="confident-reading"),
+        pytest.param([], 0.0, False, id="blank-page"),
+    ],
+)
+def test_orientation_is_checked_only_for_junk_readings(words: list[OcrWord], confidence: float, expected: bool) -> None:
+    result = OcrResult(text=" ".join(word.text for word in words), confidence=confidence, words=words)
+    assert may_be_turned(result) is expected
+
+
 def test_tesseract_environment_limits_threads_only_for_tesseract() -> None:
     environment = pytesseract.pytesseract.environ  # type: ignore[attr-defined]
     assert environment["OMP_THREAD_LIMIT"] == "1"
@@ -154,6 +208,32 @@ def test_ocr_turns_sideways_and_upside_down_pages(make_text_image, angle: int) -
     assert result.rotation == angle  # PIL turned it counter-clockwise; OSD turns it back clockwise
     assert "planning committee" in result.text
     assert result.confidence > 85
+
+
+class _CountingOcr(TesseractOcr):
+    """TesseractOcr that records how often it asked tesseract for the page orientation."""
+
+    osd_runs = 0
+
+    def _detect_rotation(self, image: Image.Image, dpi: int | None) -> int:
+        self.osd_runs += 1
+        return super()._detect_rotation(image, dpi)
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize(("angle", "osd_runs"), [(0, 0), (180, 1)])
+def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle: int, osd_runs: int) -> None:
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(angle, expand=True))
+    assert ocr.osd_runs == osd_runs
+    assert "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+def test_dark_text_on_coloured_shading_is_read(make_shaded_table) -> None:
+    labels = ["Disability", "Participants", "Completed", "Terminated"]
+    result = TesseractOcr().ocr(make_shaded_table(labels))
+    assert set(labels) <= set(result.text.split())  # in one grey channel tesseract reads nothing of this image
 
 
 @pytest.mark.needs_tesseract

@@ -53,6 +53,20 @@ def _extract(content: bytes, **overrides: object) -> object:
         pytest.param("Officer's re-assessment of the council-owned car park, item 4(b).", id="hyphens-apostrophes"),
         pytest.param("MINUTES OF THE CABINET MEETING HELD AT COUNTY HALL", id="upper-case"),
         pytest.param("Réunion du conseil: café, école, bibliothèque municipale.", id="accents"),
+        pytest.param("Re\u0301union du conseil: cafe\u0301, e\u0301cole, bibliothe\u0300que.", id="decomposed-accents"),
+        pytest.param("تحسين الإنتاجية وحل المشكلات من خلال البرمجة بلغة R وPython", id="arabic"),
+        pytest.param("وعليه، فإن الحكومة المصرية تضع «رؤية» واضحة للتنمية.", id="arabic-punctuation"),
+        pytest.param("شرکت بورس کالای ایران می‌خواهد استاندارد را اعلام کند", id="persian-zwnj"),
+        pytest.param("הוועדה לתכנון ולבנייה אישרה את הבקשה להרחבת הספרייה", id="hebrew"),
+        pytest.param("东北电气发展股份有限公司 2018 年第一季度报告全文（如有）", id="chinese"),
+        pytest.param(
+            "公司董事会、监事会及董事、监事、高级管理人员保证季度报告内容的真实", id="chinese-inner-punctuation"
+        ),
+        pytest.param("코로나바이러스감염증-19 관련 보험 현황 「감염병의 예방 및 관리에 관한 법률」", id="korean"),
+        pytest.param("Заседание городского совета по вопросам бюджета", id="cyrillic"),
+        pytest.param("Συνεδρίαση του δημοτικού συμβουλίου για τον προϋπολογισμό", id="greek"),
+        pytest.param("2015 189,175.14 111,824.05 2016-10-28 ZOq5 20I5 59.1M 18.18 9,568.40", id="mostly-figures"),
+        pytest.param("Minutes of the meeting held on 4 May", id="short-page-few-words"),
     ],
 )
 def test_text_layer_usable(text: str) -> None:
@@ -70,6 +84,12 @@ def test_text_layer_usable(text: str) -> None:
         pytest.param("aBcDeF gHiJkL mNoPqR sTuVwX yZaBcD eFgHiJ kLmNoP", "tokens look like words", id="mixed-case"),
         pytest.param("\ue001\ue002\ue003 \ue004\ue005\ue006 \ue007\ue008 " * 4 + "rates", "private-use", id="pua"),
         pytest.param("\x01\x02\x03\x04 \x05\x06\x07\x08 \x0e\x0f\x10\x11 " * 3 + "rates", "control", id="control"),
+        pytest.param(
+            "\ufffd\ufffd\ufffd \ufffd\ufffd \ufffd\ufffd\ufffd\ufffd council tax band" * 2,
+            "private-use",
+            id="replacement",
+        ),
+        pytest.param("■□▲△ ●○◆◇ ★☆♠♣ ♥♦♪♫ ■□▲△ ●○◆◇", "tokens look like words", id="dingbats"),
     ],
 )
 def test_text_layer_unusable(text: str, reason: str) -> None:
@@ -141,16 +161,59 @@ def test_table_cells_with_line_breaks_and_blanks_and_text_after(make_text_pdf) -
     ]
 
 
-def test_table_with_merged_cells_goes_to_pdfplumber(make_text_pdf) -> None:
+def test_table_with_merged_cells_is_read_from_char_boxes(make_text_pdf) -> None:
     table = [["Quarter two", "", ""], ["Libraries", "1,200", "1,150"], ["Highways", "9,800", "10,020"]]
     content = make_text_pdf([["Report heading"]], table=table, table_style=[("SPAN", (0, 0), (-1, 0))])
     document = pdfium.PdfDocument(content)
     [grid] = find_grids(page_rules(document[0]))
     assert not grid.regular  # the spanning header row has no inner rules
     lines = _extract(content).pages[0].text.splitlines()
-    assert lines[0] == "Report heading"
-    assert lines[1].startswith("Quarter two")
-    assert lines[2:] == ["Libraries | 1,200 | 1,150", "Highways | 9,800 | 10,020"]
+    assert lines == ["Report heading", "Quarter two |  | ", "Libraries | 1,200 | 1,150", "Highways | 9,800 | 10,020"]
+
+
+def test_table_with_cell_merged_down_keeps_text_in_its_top_row(make_text_pdf) -> None:
+    table = [["Service", "Budget"], ["Libraries and archives", "1,200"], ["", "1,150"], ["Highways", "9,800"]]
+    content = make_text_pdf([["Report heading"]], table=table, table_style=[("SPAN", (0, 1), (0, 2))])
+    lines = _extract(content).pages[0].text.splitlines()
+    assert lines == [
+        "Report heading",
+        "Service | Budget",
+        "Libraries and archives | 1,200",
+        " | 1,150",
+        "Highways | 9,800",
+    ]
+
+
+def test_right_to_left_table_keeps_logical_order(make_text_pdf) -> None:
+    table = [["ميزانية الخدمات", ""], ["المكتبات", "1,200"], ["הספרייה העירונית", "9,800"]]
+    content = make_text_pdf([["Budget"]], table=table, table_style=[("SPAN", (0, 0), (-1, 0))], unicode_font=True)
+    lines = _extract(content).pages[0].text.splitlines()
+    assert lines == ["Budget", "ميزانية الخدمات | ", "المكتبات | 1,200", "הספרייה העירונית | 9,800"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param(["تحسين الإنتاجية وحل المشكلات من خلال البرمجة", "ألم الرأس ليس مرضا"], id="arabic"),
+        pytest.param(["شرکت بورس کالای ایران", "استاندارد کالا"], id="persian"),
+        pytest.param(["הוועדה לתכנון ולבנייה אישרה את הבקשה", "להרחבת הספרייה העירונית"], id="hebrew"),
+        pytest.param(["Заседание городского совета по вопросам", "бюджета на следующий год"], id="cyrillic"),
+    ],
+)
+def test_unicode_text_layer_is_read_without_ocr(make_text_pdf, lines: list[str]) -> None:
+    content = make_text_pdf([lines], unicode_font=True)
+    extraction = _extract(content, ocr=OcrSettings(enabled=False))
+    [page] = extraction.pages
+    assert page.method is PageMethod.TEXT_LAYER
+    assert page.text.splitlines() == lines  # logical order kept; a real alef-lam ("ألم") is not swapped
+    assert extraction.notes == []
+
+
+def test_two_column_page_keeps_each_column_together(make_two_column_pdf) -> None:
+    left = ["The cabinet considered the", "library extension and the", "highways budget."]
+    right = ["Members then approved the", "waste collection contract", "after a short debate."]
+    text = _extract(make_two_column_pdf(left, right)).pages[0].text
+    assert text.splitlines() == left + right
 
 
 def _h(y: float, x0: float = 0, x1: float = 100) -> Rule:
@@ -162,6 +225,29 @@ def _v(x: float, y0: float = 0, y1: float = 60) -> Rule:
 
 
 GRID_2X2 = [_h(0), _h(30), _h(60), _v(0), _v(50), _v(100)]
+
+
+@pytest.mark.parametrize(
+    ("rules", "merged"),
+    [
+        pytest.param(GRID_2X2, {}, id="regular"),
+        pytest.param([_h(0), _h(30), _h(60), _v(0), _v(50, 0, 30), _v(100)], {(0, 1): (0, 0)}, id="top-row-across"),
+        pytest.param([_h(0), _h(30, 0, 50), _h(60), _v(0), _v(50), _v(100)], {(1, 1): (0, 1)}, id="right-column-down"),
+        pytest.param(
+            [_h(0), _h(30, 50, 100), _h(60), _v(0), _v(50, 0, 30), _v(100)],
+            {(0, 1): (0, 0), (1, 0): (0, 0)},
+            id="l-shape",
+        ),
+    ],
+)
+def test_merged_cells_map_to_their_top_left_cell(rules: list[Rule], merged: dict) -> None:
+    [grid] = find_grids(rules)
+    assert dict(grid.merged) == merged
+    assert grid.regular is (not merged)
+    for cell, anchor in merged.items():
+        row, column = cell
+        x, y = (grid.xs[column] + grid.xs[column + 1]) / 2, (grid.ys[row] + grid.ys[row + 1]) / 2
+        assert grid.cell_at(x, y) == anchor
 
 
 @pytest.mark.parametrize(
@@ -212,6 +298,14 @@ def test_scanned_page_is_ocrd(make_text_image, make_image_pdf) -> None:
     assert "planning decision" in page.text
     assert "single storey rear extension" in page.text
     assert extraction.metadata["ocr_pages"] == "1"
+
+
+@pytest.mark.needs_tesseract
+def test_colour_scan_is_rendered_in_colour_for_ocr(make_shaded_table, make_image_pdf) -> None:
+    labels = ["Disability", "Participants", "Completed", "Terminated"]
+    [page] = _extract(make_image_pdf([make_shaded_table(labels)], dpi=200)).pages
+    assert page.method is PageMethod.OCR
+    assert set(labels) <= set(page.text.split())
 
 
 @pytest.mark.needs_tesseract
