@@ -182,7 +182,7 @@ class InvoiceJobStore:
             "callback_attempts": 0,
             "created_at": _now(),
         }
-        with self._store._transaction("create invoice job", write=True) as connection:
+        with self._store.transaction("create invoice job", write=True) as connection:
             connection.execute(insert(t.invoice_jobs).values(row))
         return InvoiceJob.from_row(row)
 
@@ -191,13 +191,13 @@ class InvoiceJobStore:
         query = select(t.invoice_jobs).where(t.invoice_jobs.c.id == job_id)
         if api_key_id is not None:
             query = query.where(t.invoice_jobs.c.api_key_id == api_key_id)
-        with self._store._transaction("read invoice job") as connection:
+        with self._store.transaction("read invoice job") as connection:
             row = connection.execute(query).mappings().one_or_none()
         return InvoiceJob.from_row(row) if row else None
 
     def _update(self, job_id: str, action: str, values: dict[str, Any], *conditions: Any) -> bool:
         query = update(t.invoice_jobs).where(t.invoice_jobs.c.id == job_id, *conditions).values(values)
-        with self._store._transaction(action, write=True) as connection:
+        with self._store.transaction(action, write=True) as connection:
             return bool(connection.execute(query).rowcount)
 
     def mark_running(self, job_id: str) -> bool:
@@ -254,7 +254,7 @@ class InvoiceJobStore:
             .where(t.invoice_jobs.c.expires_at <= _now(), t.invoice_jobs.c.status != JobStatus.EXPIRED.value)
             .values(status=JobStatus.EXPIRED.value, result=None, corrections=None, callback_url=None)
         )
-        with self._store._transaction("purge invoice results", write=True) as connection:
+        with self._store.transaction("purge invoice results", write=True) as connection:
             count = int(connection.execute(query).rowcount)
         if count:
             logger.info("cleared %d expired invoice result(s)", count)
@@ -279,7 +279,7 @@ class InvoiceJobStore:
                 expires_at=_now() + self._result_ttl,
             )
         )
-        with self._store._transaction("fail abandoned invoice jobs", write=True) as connection:
+        with self._store.transaction("fail abandoned invoice jobs", write=True) as connection:
             count = int(connection.execute(query).rowcount)
         if count:
             logger.warning("failed %d invoice job(s) abandoned by an earlier server process", count)

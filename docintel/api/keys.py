@@ -104,7 +104,7 @@ class ApiKeyStore:
             "rate_limit_per_minute": rate_limit_per_minute,
             "created_at": dt.datetime.now(dt.UTC),
         }
-        with self._store._transaction("create API key", write=True) as connection:
+        with self._store.transaction("create API key", write=True) as connection:
             connection.execute(insert(t.api_keys).values(row))
         logger.info("API key %s created for client %s", key_id, name)
         return NewApiKey(ApiClient(key_id, name, rate_limit_per_minute, signing_secret), key)
@@ -117,7 +117,7 @@ class ApiKeyStore:
         if key_id is None:
             return None
         query = select(t.api_keys).where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
-        with self._store._transaction("check API key") as connection:
+        with self._store.transaction("check API key") as connection:
             row = connection.execute(query).mappings().one_or_none()
         if row is None or not hmac.compare_digest(row["key_hash"], hash_key(presented.strip())):
             return None
@@ -125,7 +125,7 @@ class ApiKeyStore:
 
     def client(self, key_id: str) -> ApiClient | None:
         """A client by key id (revoked ones too: their finished jobs still get their callbacks signed)."""
-        with self._store._transaction("read API key") as connection:
+        with self._store.transaction("read API key") as connection:
             row = connection.execute(select(t.api_keys).where(t.api_keys.c.id == key_id)).mappings().one_or_none()
         if row is None:
             return None
@@ -136,7 +136,7 @@ class ApiKeyStore:
         query = select(t.api_keys).order_by(t.api_keys.c.created_at, t.api_keys.c.id)
         if not include_revoked:
             query = query.where(t.api_keys.c.revoked_at.is_(None))
-        with self._store._transaction("list API keys") as connection:
+        with self._store.transaction("list API keys") as connection:
             rows = connection.execute(query).mappings().all()
         return [
             ApiKeyInfo(row["id"], row["name"], row["rate_limit_per_minute"], row["created_at"], row["revoked_at"])
@@ -151,7 +151,7 @@ class ApiKeyStore:
             .where(t.api_keys.c.revoked_at.is_(None))
             .values(revoked_at=dt.datetime.now(dt.UTC))
         )
-        with self._store._transaction("revoke API key", write=True) as connection:
+        with self._store.transaction("revoke API key", write=True) as connection:
             count = connection.execute(query).rowcount
         logger.info("revoked %d API key(s)", count)
         return int(count)

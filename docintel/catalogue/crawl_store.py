@@ -10,22 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
-from docintel.errors import CatalogueError, safe_summary
+from docintel.errors import safe_summary
 
 logger = logging.getLogger(__name__)
 
-# Same option the store uses: asks its SQLite begin hook for BEGIN IMMEDIATE (a write transaction).
-_WRITE_OPTION = "docintel_write"
 # Rows per keyset page when walking a drive's items.
 ITEM_BATCH = 1000
 
@@ -94,17 +91,8 @@ class CrawlStore:
         self._engine = store.engine
         self._dialect = store.dialect
 
-    @contextmanager
-    def _transaction(self, action: str, *, write: bool = False) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as connection:
-                if write:
-                    connection.execution_options(**{_WRITE_OPTION: True})
-                with connection.begin():
-                    yield connection
-        except SQLAlchemyError as exc:
-            logger.warning("crawl catalogue %s failed: %s", action, type(exc).__name__)
-            raise CatalogueError(f"crawl catalogue {action} failed: {type(exc).__name__}") from exc
+    def _transaction(self, action: str, *, write: bool = False) -> AbstractContextManager[Connection]:
+        return self.store.transaction(f"crawl {action}", write=write)
 
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self._dialect == "postgresql" else sqlite.insert(table)

@@ -435,7 +435,12 @@ class CatalogueStore:
             raise CatalogueError(f"catalogue {action} failed on {self._safe_url}: {_describe(exc)}") from exc
 
     @contextmanager
-    def _transaction(self, action: str, *, write: bool = False) -> Iterator[Connection]:
+    def transaction(self, action: str, *, write: bool = False) -> Iterator[Connection]:
+        """A connection in one transaction; database errors become CatalogueError naming ``action``.
+
+        ``write=True`` takes SQLite's write lock at BEGIN, so concurrent writers queue instead of failing.
+        Feature stores (review, crawl, API keys, invoice jobs) run their queries through this.
+        """
         with self._translate(action), self._engine.connect() as connection:
             if write:
                 connection.execution_options(**{_WRITE_OPTION: True})
@@ -451,7 +456,7 @@ class CatalogueStore:
         """Bring the schema to the newest Alembic revision (a no-op when it is already there)."""
         config = alembic_config()
         try:
-            with _UPGRADE_LOCK, self._transaction("schema upgrade", write=True) as connection:
+            with _UPGRADE_LOCK, self.transaction("schema upgrade", write=True) as connection:
                 if self._dialect == "postgresql":
                     # Workers starting together must not race to create the same tables.
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
@@ -463,7 +468,7 @@ class CatalogueStore:
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the catalogue is at."""
-        with self._transaction("read schema revision") as connection:
+        with self.transaction("read schema revision") as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
     # -- runs -------------------------------------------------------------------------------------
@@ -479,7 +484,7 @@ class CatalogueStore:
             "counts": {},
             "version": __version__,
         }
-        with self._transaction("start run", write=True) as connection:
+        with self.transaction("start run", write=True) as connection:
             connection.execute(insert(t.runs).values(row))
         log.info("run %s started over %s", run_id, source)
         return run_id
@@ -487,7 +492,7 @@ class CatalogueStore:
     def finish_run(self, run_id: str, counts: Mapping[str, int], status: str = RUN_FINISHED) -> None:
         """Record the end of a run with its outcome counts (ok / failed / skipped)."""
         values = {"finished_at": _utcnow(), "status": status, "counts": dict(counts)}
-        with self._transaction("finish run", write=True) as connection:
+        with self.transaction("finish run", write=True) as connection:
             result = connection.execute(update(t.runs).where(t.runs.c.id == run_id).values(values))
             if result.rowcount == 0:
                 raise CatalogueError(f"no run with id {run_id!r} in the catalogue")
@@ -495,14 +500,14 @@ class CatalogueStore:
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """A run as a dict, or None."""
-        with self._transaction("read run") as connection:
+        with self.transaction("read run") as connection:
             row = connection.execute(select(t.runs).where(t.runs.c.id == run_id)).mappings().one_or_none()
         return dict(row) if row else None
 
     def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest runs, newest first."""
         query = select(t.runs).order_by(t.runs.c.started_at.desc()).limit(limit)
-        with self._transaction("read runs") as connection:
+        with self.transaction("read runs") as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
 
     # -- documents --------------------------------------------------------------------------------
@@ -515,7 +520,7 @@ class CatalogueStore:
         twice (or from two workers at once) leaves one copy.
         """
         now = _utcnow()
-        with self._transaction("save", write=True) as connection:
+        with self.transaction("save", write=True) as connection:
             self._save_tree(connection, record, record.provenance.parent_id, run_id, now)
         log.debug("saved document %s (%d children)", record.id, len(record.children))
 
@@ -574,7 +579,7 @@ class CatalogueStore:
         """For the ids already catalogued: id -> (sha256, status), to skip unchanged documents."""
         found: dict[str, tuple[str | None, str]] = {}
         unique = list(dict.fromkeys(ids))
-        with self._transaction("read hashes") as connection:
+        with self.transaction("read hashes") as connection:
             for chunk in _chunks(unique):
                 query = select(t.documents.c.id, t.documents.c.sha256, t.documents.c.status).where(
                     t.documents.c.id.in_(chunk)
@@ -586,7 +591,7 @@ class CatalogueStore:
     def reviewed_classes(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, dt.datetime | None]]:
         """For documents a reviewer has classified: id -> (class, reviewer, when), so a rescan keeps the decision."""
         found: dict[str, tuple[str, str | None, dt.datetime | None]] = {}
-        with self._transaction("read reviewed classes") as connection:
+        with self.transaction("read reviewed classes") as connection:
             for chunk in _chunks(list(dict.fromkeys(ids))):
                 query = select(
                     t.review_state.c.document_id,
@@ -603,7 +608,7 @@ class CatalogueStore:
         if not ids:
             return 0
         flagged = 0
-        with self._transaction("mark deleted", write=True) as connection:
+        with self.transaction("mark deleted", write=True) as connection:
             for chunk in _chunks(self._descendants(connection, ids)):
                 result = connection.execute(
                     update(t.documents)
@@ -638,7 +643,7 @@ class CatalogueStore:
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         """One document's row with its pages, stage runs, child ids and counts by type; None if unknown."""
-        with self._transaction("read document") as connection:
+        with self.transaction("read document") as connection:
             row = connection.execute(select(t.documents).where(t.documents.c.id == doc_id)).mappings().one_or_none()
             if row is None:
                 return None
@@ -676,7 +681,7 @@ class CatalogueStore:
                 query = query.where(t.documents.c.deleted.is_(False))
             if last_id is not None:
                 query = query.where(t.documents.c.id > last_id)
-            with self._transaction("read documents") as connection:
+            with self.transaction("read documents") as connection:
                 rows = [dict(row) for row in connection.execute(query).mappings()]
                 if not rows:
                     return
@@ -688,7 +693,7 @@ class CatalogueStore:
 
     def breakdown_keys(self) -> dict[str, list[str]]:
         """Every page method, entity label and PII type present, for fixed export columns."""
-        with self._transaction("read breakdown keys") as connection:
+        with self.transaction("read breakdown keys") as connection:
             return {
                 "page_methods": sorted(connection.execute(select(t.pages.c.method).distinct()).scalars()),
                 "entity_counts": sorted(connection.execute(select(t.entities.c.label).distinct()).scalars()),
@@ -700,7 +705,7 @@ class CatalogueStore:
         query = select(t.pii_findings.c.document_id).where(t.pii_findings.c.value_hash == value_hash).distinct()
         if entity_type is not None:
             query = query.where(t.pii_findings.c.entity_type == entity_type)
-        with self._transaction("find value") as connection:
+        with self.transaction("find value") as connection:
             return sorted(connection.execute(query.order_by(t.pii_findings.c.document_id)).scalars())
 
     # -- report queries (live documents only) ------------------------------------------------------
@@ -724,7 +729,7 @@ class CatalogueStore:
         pii_counts = select(func.count(), func.count(func.distinct(t.pii_findings.c.document_id))).join_from(
             t.pii_findings, d, t.pii_findings.c.document_id == d.c.id
         )
-        with self._transaction("read summary") as connection:
+        with self.transaction("read summary") as connection:
             total, children, ok, failed, pending, classified = connection.execute(status_counts.where(_LIVE)).one()
             pages_total, ocr_pages, ocr_documents = connection.execute(page_counts.where(_LIVE)).one()
             pii_total, documents_with_pii = connection.execute(pii_counts.where(_LIVE)).one()
@@ -747,7 +752,7 @@ class CatalogueStore:
         """Documents per retention class, largest first; unclassified documents count under None."""
         d = t.documents
         query = select(d.c.record_class, func.count()).where(_LIVE).group_by(d.c.record_class)
-        with self._transaction("read class counts") as connection:
+        with self.transaction("read class counts") as connection:
             counts = [ClassCount(record_class, count) for record_class, count in connection.execute(query)]
         return sorted(counts, key=lambda c: (-c.documents, c.record_class or ""))
 
@@ -761,7 +766,7 @@ class CatalogueStore:
             .order_by(func.count().desc(), d.c.path)
             .limit(top_n)
         )
-        with self._transaction("read folder counts") as connection:
+        with self.transaction("read folder counts") as connection:
             top = [(path, count) for path, count in connection.execute(top_query)]
             classes: dict[str, dict[str | None, int]] = defaultdict(dict)
             if top:
@@ -801,7 +806,7 @@ class CatalogueStore:
             .order_by(func.count().desc(), d.c.id)
             .limit(top_n)
         )
-        with self._transaction("read PII hotspots") as connection:
+        with self.transaction("read PII hotspots") as connection:
             folder_totals = list(connection.execute(folder_query))
             document_totals = list(connection.execute(document_query))
             folder_types: dict[str, dict[str, int]] = defaultdict(dict)
@@ -844,7 +849,7 @@ class CatalogueStore:
             select(error_type.label("error_type"), func.count().label("n")).where(_LIVE, failed).group_by(error_type)
         )
         groups: list[FailureGroup] = []
-        with self._transaction("read failures") as connection:
+        with self.transaction("read failures") as connection:
             totals = sorted(connection.execute(totals_query), key=lambda row: (-row.n, row.error_type))
             for row in totals:
                 query = (
@@ -877,7 +882,7 @@ class CatalogueStore:
             .order_by(d.c.class_confidence, d.c.id)
             .limit(limit)
         )
-        with self._transaction("read lowest confidence") as connection:
+        with self.transaction("read lowest confidence") as connection:
             return [
                 LowConfidence(doc_id, path, name, record_class, confidence, explanation or "", classifier or "")
                 for doc_id, path, name, record_class, confidence, explanation, classifier in connection.execute(query)

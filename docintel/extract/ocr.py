@@ -51,6 +51,32 @@ _WORD_EDGE_PUNCTUATION = ".,;:!?'\"()[]{}‘’“”-"
 MIN_ORIENTATION_CONFIDENCE = 1.0
 # A rotated re-read must beat the first pass by this many points to be kept (noise on a blank page is ~0).
 MIN_ROTATION_GAIN = 5.0
+# The scripts (as OSD names them) that each tesseract language reads. A page OSD finds in another script
+# (a Chinese scan under "eng") reads as junk whichever way up, so turning it and reading again gains nothing.
+# A language missing here reads any script as far as this check goes: unknown means re-read, as before.
+_LATIN = frozenset({"Latin", "Fraktur"})
+LANGUAGE_SCRIPTS: dict[str, frozenset[str]] = {
+    **{code: _LATIN for code in ("eng", "cym", "gla", "gle", "fra", "deu", "spa", "ita", "por", "pol", "nld")},
+    **{code: _LATIN for code in ("ron", "lit", "lav", "ces", "slk", "hun", "tur", "swe", "dan", "nor", "fin")},
+    "ara": frozenset({"Arabic"}),
+    "urd": frozenset({"Arabic"}),
+    "fas": frozenset({"Arabic"}),
+    "ben": frozenset({"Bengali"}),
+    "hin": frozenset({"Devanagari"}),
+    "guj": frozenset({"Gujarati"}),
+    "pan": frozenset({"Gurmukhi"}),
+    "tam": frozenset({"Tamil"}),
+    "chi_sim": frozenset({"Han"}),
+    "chi_tra": frozenset({"Han"}),
+    "jpn": frozenset({"Han", "Japanese", "Hiragana", "Katakana"}),
+    "kor": frozenset({"Han", "Hangul", "Korean"}),
+    "rus": frozenset({"Cyrillic"}),
+    "ukr": frozenset({"Cyrillic"}),
+    "bul": frozenset({"Cyrillic"}),
+    "ell": frozenset({"Greek"}),
+    "heb": frozenset({"Hebrew"}),
+    "tha": frozenset({"Thai"}),
+}
 
 
 class _TesseractEnvironment(Mapping[str, str]):
@@ -87,6 +113,14 @@ class OcrWord:
     block: int = 0
     paragraph: int = 0
     line: int = 0
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """What tesseract's orientation and script detection (``--psm 0``) reported for a page."""
+
+    rotation: int = 0  # clockwise degrees that make the page upright; 0 when OSD could not tell
+    script: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +216,33 @@ def may_be_turned(result: OcrResult) -> bool:
     )
 
 
+def parse_osd(osd: str) -> Orientation:
+    """Read tesseract's OSD report; a rotation OSD is not confident about counts as none."""
+    values = {
+        key.strip(): value.strip() for key, value in (line.split(":", 1) for line in osd.splitlines() if ":" in line)
+    }
+    script = values.get("Script") or None
+    try:
+        rotate = int(values["Rotate"])
+        confidence = float(values["Orientation confidence"])
+    except (KeyError, ValueError):
+        return Orientation(0, script)
+    return Orientation(rotate % 360 if confidence >= MIN_ORIENTATION_CONFIDENCE else 0, script)
+
+
+def can_read_script(language: str, script: str | None) -> bool:
+    """Whether tesseract with ``language`` ("eng", "eng+cym") can read text in ``script``; unknowns count as yes."""
+    if script is None:
+        return True
+    readable: set[str] = set()
+    for code in language.split("+"):
+        scripts = LANGUAGE_SCRIPTS.get(code.strip())
+        if scripts is None:
+            return True
+        readable |= scripts
+    return script in readable
+
+
 def prepare_image(image: Image.Image) -> Image.Image:
     """Flatten transparency onto white; colour stays RGB (tesseract thresholds each channel), the rest 8-bit grey.
 
@@ -250,8 +311,14 @@ class TesseractOcr:
         first = self._read(prepared, dpi)
         if not self.settings.detect_orientation or not may_be_turned(first):
             return first
-        rotation = self._detect_rotation(prepared, dpi)
+        orientation = self._detect_orientation(prepared, dpi)
+        rotation = orientation.rotation
         if not rotation:
+            return first
+        if not can_read_script(self.settings.language, orientation.script):
+            logger.debug(
+                "orientation: rotate %d, but the page is in %s script: not re-read", rotation, orientation.script
+            )
             return first
         # OSD's "Rotate" is clockwise; PIL rotates counter-clockwise for positive angles.
         fill = (255, 255, 255) if prepared.mode == "RGB" else 255
@@ -288,8 +355,8 @@ class TesseractOcr:
         words = words_from_tsv(tsv)
         return OcrResult(text_from_words(words), round(mean_confidence(words), 2), words, rotation)
 
-    def _detect_rotation(self, image: Image.Image, dpi: int | None) -> int:
-        """Clockwise degrees that make the page upright, or 0 when OSD cannot tell (too little text)."""
+    def _detect_orientation(self, image: Image.Image, dpi: int | None) -> Orientation:
+        """OSD's rotation (clockwise degrees to make the page upright) and script; nothing when it cannot tell."""
         config = f"--dpi {dpi}" if dpi else ""
         try:
             with _image_file(image) as path:
@@ -298,14 +365,8 @@ class TesseractOcr:
             raise
         except ExtractionError as exc:
             logger.debug("orientation detection failed, reading the page as it is: %s", exc)
-            return 0
-        values = dict(line.split(":", 1) for line in osd.splitlines() if ":" in line)
-        try:
-            rotate = int(values["Rotate"].strip())
-            confidence = float(values["Orientation confidence"].strip())
-        except (KeyError, ValueError):
-            return 0
-        return rotate % 360 if confidence >= MIN_ORIENTATION_CONFIDENCE else 0
+            return Orientation()
+        return parse_osd(osd)
 
     def _run(self, function: Callable[..., object], path: str, **kwargs: object) -> str:
         """Call a pytesseract function, translating its failures into docintel errors."""

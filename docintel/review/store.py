@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -36,10 +36,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from docintel.catalogue import tables as t
-from docintel.catalogue.store import _WRITE_OPTION, CatalogueStore
+from docintel.catalogue.store import CatalogueStore
 from docintel.errors import CatalogueError, ConfigError
 from docintel.models import DocumentStatus
 from docintel.retention import RetentionSchedule, local_date, retention_for
@@ -335,19 +335,8 @@ class ReviewStore:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _transaction(self, action: str, *, write: bool = False) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as connection:
-                if write:
-                    connection.execution_options(**{_WRITE_OPTION: True})
-                with connection.begin():
-                    yield connection
-        except SQLAlchemyError as exc:
-            log.warning("review %s failed on %s: %s", action, self.catalogue.url, type(exc).__name__)
-            orig = getattr(exc, "orig", None) or exc
-            message = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
-            raise CatalogueError(f"review {action} failed: {type(orig).__name__}: {message}") from exc
+    def _transaction(self, action: str, *, write: bool = False) -> AbstractContextManager[Connection]:
+        return self.catalogue.transaction(f"review {action}", write=write)
 
     def _upsert_state(self, connection: Connection, document_id: str, values: dict[str, Any]) -> None:
         dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
