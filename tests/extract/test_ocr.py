@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytesseract
 import pytest
 from PIL import Image
 
 from docintel.errors import ExtractionError, ExtractionTimeout
+from docintel.extract import ocr as ocr_module
 from docintel.extract.ocr import (
     OcrResult,
     OcrWord,
+    Orientation,
     TesseractOcr,
+    can_read_script,
     may_be_turned,
     mean_confidence,
+    parse_osd,
     prepare_image,
     solid_word_share,
     text_from_words,
@@ -211,13 +216,67 @@ def test_ocr_turns_sideways_and_upside_down_pages(make_text_image, angle: int) -
 
 
 class _CountingOcr(TesseractOcr):
-    """TesseractOcr that records how often it asked tesseract for the page orientation."""
+    """TesseractOcr that records how often it asked tesseract for the page orientation and to read the page."""
 
     osd_runs = 0
+    reads = 0
 
-    def _detect_rotation(self, image: Image.Image, dpi: int | None) -> int:
+    def _detect_orientation(self, image: Image.Image, dpi: int | None) -> Orientation:
         self.osd_runs += 1
-        return super()._detect_rotation(image, dpi)
+        return super()._detect_orientation(image, dpi)
+
+    def _read(self, image: Image.Image, dpi: int | None, rotation: int = 0) -> OcrResult:
+        self.reads += 1
+        return super()._read(image, dpi, rotation)
+
+
+OSD_REPORT = "Page number: 0\nOrientation in degrees: {deg}\nRotate: {rotate}\nOrientation confidence: {conf}\n"
+OSD_REPORT += "Script: {script}\nScript confidence: 1.30\n"
+
+
+@pytest.mark.parametrize(
+    ("osd", "expected"),
+    [
+        pytest.param(
+            OSD_REPORT.format(deg=180, rotate=180, conf=2.39, script="Latin"), Orientation(180, "Latin"), id="turned"
+        ),
+        pytest.param(
+            OSD_REPORT.format(deg=0, rotate=0, conf=25.2, script="Han"), Orientation(0, "Han"), id="han-upright"
+        ),
+        pytest.param(
+            OSD_REPORT.format(deg=90, rotate=270, conf=0.4, script="Latin"), Orientation(0, "Latin"), id="unsure"
+        ),
+        pytest.param(
+            OSD_REPORT.format(deg=0, rotate=360, conf=9.0, script="Arabic"), Orientation(0, "Arabic"), id="full-turn"
+        ),
+        pytest.param("Page number: 0\nScript: Cyrillic\n", Orientation(0, "Cyrillic"), id="no-rotation-line"),
+        pytest.param("Rotate: x\nOrientation confidence: 5\n", Orientation(0, None), id="garbled"),
+        pytest.param("", Orientation(0, None), id="empty"),
+    ],
+)
+def test_osd_report_is_parsed(osd: str, expected: Orientation) -> None:
+    assert parse_osd(osd) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "script", "expected"),
+    [
+        ("eng", "Latin", True),
+        ("eng", "Fraktur", True),
+        ("eng", None, True),
+        ("eng+cym", "Latin", True),
+        ("eng+chi_sim", "Han", True),
+        ("ara", "Arabic", True),
+        ("eng", "Han", False),
+        ("eng", "Arabic", False),
+        ("eng+cym", "Cyrillic", False),
+        ("chi_sim", "Latin", False),
+        ("xyz", "Han", True),  # a language this table does not know: re-read as before
+        ("eng+xyz", "Han", True),
+    ],
+)
+def test_script_readability(language: str, script: str | None, expected: bool) -> None:
+    assert can_read_script(language, script) is expected
 
 
 @pytest.mark.needs_tesseract
@@ -227,6 +286,27 @@ def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle:
     result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(angle, expand=True))
     assert ocr.osd_runs == osd_runs
     assert "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+def test_turned_page_in_a_script_the_language_cannot_read_is_not_read_again(
+    make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretend "eng" reads only Han: OSD then reports a script it cannot read (Latin), as it does for
+    # a Chinese scan under "eng", and the turned reading is skipped.
+    monkeypatch.setitem(ocr_module.LANGUAGE_SCRIPTS, "eng", frozenset({"Han"}))
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(180, expand=True))
+    assert (ocr.osd_runs, ocr.reads) == (1, 1)
+    assert result.rotation == 0
+
+
+@pytest.mark.needs_tesseract
+def test_turned_page_in_a_readable_script_is_read_again(make_text_image: Callable[..., Image.Image]) -> None:
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(180, expand=True))
+    assert (ocr.osd_runs, ocr.reads) == (1, 2)
+    assert result.rotation == 180 and "planning committee" in result.text
 
 
 @pytest.mark.needs_tesseract
