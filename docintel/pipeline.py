@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import re
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ from docintel.models import (
     DocumentRecord,
     DocumentStatus,
     ErrorInfo,
+    Page,
     Provenance,
     StageRun,
     StageStatus,
@@ -225,7 +227,7 @@ def extract_stage(record: DocumentRecord, content: bytes, engines: Engines) -> t
         return _failed(
             _stage_run(record, "extract", component, started=started, version=version, error=error), error
         ), []
-    pages, text = join_pages(extraction.pages)
+    pages, text = join_pages([_clean_page(page) for page in extraction.pages])
     record = record.model_copy(
         update={
             "pages": pages,
@@ -236,6 +238,17 @@ def extract_stage(record: DocumentRecord, content: bytes, engines: Engines) -> t
         }
     )
     return _stage_run(record, "extract", component, started=started, version=version), extraction.attachments
+
+
+# Lone UTF-16 surrogates (broken ToUnicode maps in PDFs) are not text: they cannot be encoded, and spaCy and
+# the catalogue fail on them. They become U+FFFD, one for one, so offsets stay the same.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_page(page: Page) -> Page:
+    if _LONE_SURROGATE.search(page.text) is None:
+        return page
+    return page.model_copy(update={"text": _LONE_SURROGATE.sub("\ufffd", page.text)})
 
 
 def enrich_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:

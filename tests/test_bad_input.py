@@ -197,3 +197,27 @@ def test_huge_text_is_searched_up_to_the_limit_and_findings_are_capped(tmp_path:
     assert all(f.end <= 20000 for f in record.pii)
     assert any("first 20,000 of" in note for note in record.notes)
     assert any("the first 50 are kept" in note for note in record.notes)
+
+
+def test_lone_surrogates_in_extracted_text_do_not_fail_enrichment(engines: Engines) -> None:
+    from docintel.models import Extraction, Page
+    from docintel.pipeline import analyze_bytes
+
+    class SurrogateText:
+        name, version = "surrogate", "1"
+
+        def extract(self, content: bytes, context: object) -> Extraction:
+            return Extraction(pages=[Page(number=1, text="Invoice \ud835 for Mr John Smith, 020 7946 0123")])
+
+    from docintel.extract.base import FileType
+
+    engines.extractors.register(FileType.TEXT, SurrogateText())
+    try:
+        record = analyze_bytes(b"Invoice for Mr John Smith", "x.txt", engines)
+    finally:
+        from docintel.extract.text import TextExtractor
+
+        engines.extractors.register(FileType.TEXT, TextExtractor())
+    assert record.status.value == "ok", record.error
+    assert "\ufffd" in record.text
+    assert any(f.entity_type == "PHONE_NUMBER" for f in record.pii)
