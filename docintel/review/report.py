@@ -30,7 +30,9 @@ DEFAULT_TITLE = "Document catalogue report"
 DEFAULT_TOP_N = 20
 DEFAULT_LOWEST_N = 20
 DEFAULT_FAILURES_PER_TYPE = 50
-UNCLASSIFIED = "(unclassified)"
+# Documents with no class at all: they failed before classification (see Failures). Distinct from the
+# schedule's "unclassified" class, which the classifier chose.
+UNCLASSIFIED = "(not classified: failed)"
 
 
 @dataclass(frozen=True)
