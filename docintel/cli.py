@@ -11,36 +11,17 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from docintel import __version__, defaults
-from docintel.errors import ConfigError, DocintelError
+from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, handle_errors
+from docintel.errors import ConfigError
 from docintel.log import configure_logging
 from docintel.models import DocumentRecord, DocumentStatus
 from docintel.settings import Settings, load_settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
-
-
-def _handle_errors(func: F) -> F:
-    """Turn docintel errors into a one-line message and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DocintelError as error:
-            click.secho(f"error: {error.message}", fg="red", err=True)
-            sys.exit(error.exit_code if isinstance(error, ConfigError) else EXIT_FAILURES)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -153,7 +134,7 @@ def main(ctx: click.Context, verbose: int, log_json: bool | None, config_dir: Pa
 @click.option("--force", is_flag=True, help="Process every file again, even when its content is unchanged.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal).")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def scan(
     ctx: click.Context, paths: tuple[Path, ...], catalogue_url: str | None, force: bool, no_progress: bool
 ) -> None:
@@ -289,7 +270,7 @@ def _print_record(record: DocumentRecord, indent: str = "") -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class).")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def analyze(ctx: click.Context, file: Path, as_json: bool) -> None:
     """Run every stage on one FILE and show what docintel finds, without touching the catalogue.
 
@@ -330,7 +311,7 @@ def analyze(ctx: click.Context, file: Path, as_json: bool) -> None:
     help="Where to write the HTML report.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
     """Write a static HTML report for records managers.
 
@@ -355,7 +336,7 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | None) -> None:
     """Export the catalogue: one record per document, with no personal data values.
 
@@ -383,7 +364,7 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the redacted copy."
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def redact(ctx: click.Context, file: Path, out: Path) -> None:
     """Write a copy of FILE with its personal data removed.
 
@@ -409,7 +390,7 @@ def redact(ctx: click.Context, file: Path, out: Path) -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@_handle_errors
+@handle_errors
 def samples(out_dir: Path) -> None:
     """Write the bundled sample documents (synthetic, no real personal data) into OUT_DIR.
 
@@ -429,7 +410,7 @@ def key() -> None:
 
 @key.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@_handle_errors
+@handle_errors
 def key_create(path: Path) -> None:
     """Create a new random key file at PATH (mode 0600), unless one exists.
 

@@ -9,35 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from docintel.errors import ConfigError, DocintelError
+from docintel.cli_errors import handle_errors
 from docintel.settings import Settings, get_settings
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_HOST = "127.0.0.1"  # loopback unless told otherwise: the council's reverse proxy fronts it
 DEFAULT_PORT = 8080
-
-
-def _handle_errors(func: F) -> F:
-    """A docintel error becomes one line on stderr and exit status 1 (2 for configuration errors)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DocintelError as error:
-            click.secho(f"error: {error.message}", fg="red", err=True)
-            sys.exit(2 if isinstance(error, ConfigError) else 1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -67,7 +50,7 @@ def _key_store(ctx: click.Context, catalogue_url: str | None) -> Iterator[Any]:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @catalogue_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str | None) -> None:
     """Serve the invoice API (and the review UI when installed).
 
@@ -98,7 +81,7 @@ def api_key_group() -> None:
 @click.option("--rate-limit", type=int, metavar="N", help="Requests per minute for this key (default: the service's).")
 @catalogue_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def create_key(ctx: click.Context, name: str, rate_limit: int | None, catalogue_url: str | None) -> None:
     """Issue a key for client NAME; the key is printed once and cannot be shown again."""
     with _key_store(ctx, catalogue_url) as keys:
@@ -113,7 +96,7 @@ def create_key(ctx: click.Context, name: str, rate_limit: int | None, catalogue_
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
 @catalogue_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def list_keys(ctx: click.Context, include_revoked: bool, catalogue_url: str | None) -> None:
     """List keys: id, client name, rate limit, created, revoked (never the keys themselves)."""
     with _key_store(ctx, catalogue_url) as keys:
@@ -131,7 +114,7 @@ def list_keys(ctx: click.Context, include_revoked: bool, catalogue_url: str | No
 @click.argument("id_or_name")
 @catalogue_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def revoke_key(ctx: click.Context, id_or_name: str, catalogue_url: str | None) -> None:
     """Revoke the key with this id, or every active key of the client with this name."""
     with _key_store(ctx, catalogue_url) as keys:
@@ -157,7 +140,7 @@ def revoke_key(ctx: click.Context, id_or_name: str, catalogue_url: str | None) -
     help="File to write; '-' for stdout.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def connector_command(ctx: click.Context, base_url: str, out: Path) -> None:
     """Write the Power Automate custom connector definition (OpenAPI 2.0) for the invoice API."""
     from docintel.api.app import create_app

@@ -7,35 +7,18 @@ Passwords are prompted for (never taken on the command line, where they would la
 from __future__ import annotations
 
 import getpass
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import Any, TypeVar
 
 import click
 
 from docintel.catalogue.store import open_catalogue
-from docintel.errors import ConfigError, DocintelError
+from docintel.cli_errors import handle_errors
 from docintel.review.auth import Role
 from docintel.review.store import ReviewStore
 from docintel.settings import get_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 _ROLES = click.Choice([role.value for role in Role])
-
-
-def _handle_errors(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DocintelError as error:
-            click.secho(f"error: {error.message}", fg="red", err=True)
-            sys.exit(error.exit_code if isinstance(error, ConfigError) else 1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -68,7 +51,7 @@ def user_command() -> None:
 @click.option("--role", type=_ROLES, default=Role.REVIEWER.value, show_default=True, help="What the account may do.")
 @click.option("--no-password", is_flag=True, help="An account that signs in only through the trusted proxy header.")
 @_catalogue_option
-@_handle_errors
+@handle_errors
 def create_user(name: str, role: str, no_password: bool, catalogue_url: str | None) -> None:
     """Create an account; prompts for its password."""
     password = None if no_password else click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -79,7 +62,7 @@ def create_user(name: str, role: str, no_password: bool, catalogue_url: str | No
 
 @user_command.command("list")
 @_catalogue_option
-@_handle_errors
+@handle_errors
 def list_users(catalogue_url: str | None) -> None:
     """List accounts with their roles."""
     with _review_store(catalogue_url) as store:
@@ -95,7 +78,7 @@ def list_users(catalogue_url: str | None) -> None:
 @user_command.command("set-password")
 @click.argument("name")
 @_catalogue_option
-@_handle_errors
+@handle_errors
 def set_password(name: str, catalogue_url: str | None) -> None:
     """Replace an account's password; prompts for it."""
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
@@ -108,7 +91,7 @@ def set_password(name: str, catalogue_url: str | None) -> None:
 @click.argument("name")
 @click.argument("role", type=_ROLES)
 @_catalogue_option
-@_handle_errors
+@handle_errors
 def set_role(name: str, role: str, catalogue_url: str | None) -> None:
     """Change an account's role."""
     with _review_store(catalogue_url) as store:
@@ -120,7 +103,7 @@ def set_role(name: str, role: str, catalogue_url: str | None) -> None:
 @click.argument("name")
 @click.option("--enable", is_flag=True, help="Re-enable the account instead.")
 @_catalogue_option
-@_handle_errors
+@handle_errors
 def disable_user(name: str, enable: bool, catalogue_url: str | None) -> None:
     """Stop an account signing in (its history stays in the audit trail)."""
     with _review_store(catalogue_url) as store:
