@@ -23,6 +23,7 @@ from docintel.api.jobs import InvoiceJobStore, LocalInvoiceQueue, RqInvoiceQueue
 from docintel.api.keys import ApiKeyStore
 from docintel.api.security import BodySizeLimit, MemoryRateLimiter, RateLimiter, RedisRateLimiter, retry_after_header
 from docintel.api.settings import ApiSettings, load_api_settings
+from docintel.api.sharepoint import SharePointReader
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.errors import DocintelError
 from docintel.settings import Settings, get_settings
@@ -79,7 +80,7 @@ def create_app(
     else:
         queue = LocalInvoiceQueue(jobs, keys, settings, api)
         limiter = MemoryRateLimiter()
-    context = ApiContext(settings, api, catalogue, keys, jobs, queue, limiter)
+    context = ApiContext(settings, api, catalogue, keys, jobs, queue, limiter, SharePointReader.from_settings(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -27,13 +27,14 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from docintel.api.callbacks import check_callback_url
-from docintel.api.errors import BadRequest, JobConflict, JobNotFound, NotConfigured, RateLimited, Unauthorized
+from docintel.api.errors import BadRequest, JobConflict, JobNotFound, RateLimited, Unauthorized
 from docintel.api.errors import UnsupportedMediaType as UnsupportedMediaTypeError
 from docintel.api.jobs import InvoiceJob, InvoiceJobStore, LocalInvoiceQueue, RqInvoiceQueue
 from docintel.api.keys import ApiClient, ApiKeyStore
 from docintel.api.schemas import CorrectionReceipt, CorrectionRequest, ErrorBody, InvoiceSubmission, JobStatus, JobView
 from docintel.api.security import RateLimiter
 from docintel.api.settings import ApiSettings
+from docintel.api.sharepoint import SharePointReader
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import ConfigError, EmptyDocument, TooLarge, UnsupportedType
 from docintel.extract.base import FileType
@@ -72,6 +73,7 @@ class ApiContext:
     jobs: InvoiceJobStore
     queue: LocalInvoiceQueue | RqInvoiceQueue
     limiter: RateLimiter
+    sharepoint: SharePointReader
 
 
 def _context(request: Request) -> ApiContext:
@@ -103,12 +105,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (400, "Malformed request"),
         (401, "Missing, unknown or revoked API key"),
-        (404, "No such job for this API key"),
         (413, "The file is over the size limit"),
         (415, "The file is not a PDF or an image, or the body is neither multipart nor JSON"),
         (422, "The file is empty, unreadable or the request fields are invalid"),
         (429, "Rate limit reached; see Retry-After"),
-        (501, "SharePoint references need a Graph client this server does not have"),
+        (404, "No such job for this API key"),
+        (501, "SharePoint references need Graph credentials this server does not have"),
+        (502, "Microsoft Graph would not give the referenced SharePoint file"),
         (503, "The queue is full; see Retry-After"),
     )
 }
@@ -174,10 +177,12 @@ async def _read_submission(request: Request, context: ApiContext) -> tuple[bytes
             where = ".".join(str(part) for part in first["loc"]) or "body"
             raise BadRequest(f"JSON body: {where}: {first['msg']}") from None
         if submission.sharepoint is not None:
-            raise NotConfigured(
-                "reading invoices from SharePoint needs a Graph client, which this server does not have "
-                "configured; send the file itself as 'content' (base64) or as multipart 'file'"
-            )
+            if submission.content:
+                raise BadRequest("send 'content' or 'sharepoint', not both")
+            reference = submission.sharepoint
+            limit = context.api.max_upload_bytes
+            content = await context.sharepoint.read(reference.drive_id, reference.item_id, limit)
+            return content, submission.name, submission.callback_url
         if not submission.content:
             raise BadRequest("JSON body needs 'content' (the file, base64-encoded) or 'sharepoint'")
         if len(submission.content) > context.api.max_upload_bytes * 4 // 3 + 4:
@@ -236,12 +241,17 @@ def _answer(job: InvoiceJob, response: Response, request: Request) -> JobView:
     operation_id="SubmitInvoice",
     summary="Extract the fields of an invoice",
     description=(
-        "Send the invoice as multipart `file`, or as JSON with `content` (base64). With `wait`, the "
+        "Send the invoice as multipart `file`, as JSON with `content` (base64), or as JSON with a `sharepoint` "
+        "reference (drive and item id, read by the server through Microsoft Graph). With `wait`, the "
         "result comes back inline when ready within that many seconds (200); otherwise the answer is "
         "202 with the job id and a Location to poll. A `callback_url` receives the result, signed."
     ),
     response_model=JobView,
-    responses={202: {"model": JobView, "description": "Accepted; poll the Location header"}, **_ERRORS},
+    responses={
+        202: {"model": JobView, "description": "Accepted; poll the Location header"},
+        **_ERRORS,
+        404: {"model": ErrorBody, "description": "No such SharePoint file (a 'sharepoint' reference)"},
+    },
     openapi_extra=_SUBMIT_BODY,
 )
 async def submit_invoice(

@@ -211,6 +211,13 @@ def create_graph_client(
     return GraphServiceClient(request_adapter=adapter)
 
 
+async def close_graph_client(client: Any) -> None:
+    """Close the HTTP connections of a client from :func:`create_graph_client` (the SDK offers no close of its own)."""
+    http_client = getattr(client.request_adapter, "_http_client", None)
+    if isinstance(http_client, httpx.AsyncClient):
+        await http_client.aclose()
+
+
 def _header(headers: Any, name: str) -> str | None:
     if not headers:
         return None

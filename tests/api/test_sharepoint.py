@@ -1,0 +1,149 @@
+"""Invoices submitted as SharePoint references: read through the real msgraph-sdk from the Graph emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from docintel.api.app import create_app
+from docintel.api.keys import NewApiKey
+from docintel.api.settings import ApiSettings
+from docintel.catalogue.store import CatalogueStore
+from docintel.graph_emulator.testing import SMALL_TENANT, RunningEmulator, running_emulator
+from docintel.settings import Settings
+
+TOKEN = "invoice-api-test-token"  # the emulator's static bearer token
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with ExitStack() as stack:
+        yield stack.enter_context(running_emulator(SMALL_TENANT))
+
+
+@pytest.fixture
+def graph_client_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """The server's Graph credentials in the environment, as production sets them (a static token here)."""
+    monkeypatch.setenv("DOCINTEL_GRAPH_BASE_URL", emulator.graph_url)
+    monkeypatch.setenv("DOCINTEL_GRAPH_TOKEN", TOKEN)
+    return emulator
+
+
+@pytest.fixture
+def sp_client(
+    graph_client_env: RunningEmulator,
+    settings: Settings,
+    store: CatalogueStore,
+    api_settings: ApiSettings,
+    api_key: NewApiKey,
+) -> Iterator[TestClient]:
+    app = create_app(settings, store=store, api_settings=api_settings)
+    with TestClient(app, headers={"X-API-Key": api_key.key}) as client:
+        yield client
+
+
+def _graph_get(emulator: RunningEmulator, path: str) -> Any:
+    response = httpx.get(f"{emulator.graph_url}/{path}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def _invoice_item(emulator: RunningEmulator, name_filter: Callable[[str], bool]) -> tuple[str, str, str]:
+    """(drive id, item id, name) of an invoice file in the Finance site's library."""
+    sites = _graph_get(emulator, "sites?search=*")["value"]
+    finance = next(site for site in sites if site.get("displayName") == "Finance")
+    drive = _graph_get(emulator, f"sites/{finance['id']}/drives")["value"][0]
+    items = _graph_get(emulator, f"drives/{drive['id']}/root/delta")["value"]
+    for item in items:
+        if "file" in item and name_filter(item["name"]):
+            return drive["id"], item["id"], item["name"]
+    raise AssertionError("the test tenant has no such invoice file")
+
+
+def test_a_sharepoint_pdf_is_read_through_graph_and_extracted(sp_client: TestClient, emulator: RunningEmulator) -> None:
+    drive_id, item_id, name = _invoice_item(emulator, lambda name: name.lower().endswith(".pdf"))
+    before = emulator.control("GET", "/stats")
+    response = sp_client.post(
+        "/v1/invoices?wait=60", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}, "name": name}
+    )
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    fields = job["result"]["fields"]
+    assert fields["InvoiceTotal"]["value"], "the invoice read from SharePoint has no total"
+    after = emulator.control("GET", "/stats")
+    assert after != before  # the server really asked Graph
+
+
+def test_a_text_file_in_sharepoint_is_refused_as_not_an_invoice_type(
+    sp_client: TestClient, emulator: RunningEmulator
+) -> None:
+    drive_id, item_id, _ = _invoice_item(emulator, lambda name: name.lower().endswith(".txt"))
+    response = sp_client.post("/v1/invoices", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}})
+    assert response.status_code == 415, response.text
+    assert response.json()["error"] == "UnsupportedType"
+
+
+@pytest.mark.parametrize(
+    ("reference", "status", "error"),
+    [
+        ({"drive_id": "no-such-drive", "item_id": "no-such-item"}, 404, "ItemNotFound"),
+        ({"drive_id": "../../users", "item_id": "x"}, 404, "ItemNotFound"),
+    ],
+    ids=["unknown-item", "path-in-id"],
+)
+def test_unknown_or_malformed_references_get_404(
+    sp_client: TestClient, reference: dict[str, str], status: int, error: str
+) -> None:
+    response = sp_client.post("/v1/invoices", json={"sharepoint": reference})
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error
+
+
+def test_graph_throttling_past_the_inline_wait_answers_503_with_retry_after(
+    sp_client: TestClient, emulator: RunningEmulator
+) -> None:
+    drive_id, item_id, _ = _invoice_item(emulator, lambda name: name.lower().endswith(".pdf"))
+    emulator.control("PUT", "/faults", {"rules": [{"status": 429, "count": -1, "retry_after": 120}]})
+    response = sp_client.post("/v1/invoices", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}})
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "ServiceBusy"
+    assert int(response.headers["Retry-After"]) >= 100
+
+
+def test_refused_credentials_answer_502_not_401(
+    settings: Settings,
+    store: CatalogueStore,
+    api_settings: ApiSettings,
+    api_key: NewApiKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    strict = {**SMALL_TENANT, "emulator": {"require_token": "the-tenant-wants-another-token"}}
+    drive_id, item_id = "b!any", "01ANY"
+    with running_emulator(strict) as emulator:
+        monkeypatch.setenv("DOCINTEL_GRAPH_BASE_URL", emulator.graph_url)
+        monkeypatch.setenv("DOCINTEL_GRAPH_TOKEN", TOKEN)
+        app = create_app(settings, store=store, api_settings=api_settings)
+        with TestClient(app, headers={"X-API-Key": api_key.key}) as client:
+            response = client.post("/v1/invoices", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}})
+    assert response.status_code == 502, response.text
+    assert response.json()["error"] == "GraphFailed"
+
+
+def test_both_content_and_reference_is_a_bad_request(sp_client: TestClient) -> None:
+    response = sp_client.post(
+        "/v1/invoices", json={"content": "JVBERg==", "sharepoint": {"drive_id": "b!x", "item_id": "01X"}}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "BadRequest"
+
+
+def test_without_graph_credentials_the_reference_is_501_and_says_what_to_set(client: TestClient) -> None:
+    response = client.post("/v1/invoices", json={"sharepoint": {"drive_id": "b!x", "item_id": "01X"}})
+    assert response.status_code == 501
+    assert "DOCINTEL_GRAPH_" in response.json()["detail"]
