@@ -120,6 +120,60 @@ def check_ooxml_container(content: bytes, limits: LimitSettings, kind: str) -> N
     check_zip_limits(content, limits, kind)
 
 
+# Macro-enabled and template packages differ from documents only in their main part's content type, which
+# python-docx and python-pptx refuse by name. Text is all we read (macros are never run): declare them plain.
+_PLAIN_MAIN_TYPES = {
+    "application/vnd.ms-word.document.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    ),
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    ),
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    ),
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    ),
+    "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    ),
+}
+_CONTENT_TYPES_PART = "[Content_Types].xml"
+
+
+def as_plain_package(content: bytes) -> bytes:
+    """The package with a macro-enabled, template or slideshow main part declared as a plain document.
+
+    Called after :func:`check_zip_limits`, so the copy is bounded; a package that needs no change is returned as is.
+    """
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        try:
+            types = package.read(_CONTENT_TYPES_PART).decode("utf-8")
+        except (KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+            return content  # the library reports what is wrong with it
+        plain = types
+        for special, document in _PLAIN_MAIN_TYPES.items():
+            plain = plain.replace(f'"{special}"', f'"{document}"')
+        if plain == types:
+            return content
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for member in package.infolist():
+                data = plain.encode("utf-8") if member.filename == _CONTENT_TYPES_PART else package.read(member)
+                copy.writestr(member, data)
+    return out.getvalue()
+
+
 def open_with(library: str, kind: str, opener: Callable[[], _T]) -> _T:
     """Call a library's opener and translate whatever it raises on bad bytes into CorruptDocument."""
     try:
@@ -300,7 +354,8 @@ class DocxExtractor:
     def extract(self, content: bytes, context: ExtractContext) -> Extraction:
         """One page holding the whole document; Word has no fixed pages."""
         check_ooxml_container(content, context.limits, "DOCX")
-        document = open_with("python-docx", "DOCX", lambda: docx.Document(io.BytesIO(content)))
+        package = open_with("zipfile", "DOCX", lambda: as_plain_package(content))
+        document = open_with("python-docx", "DOCX", lambda: docx.Document(io.BytesIO(package)))
 
         def read() -> tuple[list[list[str]], str | None, dict[str, str]]:
             headers, footers = _header_footer_lines(document)
@@ -412,7 +467,8 @@ class PptxExtractor:
     def extract(self, content: bytes, context: ExtractContext) -> Extraction:
         """One page per slide, in slide order."""
         check_ooxml_container(content, context.limits, "PPTX")
-        presentation = open_with("python-pptx", "PPTX", lambda: pptx.Presentation(io.BytesIO(content)))
+        package = open_with("zipfile", "PPTX", lambda: as_plain_package(content))
+        presentation = open_with("python-pptx", "PPTX", lambda: pptx.Presentation(io.BytesIO(package)))
 
         def read() -> tuple[list[Page], str | None, dict[str, str]]:
             pages = [

@@ -301,3 +301,53 @@ def test_small_highly_compressible_member_is_not_a_bomb(samples: dict[str, bytes
     # 500 KB of one repeated XML line compresses ~1000:1 but is too small to harm anyone.
     padded = with_member(samples["docx"], "customXml/item9.xml", b"<a/>" * 125_000)
     assert "Care Plan Review" in DocxExtractor().extract(padded, CONTEXT).pages[0].text
+
+
+def _with_main_type(content: bytes, main_type: str, with_macros: bool = True) -> bytes:
+    """The package re-declared with another main content type (as Word/PowerPoint save .docm/.pptm/.dotx)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "[Content_Types].xml":
+                text = data.decode("utf-8")
+                for plain in (
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+                ):
+                    text = text.replace(plain, main_type)
+                data = text.encode("utf-8")
+            copy.writestr(member, data)
+        if with_macros:  # a macro project part; never run, never read
+            copy.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real VBA project")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "main_type"),
+    [
+        ("docx", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+        ("docx", "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"),
+        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"),
+        ("pptx", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+        ("pptx", "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml"),
+        ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"),
+    ],
+    ids=["docm", "dotm", "dotx", "pptm", "ppsm", "potx"],
+)
+def test_macro_enabled_and_template_packages_are_read_like_documents(
+    kind: str, main_type: str, samples: dict[str, bytes]
+) -> None:
+    variant = _with_main_type(samples[kind], main_type)
+    if kind == "docx":
+        with pytest.raises(ValueError, match="content type"):  # what python-docx does on its own
+            docx.Document(io.BytesIO(variant))
+    extractor = DocxExtractor() if kind == "docx" else PptxExtractor()
+    expected = extractor.extract(samples[kind], CONTEXT)
+    got = extractor.extract(variant, CONTEXT)
+    assert [page.text for page in got.pages] == [page.text for page in expected.pages]
+
+
+def test_plain_packages_are_not_copied(samples: dict[str, bytes]) -> None:
+    assert office.as_plain_package(samples["docx"]) is samples["docx"]
