@@ -10,7 +10,8 @@ come from three places, all over the one shared parse:
   like an organisation, a role, a place (the same text tagged GPE/LOC elsewhere in the document), a heading
   or a reference (digits, '@', '/');
 - an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith");
-- the name line under a letter's sign-off ("Yours sincerely,\n\nOlivia Smith").
+- the name line under a letter's sign-off ("Yours sincerely,\n\nOlivia Smith");
+- the value of a form's name field ("Name: Olivia Smith", "Patient name:" on its own line, then the name).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import regex
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -76,6 +79,15 @@ _SIGN_OFF_NAME = re.compile(
     rf"(?im)^[ \t]*(?:yours[ \t]+(?:sincerely|faithfully|truly)|(?:kind|best|warm)[ \t]+regards|regards|"
     rf"best[ \t]+wishes|many[ \t]+thanks)[ \t]*,?[ \t]*\n(?:[ \t]*\n){{0,3}}[ \t]*(?P<name>(?-i:{_NAME}))[ \t]*$"
 )
+# A form field that holds a name: "Name: Åsa Laine", "Patient name: Olivia Smith", "Full Name:\n Ravil G Yefimov".
+# Names on forms come from everywhere, so any alphabet's capitalised words count here.
+_FIELD_NAME_WORD = r"\p{Lu}['’]?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?"
+_FIELD_NAME = rf"{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD}){{0,3}}"
+_FIELD_LABEL_NAME = regex.compile(
+    r"(?im)^[ \t]*(?:(?:full|patient|client|applicant|customer|tenant|pupil|child|contact|employee|claimant|resident|"
+    r"service[ \t]+user|account[ \t]+holder)[ \t]+)?name[ \t]*:[ \t]*\n?[ \t]*"
+    rf"(?P<name>(?-i:{_FIELD_NAME}))[ \t]*$"
+)
 _TRIM_CHARS = " \t\n\r,.;:()[]{}\"'’-–—"
 PERSON_ENTITY = "PERSON"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", "NORP"})
@@ -87,7 +99,7 @@ class NameSpan:
 
     start: int
     end: int
-    source: str  # "ner", "honorific", "salutation", "sign_off"
+    source: str  # "ner", "honorific", "salutation", "sign_off", "name_field"
 
 
 def _words(text: str) -> list[str]:
@@ -153,7 +165,11 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
         start, end = _trim(text, ent.start_char, ent.end_char)
         if end > start and is_plausible_name(text[start:end], places):
             found.append(NameSpan(start, end, "ner"))
-    for pattern, source in ((_HONORIFIC_NAME, "honorific"), (_DEAR_NAME, "salutation"), (_SIGN_OFF_NAME, "sign_off")):
+    rules: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str], ...] = (
+        (_HONORIFIC_NAME, "honorific"), (_DEAR_NAME, "salutation"), (_SIGN_OFF_NAME, "sign_off"),
+        (_FIELD_LABEL_NAME, "name_field"),
+    )  # fmt: skip
+    for pattern, source in rules:
         for match in pattern.finditer(text):
             start, end = _trim(text, match.start("name"), match.end("name"))
             if end > start and is_plausible_name(text[start:end], places):

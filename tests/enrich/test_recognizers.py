@@ -180,6 +180,15 @@ def test_generated_phone_numbers_found(analyzer: TextAnalyzer, generator: object
         ("Dial 0033 1 42 68 53 00 from the UK.", "0033 1 42 68 53 00"),
         ("Mobile +91 98765 43210 (India).", "+91 98765 43210"),
         ("Rufnummer +49 30 1234 5678.", "+49 30 1234 5678"),
+        # written with the international prefix: a phone number even in a range libphonenumber does not know
+        ("Desk: +1-984-182-0190 (Raleigh)", "+1-984-182-0190"),
+        ("Zurich desk +41 (0)96 471 07 95.", "+41 (0)96 471 07 95"),
+        # after a phone label or before a line kind: any country's grouping, extensions kept
+        ("Phone:\n60-56-85-91\n\nE-mail: a@example.org", "60-56-85-91"),
+        ("Fax: 345-899-3560x4587", "345-899-3560x4587"),
+        ("Can someone call me on 9472 7916? Thanks.", "9472 7916"),
+        ("416 60 039 office\n", "416 60 039"),
+        ("(579)888-3058 fax", "(579)888-3058"),
     ],
 )
 def test_phone_numbers_of_other_countries(analyzer: TextAnalyzer, text: str, value: str) -> None:
@@ -195,6 +204,9 @@ def test_phone_numbers_of_other_countries(analyzer: TextAnalyzer, text: str, val
         "Self assessment UTR 12345 67890.",  # not grouped the way any region prints phone numbers
         "Sort code 12-34-56, account 12345678.",
         "Meeting on 2024-03-12 at 10.30.",
+        "Fax: 2024-03-12",  # a date after a phone label
+        "Phone number: 12",  # too few digits
+        "Ref +12",  # a plus sign before a short number
     ],
 )
 def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
@@ -212,6 +224,19 @@ def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
         ("Send it to 221B Baker Street.", "221B Baker Street"),
         ("ADDRESS: 14 CHURCH LANE", "14 CHURCH LANE"),
         ("They moved to 40 St John Street in May.", "40 St John Street"),
+        # abroad: street type first, house number after; one-word names ending in a street type; any alphabet
+        ("Her flat is at Rue de la Gare 12 in Lyon.", "Rue de la Gare 12"),
+        ("Write to 62 Rue Gafsa Apt. 981\nToronto", "62 Rue Gafsa Apt. 981\nToronto"),
+        ("Lives at Bahnhofstrasse 5 now.", "Bahnhofstrasse 5"),
+        ("Søndergade 52", "Søndergade 52"),
+        # a flat or suite on its own line, then the town and the country with its postal code
+        (
+            "74 Diakou Street\n Suite 680\n Kissousa\n Cyprus 36903",
+            "74 Diakou Street\n Suite 680\n Kissousa\n Cyprus 36903",
+        ),
+        ("Send it to P.O. Box 242.", "P.O. Box 242"),
+        ("PSC 1234, Box 5678\nAPO AE 09012", "PSC 1234, Box 5678\nAPO AE 09012"),
+        ("She rents Flat 3 above the shop.", "Flat 3"),
     ],
 )
 def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None:
@@ -226,6 +251,9 @@ def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None
         "Unit 5, Leeds Business Park",  # a business unit, with a comma after the number
         "We paid £30 Main Street Traders.",
         "Item 3 covers the Station Road scheme.",
+        "The Spring Platz 2024 festival.",  # a year after a street-looking word
+        "Via email 5 times.",  # a prefix street type needs a capitalised name
+        "Unit 7 of the course.",  # a unit alone is not a home
     ],
 )
 def test_street_address_negatives(analyzer: TextAnalyzer, text: str) -> None:

@@ -80,6 +80,11 @@ def test_identifier_table(analyzer: TextAnalyzer, text: str, expected: tuple[str
         ("Dear Sir or Madam,", []),
         ("Westbrook Borough Council approved the plan.", []),
         ("Send it to Mr O'Brien today.", ["O'Brien"]),
+        # a form's name field, in any alphabet, on the label's line or the next
+        ("Case opened\nName: Åsa Lindqvist\nPhone: 0113 496 0123", ["Åsa Lindqvist"]),
+        ("Patient name:\n  Tomasz K Nowak\n", ["Tomasz K Nowak"]),
+        ("Name: Housing Services\nRef: 12", []),  # a role in the name field is still not a name
+        ("Name of scheme: Riverside Park\n", []),
     ],
 )
 def test_person_table(analyzer: TextAnalyzer, text: str, names: list[str]) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 import tldextract
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ UK_PHONE_REGIONS = ("GB",)
 # trunk 0 (Ireland, Australia, most of Europe) are not worth a pass: their national numbers look UK-shaped and are
 # refused below anyway, and UK writers give them in international form, which the GB pass already finds.
 OTHER_PHONE_REGIONS = ("US",)
+# phonenumbers.Leniency.POSSIBLE: the right length for its region, valid or not.
+PHONE_LENIENCY_POSSIBLE = 0
 # phonenumbers.Leniency.VALID: the number must be valid for its region, not merely the right length.
 PHONE_LENIENCY_VALID = 1
 # phonenumbers.Leniency.STRICT_GROUPING: valid, and its digit groups are the ones the region prints
@@ -32,6 +34,29 @@ PHONE_LENIENCY_STRICT_GROUPING = 2
 # A national number of another country written as one run of digits is a reference or account number in a UK
 # document far more often than a phone number: it needs at least one separator between digits.
 _SEPARATED_DIGITS = re.compile(r"\d[\s\-.()/]+\d")
+# A number written with its international prefix ("+41 (0)96 471 07 95", "0046 8 928 571 38") was meant as a phone
+# number: one of the right length counts even when libphonenumber does not know its range (new or fictional ranges).
+_INTERNATIONAL_PREFIX = re.compile(r"^\s*(?:\+|00[1-9])")
+_ANY_INTERNATIONAL_PREFIX = re.compile(r"\+\s*\d|(?<!\d)00[1-9]")
+# A label that says the next number is a phone number ("Tel:", "Mobile", "Fax:", "call me on"), and the number after
+# it on the same or the next line: 7 to 15 digits in phone grouping, with an optional extension ("x4587", "ext. 12").
+# In that place a number of any country's shape is a phone number, even one libphonenumber cannot place.
+_PHONE_LABEL = (
+    r"(?:(?i:tel(?:ephone)?|phone(?:[ \t]+(?:no|number))?|mob(?:ile)?|cell(?:phone)?|fax|landline|desk"
+    r"|direct[ \t]+line)"
+    r"\.?[ \t]*(?:[:#]|-(?!\d))?[ \t]*\n?[ \t]*"
+    r"|(?i:call|ring|text|phone|reach)[ \t]+(?:me|us|him|her|them)[ \t]+(?:at|on)[ \t]+)"
+)
+_PHONE_CANDIDATE = r"\+?\(?\d[\d \t().\-/]{4,22}\d\)?(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?"
+# ... or a number followed by the kind of line it is ("416 60 039 office", "(579)888-3058 fax").
+_PHONE_KIND_AFTER = r"[ \t]*-?[ \t]*(?i:office|mobile|cell|fax|home|work|landline)\b"
+_LABELLED_PHONE = re.compile(
+    rf"\b{_PHONE_LABEL}(?P<number>{_PHONE_CANDIDATE})(?![\d\w])"
+    rf"|(?<![\w+])(?P<before>{_PHONE_CANDIDATE})(?={_PHONE_KIND_AFTER})"
+)
+PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
+# A date or a date and time after a label ("Fax: 2024-03-12") is not a number to ring.
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 
 
 @lru_cache(maxsize=1)
@@ -95,10 +120,18 @@ class UkPhoneRecognizer(PhoneRecognizer):
             taken.append((match.start, match.end))
             results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
 
-        for match in phonenumbers.PhoneNumberMatcher(text, UK_PHONE_REGIONS[0], leniency=PHONE_LENIENCY_VALID):
-            add(match, UK_PHONE_REGIONS[0])
         if not any(ch.isdigit() for ch in text):
             return results
+        for match in phonenumbers.PhoneNumberMatcher(text, UK_PHONE_REGIONS[0], leniency=PHONE_LENIENCY_VALID):
+            add(match, UK_PHONE_REGIONS[0])
+        # A number written with its international prefix was meant as a phone number even where libphonenumber does
+        # not know the range: a second pass at POSSIBLE leniency, only over text that has such a prefix.
+        if _ANY_INTERNATIONAL_PREFIX.search(text):
+            for match in phonenumbers.PhoneNumberMatcher(text, UK_PHONE_REGIONS[0], leniency=PHONE_LENIENCY_POSSIBLE):
+                if _INTERNATIONAL_PREFIX.match(match.raw_string) and not any(
+                    match.start < end and start < match.end for start, end in taken
+                ):
+                    add(match, UK_PHONE_REGIONS[0])
         for region in self.other_regions:
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=PHONE_LENIENCY_STRICT_GROUPING):
                 if any(match.start < end and start < match.end for start, end in taken):
@@ -106,4 +139,41 @@ class UkPhoneRecognizer(PhoneRecognizer):
                 if not _SEPARATED_DIGITS.search(match.raw_string) or _is_uk_shaped(match.raw_string):
                     continue
                 add(match, region)
+        for start, end in labelled_phone_spans(text):
+            if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+                taken.append((start, end))
+                results.append(self._labelled_result(start, end))
         return EntityRecognizer.remove_duplicates(results)
+
+    def _labelled_result(self, start: int, end: int) -> RecognizerResult:
+        name = str(getattr(self, "name", type(self).__name__))
+        return RecognizerResult(
+            entity_type="PHONE_NUMBER",
+            start=start,
+            end=end,
+            score=self.SCORE,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=name, original_score=self.SCORE, textual_explanation="number after a phone label"
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                "source": "phone_label",
+            },
+        )
+
+
+def labelled_phone_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of numbers that a phone label introduces ("Tel: ...", "call me on ...") or follows ("... fax")."""
+    spans = []
+    for match in _LABELLED_PHONE.finditer(text):
+        group = "number" if match.group("number") is not None else "before"
+        start, end = match.span(group)
+        value = match.group(group)
+        # A trailing ")" belongs to the number only when it closes an area code: "(020) 7946 0000" not "... 0000)".
+        if value.endswith(")") and value.count("(") < value.count(")"):
+            end -= 1
+        digits = sum(ch.isdigit() for ch in text[start:end])
+        if PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS and not _DATE_LIKE.match(text[start:end]):
+            spans.append((start, end))
+    return spans
