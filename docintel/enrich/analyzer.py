@@ -99,8 +99,8 @@ class TextAnalyzer:
         # NLP back-ends (transformers, when installed) that only a worker doing enrichment should pay for.
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
-        from docintel.enrich.recognizers import build_recognizer
         from docintel.enrich.recognizers.nlp_engine import IndexedContextEnhancer, SharedSpacyNlpEngine
+        from docintel.enrich.recognizers.registry import build_recognizer
 
         config = self.pii_config
         language = config.language

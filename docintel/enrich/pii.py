@@ -86,7 +86,7 @@ def load_pii_config(path: Path) -> PiiConfig:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
-    from docintel.enrich.recognizers import RECOGNIZERS
+    from docintel.enrich.recognizers.registry import RECOGNIZERS
 
     unknown = sorted(set(config.recognizers) - set(RECOGNIZERS))
     if unknown:

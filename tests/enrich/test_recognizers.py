@@ -8,7 +8,8 @@ import pytest
 
 from docintel import synthetic
 from docintel.enrich.analyzer import TextAnalyzer
-from docintel.enrich.recognizers import RECOGNIZERS, build_recognizer, checksums, generate
+from docintel.enrich.recognizers import checksums, generate
+from docintel.enrich.recognizers.registry import RECOGNIZERS, build_recognizer
 from docintel.errors import ConfigError
 
 SEEDS = range(12)
