@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -316,17 +316,22 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
     """Write a static HTML report for records managers.
 
     Counts per retention class and per folder, personal-data hotspots (counts only), failures with
-    their reasons, and the least confident classifications to review first. One self-contained file:
+    their reasons, governance signals (duplicates, near-duplicates, documents in the wrong place, stale
+    documents) and the least confident classifications to review first. One self-contained file:
     e-mail it or put it on the intranet.
     """
+    from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
     from docintel.retention import load_schedule
     from docintel.review.report import render_report
 
     settings = _settings(ctx)
+    signal_settings = load_classifier_config(settings=settings).signals
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
     schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
-    path = render_report(store, out, class_titles={c.id: c.title for c in schedule.classes})
+    path = render_report(
+        store, out, class_titles={c.id: c.title for c in schedule.classes}, signal_settings=signal_settings
+    )
     store.close()
     click.echo(f"Report written to {path}")
 
@@ -341,19 +346,27 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     """Export the catalogue: one record per document, with no personal data values.
 
     JSONL has one line per document: provenance, type, status and error, page methods, entity and
-    PII counts by type, classification and disposal date. CSV has the same, flattened.
+    PII counts by type, classification, disposal date and governance signals (duplicate and
+    near-duplicate groups, wrong place, stale). CSV has the same without the signals, flattened.
     """
+    from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
     from docintel.export import export_csv, export_jsonl
 
     settings = _settings(ctx)
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
-    writer = export_jsonl if fmt == "jsonl" else export_csv
+    signal_settings = load_classifier_config(settings=settings).signals if fmt == "jsonl" else None
+
+    def write(handle: TextIO) -> int:
+        if signal_settings is not None:
+            return export_jsonl(store, handle, signal_settings=signal_settings)
+        return export_csv(store, handle)
+
     if out is None:
-        count = writer(store, sys.stdout)
+        count = write(sys.stdout)
     else:
         with out.open("w", encoding="utf-8", newline="") as handle:
-            count = writer(store, handle)
+            count = write(handle)
         click.echo(f"Exported {count} documents to {out}", err=True)
     store.close()
 

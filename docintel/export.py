@@ -1,7 +1,9 @@
 """Exports of the catalogue: one JSON object per line (JSONL), or flattened CSV for spreadsheets and Power BI.
 
 Both stream from :meth:`CatalogueStore.iter_documents`, so memory stays flat on large catalogues, and both
-carry counts only: no extracted text and no personal data ever leave through an export.
+carry counts only: no extracted text and no personal data ever leave through an export. Each JSONL line also
+carries the document's governance ``signals`` (duplicates, near-duplicates, wrong place, stale), computed
+over the catalogue once before the lines are written (see :mod:`docintel.governance`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from docintel.catalogue.store import CatalogueStore
+
+if TYPE_CHECKING:
+    from classifiers.config import SignalSettings
+    from docintel.governance import DocumentSignals
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +68,10 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def document_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The export shape of one catalogue row (as yielded by ``iter_documents``)."""
+def document_json(row: Mapping[str, Any], signals: DocumentSignals | None = None) -> dict[str, Any]:
+    """The export shape of one catalogue row (as yielded by ``iter_documents``), with its governance signals."""
+    from docintel.governance import NO_SIGNALS
+
     has_class = row["record_class"] is not None
     has_retention = row["retention_period"] is not None
     return {
@@ -116,14 +124,30 @@ def document_json(row: Mapping[str, Any]) -> dict[str, Any]:
         }
         if has_retention
         else None,
+        "signals": (signals or NO_SIGNALS).as_json(),
     }
 
 
-def export_jsonl(store: CatalogueStore, out: TextIO, *, include_deleted: bool = True) -> int:
-    """Write one JSON line per catalogued document (children included); returns the number written."""
+def export_jsonl(
+    store: CatalogueStore,
+    out: TextIO,
+    *,
+    include_deleted: bool = True,
+    signal_settings: SignalSettings | None = None,
+) -> int:
+    """Write one JSON line per catalogued document (children included); returns the number written.
+
+    ``signal_settings``: the ``signals`` block of config/classifier.yaml (read from the configuration folder
+    when not given). Deleted documents carry no signals.
+    """
+    from classifiers.config import load_classifier_config
+    from docintel.governance import compute_signals
+
+    signals = compute_signals(store, signal_settings or load_classifier_config().signals)
     written = 0
     for row in store.iter_documents(include_children=True, include_deleted=include_deleted):
-        out.write(json.dumps(document_json(row), ensure_ascii=False, sort_keys=False))
+        line = document_json(row, signals.for_document(row["id"]))
+        out.write(json.dumps(line, ensure_ascii=False, sort_keys=False))
         out.write("\n")
         written += 1
     log.info("exported %d documents as JSONL", written)

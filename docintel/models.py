@@ -176,6 +176,9 @@ class DocumentRecord(_Model):
     stage_runs: list[StageRun] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     depth: int = 0  # 0 for top-level documents, +1 per attachment / archive level
+    # MinHash of the text (64 ints, classifiers.signals.text_signature) for near-duplicate detection: the
+    # catalogue keeps this, never the text. None when the document has no words or was not read.
+    minhash: list[int] | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding a text offset, or None when the text has no pages."""

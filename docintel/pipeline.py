@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -56,6 +56,7 @@ from docintel.sources.base import SourceConnector, document_id
 
 if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
+    from classifiers.config import SignalSettings
     from docintel.catalogue.store import CatalogueStore
     from docintel.enrich.analyzer import TextAnalyzer
     from docintel.retention import RetentionSchedule
@@ -101,9 +102,16 @@ class Engines:
 
         return load_pii_key()
 
+    @cached_property
+    def signal_settings(self) -> SignalSettings:
+        """Governance signal settings (``signals`` in config/classifier.yaml): shingle size for text signatures."""
+        from classifiers.config import load_classifier_config
+
+        return load_classifier_config(settings=self.settings).signals
+
     def warm(self) -> None:
         """Load every model now (workers call this before forking)."""
-        _ = self.key, self.classifier
+        _ = self.key, self.classifier, self.signal_settings
         if self.settings.pii.enabled:
             self.analyzer.warm()
 
@@ -311,6 +319,13 @@ def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
 
 
+def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Keep a MinHash signature of the text (64 ints) so near-duplicates are found later without the text."""
+    from classifiers.signals import text_signature
+
+    return record.model_copy(update={"minhash": text_signature(record.text, engines.signal_settings.shingle_words)})
+
+
 # --- one document, with its children --------------------------------------------------------
 
 
@@ -330,7 +345,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → sign on one document and, recursively, its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -340,6 +355,7 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
+        record = signature_stage(record, engines)
         record = record.model_copy(update={"status": DocumentStatus.OK})
     children = []
     max_depth = engines.settings.limits.max_archive_depth

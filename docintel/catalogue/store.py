@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import struct
 import threading
 import uuid
 import weakref
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Documents fetched per query when streaming the catalogue; keeps memory flat on millions of rows.
 ITER_BATCH_SIZE = 500
+# Rows per query when reading the columns the governance signals need (small rows: no breakdowns).
+SIGNAL_BATCH_SIZE = 5000
 # Ids per IN (...) clause: well under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
 ID_CHUNK_SIZE = 500
 # Any constant works; every docintel process takes the same advisory lock while migrating PostgreSQL.
@@ -251,7 +254,13 @@ def _document_row(
         "disposal_date": retention.disposal_date if retention else None,
         "deleted": record.status == DocumentStatus.DELETED,
         "depth": record.depth,
+        "minhash": _signature_bytes(record.minhash),
     }
+
+
+def _signature_bytes(signature: Sequence[int] | None) -> bytes | None:
+    # 64 little-endian uint32 (classifiers.signals.signature_bytes), packed here so the store needs no numpy.
+    return struct.pack(f"<{len(signature)}I", *signature) if signature else None
 
 
 def _stage_run_row(doc_id: str, run_id: str | None, stage_run: StageRun) -> dict[str, Any]:
@@ -689,6 +698,30 @@ class CatalogueStore:
             for row in rows:
                 row.update(breakdowns[row["id"]])
                 yield row
+            last_id = rows[-1]["id"]
+
+    def iter_signal_rows(self, prefix: str = "") -> Iterator[dict[str, Any]]:
+        """Live documents' columns the governance signals read (no text), in id order, streamed in batches.
+
+        ``prefix``: only documents in that folder or below it. Rows carry ``id``, ``parent_id``, ``name``,
+        ``path``, ``sha256``, ``record_class``, ``modified_at``, ``status`` and ``minhash`` (bytes or None).
+        """
+        d = t.documents
+        columns = (d.c.id, d.c.parent_id, d.c.name, d.c.path, d.c.sha256, d.c.record_class, d.c.modified_at)
+        last_id: str | None = None
+        folder = prefix.strip().rstrip("/")
+        while True:
+            query = select(*columns, d.c.status, d.c.minhash).where(_LIVE).order_by(d.c.id).limit(SIGNAL_BATCH_SIZE)
+            if folder:
+                escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                query = query.where((d.c.path == folder) | d.c.path.like(f"{escaped}/%", escape="\\"))
+            if last_id is not None:
+                query = query.where(d.c.id > last_id)
+            with self.transaction("read signal rows") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
             last_id = rows[-1]["id"]
 
     def breakdown_keys(self) -> dict[str, list[str]]:

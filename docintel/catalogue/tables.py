@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -126,6 +127,9 @@ documents = Table(
     Column("disposal_date", Date),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("depth", Integer, nullable=False, default=0),
+    # MinHash of the text's word shingles (64 little-endian uint32, revision 0005_signals): near-duplicates
+    # are found from it without keeping any text. NULL when the document had no words.
+    Column("minhash", LargeBinary),
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_record_class", "record_class"),
     Index("ix_documents_status", "status"),
@@ -383,4 +387,23 @@ drive_items = Table(
     Column("processed_at", UtcDateTime()),
     Index("ix_drive_items_drive_id_seen_round", "drive_id", "seen_round"),
     Index("ix_drive_items_document_id", "document_id"),
+)
+
+# -- governance signals (issue 5): revision 0005_signals ---------------------------------------------
+
+# The latest computed governance signals, one row per live document that has at least one, so the review
+# queue can filter and count them in SQL. Rebuilt as a whole by docintel.governance.refresh_signals; no
+# foreign key, as the table is a derived cache replaced in one transaction.
+document_signals = Table(
+    "document_signals",
+    metadata,
+    Column("document_id", String(ID_LENGTH), primary_key=True),
+    Column("duplicate_group", String(64)),  # the sha256 shared with other documents
+    Column("duplicates", Integer),  # documents in that group, this one included
+    Column("near_group", String(ID_LENGTH)),  # the first document id of its near-duplicate group
+    Column("near_duplicates", Integer),
+    Column("wrong_place", Text),  # name of the wrong-place rule it breaks
+    Column("stale_years", Float),  # years since last modified, when over the stale threshold
+    Index("ix_document_signals_duplicate_group", "duplicate_group"),
+    Index("ix_document_signals_near_group", "near_group"),
 )

@@ -1,8 +1,10 @@
 """The review report: one self-contained static HTML page for records managers, built from the catalogue.
 
 It shows headline counts, documents per retention class, the largest folders and their classes, where
-personal data concentrates (counts by type only, never values), failures grouped by error class and the
-classifications the classifier was least sure of. Everything is escaped (file names are hostile input),
+personal data concentrates (counts by type only, never values), failures grouped by error class, the
+governance signals (duplicate and near-duplicate groups, documents in the wrong place, stale documents by
+class; see :mod:`docintel.governance`) and the classifications the classifier was least sure of, each row
+with the signals its document shows. Everything is escaped (file names are hostile input),
 the page loads nothing from elsewhere, and a Content-Security-Policy forbids scripts outright.
 """
 
@@ -17,11 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from docintel import __version__
 from docintel.catalogue.store import CatalogueStore
+
+if TYPE_CHECKING:
+    from classifiers.config import SignalSettings
+    from docintel.governance import CatalogueSignals
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,10 @@ DEFAULT_TITLE = "Document catalogue report"
 DEFAULT_TOP_N = 20
 DEFAULT_LOWEST_N = 20
 DEFAULT_FAILURES_PER_TYPE = 50
+# Duplicate groups listed (largest first) and members shown per group; wrong-place documents listed.
+DEFAULT_GROUPS_N = 10
+GROUP_MEMBERS_SHOWN = 10
+DEFAULT_MISPLACED_N = 50
 # Documents with no class at all: they failed before classification (see Failures). Distinct from the
 # schedule's "unclassified" class, which the classifier chose.
 UNCLASSIFIED = "(not classified: failed)"
@@ -71,6 +82,61 @@ def _bars(counts: list[tuple[str | None, int]], class_titles: Mapping[str, str],
     ]
 
 
+def _group_rows(store: CatalogueStore, signals: CatalogueSignals, top_n: int) -> dict[str, list[dict[str, Any]]]:
+    """The largest exact and near-duplicate groups, with the folder and name of the members shown."""
+    from docintel.governance import describe_documents
+
+    chosen = {"exact": signals.exact_groups[:top_n], "near": signals.near_groups[:top_n]}
+    shown = [doc_id for groups in chosen.values() for g in groups for doc_id in g.document_ids[:GROUP_MEMBERS_SHOWN]]
+    names = describe_documents(store, shown)
+    return {
+        kind: [
+            {
+                "key": group.key[:12],
+                "size": len(group.document_ids),
+                "members": [names.get(doc_id, ("", doc_id)) for doc_id in group.document_ids[:GROUP_MEMBERS_SHOWN]],
+            }
+            for group in groups
+        ]
+        for kind, groups in chosen.items()
+    }
+
+
+def _signals_context(
+    store: CatalogueStore, settings: SignalSettings, class_titles: Mapping[str, str], top_n: int
+) -> tuple[CatalogueSignals, dict[str, Any]]:
+    from docintel.governance import compute_signals, describe_documents
+
+    signals = compute_signals(store, settings)
+    groups = _group_rows(store, signals, top_n)
+    misplaced = signals.misplaced[:DEFAULT_MISPLACED_N]
+    names = describe_documents(store, [item.document_id for item in misplaced])
+    context = {
+        "counts": signals.counts(),
+        "documents": signals.documents,
+        "exact_groups": groups["exact"],
+        "exact_total": len(signals.exact_groups),
+        "near_groups": groups["near"],
+        "near_total": len(signals.near_groups),
+        "misplaced": [
+            {
+                "item": item,
+                "name": names.get(item.document_id, ("", item.document_id))[1],
+                "label": _class_label(item.record_class, class_titles),
+            }
+            for item in misplaced
+        ],
+        "misplaced_total": len(signals.misplaced),
+        "stale_by_class": [
+            (_class_label(record_class, class_titles), count) for record_class, count in signals.stale_by_class.items()
+        ],
+        "stale_years": settings.stale_years,
+        "similarity": settings.near_duplicate_similarity,
+        "group_members_shown": GROUP_MEMBERS_SHOWN,
+    }
+    return signals, context
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     # autoescape on every template: names, paths, messages and explanations all come from documents.
@@ -91,9 +157,15 @@ def build_report_html(
     top_n: int = DEFAULT_TOP_N,
     lowest_n: int = DEFAULT_LOWEST_N,
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
+    signal_settings: SignalSettings | None = None,
 ) -> str:
-    """The report as an HTML string."""
+    """The report as an HTML string (``signal_settings`` default: config/classifier.yaml's ``signals``)."""
+    from classifiers.config import load_classifier_config
+
     titles = dict(class_titles or {})
+    signals, signals_context = _signals_context(
+        store, signal_settings or load_classifier_config().signals, titles, DEFAULT_GROUPS_N
+    )
     summary = store.summary()
     classes = store.class_counts()
     largest_class = max((c.documents for c in classes), default=0)
@@ -126,10 +198,17 @@ def build_report_html(
             }
             for hotspot in pii_folders
         ],
-        "pii_documents": pii_documents,
+        "pii_documents": [
+            {"item": item, "badges": signals.for_document(item.document_id or "").badges} for item in pii_documents
+        ],
+        "signals": signals_context,
         "failures": store.failures(failures_per_type),
         "lowest": [
-            {"item": item, "label": _class_label(item.record_class, titles)}
+            {
+                "item": item,
+                "label": _class_label(item.record_class, titles),
+                "badges": signals.for_document(item.document_id).badges,
+            }
             for item in store.lowest_confidence(lowest_n)
         ],
         "runs": store.recent_runs(5),
@@ -147,6 +226,7 @@ def render_report(
     top_n: int = DEFAULT_TOP_N,
     lowest_n: int = DEFAULT_LOWEST_N,
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
+    signal_settings: SignalSettings | None = None,
 ) -> Path:
     """Write the review report to ``out_path`` as one self-contained HTML file and return the path."""
     html = build_report_html(
@@ -156,6 +236,7 @@ def render_report(
         top_n=top_n,
         lowest_n=lowest_n,
         failures_per_type=failures_per_type,
+        signal_settings=signal_settings,
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

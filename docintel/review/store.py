@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import CatalogueError, ConfigError
+from docintel.governance import NO_SIGNALS, DocumentSignals
 from docintel.models import DocumentStatus
 from docintel.retention import RetentionSchedule, local_date, retention_for
 from docintel.review.auth import Reviewer, Role, check_password, check_user_name, hash_password, verify_password
@@ -53,10 +54,20 @@ ID_CHUNK = 500
 CONFIDENCE_BUCKETS = 10
 UNCLASSIFIED_FILTER = "(unclassified)"
 REVIEWER_CLASSIFIER = "reviewer"
+# Duplicates and near-duplicates listed on a document's page.
+RELATED_LIMIT = 50
 # Audit rows listed per page and streamed per batch in the CSV export.
 AUDIT_BATCH = 1000
 
 _LIVE = and_(t.documents.c.deleted.is_(False), t.documents.c.status == DocumentStatus.OK.value)
+_SIGNAL_COLUMNS = (
+    t.document_signals.c.duplicate_group,
+    t.document_signals.c.duplicates,
+    t.document_signals.c.near_group,
+    t.document_signals.c.near_duplicates,
+    t.document_signals.c.wrong_place,
+    t.document_signals.c.stale_years,
+)
 
 
 class Action(StrEnum):
@@ -104,6 +115,16 @@ class HoldFilter(StrEnum):
     FREE = "free"
 
 
+class SignalFilter(StrEnum):
+    """Queue filter on governance signals (docintel.governance), read from the ``document_signals`` table."""
+
+    ANY = ""
+    DUPLICATE = "duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    WRONG_PLACE = "wrong_place"
+    STALE = "stale"
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     """The review queue's filters; empty values do not filter."""
@@ -116,6 +137,7 @@ class QueueFilter:
     disposal: DisposalWindow = DisposalWindow.ANY
     state: ReviewState = ReviewState.TODO
     hold: HoldFilter = HoldFilter.ANY
+    signal: SignalFilter = SignalFilter.ANY
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,7 @@ class QueueRow:
     reviewed_by: str | None
     disposal_approved: bool
     on_hold: bool
+    signals: DocumentSignals = NO_SIGNALS
 
 
 @dataclass(frozen=True)
@@ -233,6 +256,16 @@ class Dashboard:
     disposal_by_month: list[tuple[str, int]]  # ("2027-03", n) for the next twelve months
     confidence: list[int]  # CONFIDENCE_BUCKETS counts, lowest first
     unscored: int  # documents with no confidence (unclassified)
+
+
+@dataclass(frozen=True)
+class RelatedDocument:
+    """Another document sharing a duplicate or near-duplicate group with the one shown."""
+
+    document_id: str
+    name: str
+    path: str
+    record_class: str | None
 
 
 @dataclass(frozen=True)
@@ -586,7 +619,7 @@ class ReviewStore:
     # -- queue ------------------------------------------------------------------------------------
 
     def _filtered(self, query: Any, queue_filter: QueueFilter, held: ColumnElement[bool]) -> Any:
-        d, s = t.documents, t.review_state
+        d, s, g = t.documents, t.review_state, t.document_signals
         query = query.where(_LIVE)
         if queue_filter.prefix.strip():
             query = query.where(_under_folder(d.c.path, normalise_folder(queue_filter.prefix)))
@@ -617,11 +650,22 @@ class ReviewStore:
             query = query.where(held)
         elif queue_filter.hold is HoldFilter.FREE:
             query = query.where(~held)
+        signal_column = {
+            SignalFilter.DUPLICATE: g.c.duplicate_group,
+            SignalFilter.NEAR_DUPLICATE: g.c.near_group,
+            SignalFilter.WRONG_PLACE: g.c.wrong_place,
+            SignalFilter.STALE: g.c.stale_years,
+        }.get(queue_filter.signal)
+        if signal_column is not None:
+            query = query.where(signal_column.is_not(None))
         return query
 
     @staticmethod
     def _joined() -> Any:
-        return t.documents.outerjoin(t.review_state, t.review_state.c.document_id == t.documents.c.id)
+        # document_signals is one row or none per document, like review_state: the joins add no rows.
+        return t.documents.outerjoin(t.review_state, t.review_state.c.document_id == t.documents.c.id).outerjoin(
+            t.document_signals, t.document_signals.c.document_id == t.documents.c.id
+        )
 
     def queue(self, queue_filter: QueueFilter, page: int = 1, page_size: int = 50) -> QueuePage:
         """One page of the review queue: lowest confidence first, unclassified documents before all."""
@@ -645,6 +689,7 @@ class ReviewStore:
                     s.c.reviewed_by,
                     s.c.disposal_approved_at,
                     case((held, True), else_=False).label("on_hold"),
+                    *_SIGNAL_COLUMNS,
                 ).select_from(self._joined()),
                 queue_filter,
                 held,
@@ -668,6 +713,7 @@ class ReviewStore:
                     reviewed_by=row.reviewed_by,
                     disposal_approved=row.disposal_approved_at is not None,
                     on_hold=bool(row.on_hold),
+                    signals=DocumentSignals.from_row(row),
                 )
                 for row in connection.execute(query)
             ]
@@ -989,6 +1035,53 @@ class ReviewStore:
             confidence=confidence,
             unscored=unscored,
         )
+
+    def signal_counts(self) -> dict[str, int]:
+        """Live documents showing each governance signal, as last computed into ``document_signals``."""
+        g = t.document_signals
+        columns = {
+            SignalFilter.DUPLICATE.value: g.c.duplicate_group,
+            SignalFilter.NEAR_DUPLICATE.value: g.c.near_group,
+            SignalFilter.WRONG_PLACE.value: g.c.wrong_place,
+            SignalFilter.STALE.value: g.c.stale_years,
+        }
+        query = (
+            select(*(func.count(column) for column in columns.values()))
+            .select_from(g.join(t.documents, t.documents.c.id == g.c.document_id))
+            .where(_LIVE)
+        )
+        with self._transaction("read signal counts") as connection:
+            values = connection.execute(query).one()
+        return {name: int(value) for name, value in zip(columns, values, strict=True)}
+
+    def document_signals(
+        self, document_id: str
+    ) -> tuple[DocumentSignals, list[RelatedDocument], list[RelatedDocument]]:
+        """One document's signals, its exact duplicates and its near-duplicates (other live documents)."""
+        d, g = t.documents, t.document_signals
+        with self._transaction("read document signals") as connection:
+            row = connection.execute(select(*_SIGNAL_COLUMNS).where(g.c.document_id == document_id)).one_or_none()
+            if row is None:
+                return NO_SIGNALS, [], []
+            signals = DocumentSignals.from_row(row)
+
+            def members(column: Any, key: str | None) -> list[RelatedDocument]:
+                if key is None:
+                    return []
+                query = (
+                    select(d.c.id, d.c.name, d.c.path, d.c.record_class)
+                    .select_from(g.join(d, d.c.id == g.c.document_id))
+                    .where(column == key, d.c.id != document_id, d.c.deleted.is_(False))
+                    .order_by(d.c.path, d.c.name, d.c.id)
+                    .limit(RELATED_LIMIT)
+                )
+                return [RelatedDocument(*found) for found in connection.execute(query)]
+
+            return (
+                signals,
+                members(g.c.duplicate_group, signals.duplicate_group),
+                members(g.c.near_group, signals.near_group),
+            )
 
     def folders(self, limit: int = 500) -> list[str]:
         """Folder paths holding live documents, for the queue's folder picker."""

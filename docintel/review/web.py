@@ -8,6 +8,8 @@ factory set them, else opens the catalogue named by :func:`docintel.settings.get
 Pages are rendered on the server (Jinja2, autoescaped: names and paths are hostile input) and load nothing
 from elsewhere; a Content-Security-Policy forbids scripts. POST forms carry a per-session CSRF token.
 Anyone signed in may look; reviewers and administrators decide; only administrators release holds.
+Governance signals (duplicates, near-duplicates, wrong place, stale) come from the ``document_signals``
+table, which :class:`~docintel.governance.SignalCache` rebuilds when the catalogue has changed.
 An unauthenticated request gets the sign-in page with status 401, a forbidden one an explanation with 403.
 """
 
@@ -30,9 +32,11 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.datastructures import FormData
 
+from classifiers.config import SignalSettings, load_classifier_config
 from docintel import __version__
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.errors import ConfigError, DocintelError
+from docintel.governance import SignalCache
 from docintel.retention import RetentionSchedule, schedule_from_settings
 from docintel.review.auth import (
     Reviewer,
@@ -54,6 +58,7 @@ from docintel.review.store import (
     QueueFilter,
     ReviewState,
     ReviewStore,
+    SignalFilter,
 )
 from docintel.settings import Settings, get_settings
 
@@ -80,6 +85,11 @@ class ReviewRuntime:
     schedule: RetentionSchedule
     settings: ReviewSettings
     codec: SessionCodec
+    signals: SignalCache
+
+    def fresh_signals(self) -> None:
+        """Rebuild the governance signals table if the catalogue changed since it was built."""
+        self.signals.ensure_fresh(self.store.catalogue)
 
     @property
     def class_titles(self) -> dict[str, str]:
@@ -95,6 +105,7 @@ def configure_review(
     review_settings: ReviewSettings | None = None,
     secret: str | None = None,
     schedule: RetentionSchedule | None = None,
+    signal_settings: SignalSettings | None = None,
 ) -> ReviewRuntime:
     """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request)."""
     settings = settings or get_settings()
@@ -103,6 +114,7 @@ def configure_review(
         schedule=schedule or schedule_from_settings(settings),
         settings=review_settings or load_review_settings(settings.config_dir),
         codec=SessionCodec(secret or load_session_secret(), 0),
+        signals=SignalCache(signal_settings or load_classifier_config(settings.config_dir).signals),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
     setattr(app.state, _STATE_KEY, runtime)
@@ -380,6 +392,7 @@ def queue_filter_from(params: Any, prefix: str = "") -> QueueFilter:
         disposal=_enum_or(DisposalWindow, params.get(f"{prefix}disposal"), DisposalWindow.ANY),
         state=_enum_or(ReviewState, params.get(f"{prefix}state"), ReviewState.TODO),
         hold=_enum_or(HoldFilter, params.get(f"{prefix}hold"), HoldFilter.ANY),
+        signal=_enum_or(SignalFilter, params.get(f"{prefix}signal"), SignalFilter.ANY),
     )
 
 
@@ -394,6 +407,7 @@ def queue_query(queue_filter: QueueFilter, **extra: Any) -> dict[str, str]:
         "disposal": queue_filter.disposal.value,
         "state": queue_filter.state.value,
         "hold": queue_filter.hold.value,
+        "signal": queue_filter.signal.value,
         **{key: str(value) for key, value in extra.items()},
     }
     return {key: value for key, value in values.items() if value}
@@ -459,7 +473,8 @@ def _columns(values: list[tuple[str, int]], height: int = 120) -> list[dict[str,
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """Charts: documents per class and site, disposal due, confidence, PII hotspots, failures."""
+    """Charts: documents per class and site, disposal due, confidence, PII hotspots, failures, governance signals."""
+    runtime.fresh_signals()
     board = runtime.store.dashboard()
     catalogue = runtime.store.catalogue
     pii_folders, _ = catalogue.pii_hotspots(10)
@@ -480,6 +495,10 @@ def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "pii_folders": pii_folders,
         "pii_bars": {bar["key"]: bar for bar in _bars([(h.path, h.findings) for h in pii_folders])},
         "failures": catalogue.failures(5),
+        "signal_counts": runtime.store.signal_counts(),
+        "signals_at": runtime.signals.computed_at,
+        "signals_updating": runtime.signals.updating,
+        "signal_labels": _SIGNAL_LABELS,
     }
     return _render(request, "dashboard.html", context, reviewer=reviewer)
 
@@ -492,6 +511,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
     """The review queue, lowest confidence first, with filters, pagination and bulk decisions."""
     params = request.query_params
     queue_filter = queue_filter_from(params)
+    runtime.fresh_signals()
     page_size = runtime.settings.page_size
     page = runtime.store.queue(queue_filter, _int_or(params.get("page"), 1), page_size)
     query = queue_query(queue_filter)
@@ -510,6 +530,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "windows": [(w.value, label) for w, label in _WINDOW_LABELS.items()],
         "states": [(s.value, label) for s, label in _STATE_LABELS.items()],
         "hold_filters": [(h.value, label) for h, label in _HOLD_LABELS.items()],
+        "signal_filters": [(SignalFilter.ANY.value, "any"), *_SIGNAL_LABELS.items()],
         "max_bulk": runtime.settings.max_bulk_documents,
     }
     return _render(request, "queue.html", context, reviewer=reviewer)
@@ -524,6 +545,12 @@ _WINDOW_LABELS = {
 }
 _STATE_LABELS = {ReviewState.TODO: "to review", ReviewState.REVIEWED: "reviewed", ReviewState.ALL: "all"}
 _HOLD_LABELS = {HoldFilter.ANY: "any", HoldFilter.HELD: "on hold", HoldFilter.FREE: "not on hold"}
+_SIGNAL_LABELS = {
+    SignalFilter.DUPLICATE.value: "duplicate",
+    SignalFilter.NEAR_DUPLICATE.value: "near-duplicate",
+    SignalFilter.WRONG_PLACE.value: "wrong place",
+    SignalFilter.STALE.value: "stale",
+}
 
 
 def _decision_ids(runtime: ReviewRuntime, form: FormData) -> list[str]:
@@ -582,6 +609,7 @@ def decide(request: Request, runtime: Runtime, reviewer: Decider, form: Form) ->
     outcome = runtime.store.decide(
         ids, action, by=reviewer, schedule=runtime.schedule, to_class=to_class, reason=reason
     )
+    runtime.signals.invalidate()  # a changed class can put a document in (or out of) the wrong place
     kind, message = _outcome_message(action, outcome.done, dict(outcome.refused))
     _flash(request, message, kind)
     return_to = str(form.get("return_to") or "")
@@ -593,12 +621,18 @@ def decide(request: Request, runtime: Runtime, reviewer: Decider, form: Form) ->
 
 @router.get("/document", response_class=HTMLResponse)
 def document(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """One document: provenance, class and why, retention, PII counts by type (never values), holds, history."""
+    """One document: provenance, class and why, retention, PII counts by type (never values), holds, history,
+    governance signals and the document's duplicates."""
     doc_id = request.query_params.get("id", "")
     row = runtime.store.catalogue.get(doc_id) if doc_id else None
     if row is None:
         raise _PageError(404, "Not found", "No document with that id in the catalogue.")
+    runtime.fresh_signals()
+    signals, duplicates, near_duplicates = runtime.store.document_signals(doc_id)
     context = {
+        "signals": signals,
+        "duplicates": duplicates,
+        "near_duplicates": near_duplicates,
         "doc": row,
         "titles": runtime.class_titles,
         "state": runtime.store.review_state(doc_id),
