@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from classifiers.config import ClassifierConfig, load_classifier_config
-from classifiers.embeddings import EmbeddingHead, Prediction, SentenceEncoder, get_encoder, record_input
+from classifiers.embeddings import EmbeddingHead, Prediction, TextEncoder, encoder_for, record_input
 from classifiers.rules import RetentionRulesClassifier
 from docintel.errors import ClassificationError
 from docintel.models import Classification, DocumentRecord, Retention
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 NEEDS_REVIEW = "needs review"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
 
-_HEADS: dict[tuple[Path, tuple[str, ...], int, float, float], EmbeddingHead] = {}
+_HEADS: dict[tuple[Path, tuple[str, ...], str, float, float], EmbeddingHead] = {}
 _HEADS_LOCK = threading.Lock()
 
 
@@ -60,18 +60,27 @@ def _drop_head_cache() -> None:
 
 
 def load_or_train_head(
-    schedule: RetentionSchedule, config: ClassifierConfig, encoder: SentenceEncoder | None = None
+    schedule: RetentionSchedule, config: ClassifierConfig, encoder: TextEncoder | None = None
 ) -> EmbeddingHead:
-    """The head at ``config.head_path``, loaded once per process; trained from the shipped set when missing."""
+    """The head at ``config.head_path``, loaded once per process; trained from the shipped set when missing.
+
+    A head trained on another encoder's vectors (another ``encoder`` setting or token budget) is refused.
+    """
     path = config.head_path
-    key = (path.resolve(), tuple(schedule.ids), config.max_tokens, config.zero_shot_scale, config.zero_shot_bias)
+    encoder = encoder or encoder_for(config)
+    identity = encoder.identity
+    key = (path.resolve(), tuple(schedule.ids), identity, config.zero_shot_scale, config.zero_shot_bias)
     with _HEADS_LOCK:
         head = _HEADS.get(key)
         if head is not None:
             return head
-        encoder = encoder or get_encoder(config.max_tokens)
         if path.is_file():
             head = EmbeddingHead.load(path)
+            if head.encoder != identity:
+                raise ClassificationError(
+                    f"{path}: head trained on '{head.encoder}', the configuration selects '{identity}': "
+                    "run `docintel train`"
+                )
         else:
             from classifiers.train import train_from_shipped_set
 
@@ -90,7 +99,7 @@ def load_or_train_head(
         return head
 
 
-def _add_missing_zero_shot(head: EmbeddingHead, schedule: RetentionSchedule, encoder: SentenceEncoder) -> None:
+def _add_missing_zero_shot(head: EmbeddingHead, schedule: RetentionSchedule, encoder: TextEncoder) -> None:
     """Classes added to the schedule since training are scored zero-shot until the next training."""
     import numpy as np
 
@@ -114,7 +123,7 @@ class EmbeddingRetentionClassifier:
     def __init__(self, schedule: RetentionSchedule, config: ClassifierConfig | None = None) -> None:
         self._schedule = schedule
         self.config = config or load_classifier_config()
-        self._encoder = get_encoder(self.config.max_tokens)
+        self._encoder = encoder_for(self.config)
 
     @property
     def head(self) -> EmbeddingHead:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -58,12 +58,16 @@ class ClassifierConfig(_Config):
     review_threshold: float = Field(default=0.6, ge=0, le=1)
     strong_rule_confidence: float = Field(default=0.55, ge=0, le=1)
     head_path: Path = Path(".docintel/classifier-head.npz")
+    encoder: Literal["static", "transformer"] = "static"
+    static_table_path: Path | None = None  # None: beside the head (head_path's folder)
     max_tokens: int = Field(default=128, ge=16, le=512)
+    static_max_tokens: int = Field(default=512, ge=16, le=100_000)
     text_chars: int = Field(default=1200, gt=0)
     batch_size: int = Field(default=32, ge=1)
     per_class: int = Field(default=40, ge=1)
     calibration_per_class: int = Field(default=10, ge=0)
     regularisation: float = Field(default=4.0, gt=0)
+    lexical_features: bool = True
     zero_shot_scale: float = 10.0
     zero_shot_bias: float = -3.0
     dob_min_score: float = Field(default=0.5, ge=0, le=1)

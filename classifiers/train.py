@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from classifiers.config import ClassifierConfig, load_classifier_config
-from classifiers.embeddings import EmbeddingHead, SentenceEncoder, get_encoder, train_head
+from classifiers.embeddings import EmbeddingHead, TextEncoder, encoder_for, train_head
 from classifiers.training import CALIBRATION_SEED, TRAINING_SEED, TrainingExample, generate_examples
 from docintel.errors import CatalogueError, DocintelError
 from docintel.retention import UNCLASSIFIED, RetentionSchedule, load_schedule
@@ -47,6 +47,7 @@ class TrainReport:
     zero_shot: int
     temperature: float
     seconds: float
+    encoder: str = ""
     per_class_corrections: dict[str, int] = field(default_factory=dict)
 
 
@@ -70,11 +71,11 @@ def hardened(example: TrainingExample) -> TrainingExample:
 def train_from_shipped_set(
     schedule: RetentionSchedule,
     config: ClassifierConfig,
-    encoder: SentenceEncoder | None = None,
+    encoder: TextEncoder | None = None,
     extra: list[TrainingExample] | None = None,
 ) -> EmbeddingHead:
     """A head trained on the shipped set (plus ``extra`` labelled examples), calibrated on a held-out generated set."""
-    encoder = encoder or get_encoder(config.max_tokens)
+    encoder = encoder or encoder_for(config)
     examples = shipped_examples(schedule, config.per_class) + list(extra or [])
     calibration = [
         hardened(example)
@@ -94,6 +95,7 @@ def train_from_shipped_set(
         zero_shot_scale=config.zero_shot_scale,
         zero_shot_bias=config.zero_shot_bias,
         batch_size=config.batch_size,
+        lexical_features=config.lexical_features,
     )
 
 
@@ -216,6 +218,7 @@ def train(
         zero_shot=len(head.zero_shot_ids),
         temperature=head.temperature,
         seconds=time.perf_counter() - started,
+        encoder=head.encoder,
         per_class_corrections=dict(Counter(example.class_id for example in corrections)),
     )
 
@@ -247,7 +250,8 @@ def train_command(catalogue_url: str | None, no_corrections: bool, reread: bool,
     click.echo(
         f"trained {report.classes} classes ({report.zero_shot} zero-shot) on {report.generated} generated and "
         f"{report.corrections} corrected documents ({report.corrections_reread} re-read); "
-        f"temperature {report.temperature:.2f}; {report.seconds:.1f}s; head written to {report.head_path}"
+        f"encoder '{report.encoder}'; temperature {report.temperature:.2f}; {report.seconds:.1f}s; "
+        f"head written to {report.head_path}"
     )
     for class_id, count in sorted(report.per_class_corrections.items()):
         click.echo(f"  {class_id}: {count} corrections")

@@ -111,7 +111,10 @@ class Engines:
 
     def warm(self) -> None:
         """Load every model now (workers call this before forking)."""
-        _ = self.key, self.classifier, self.signal_settings
+        _ = self.key, self.signal_settings
+        warm_classifier = getattr(self.classifier, "warm", None)
+        if callable(warm_classifier):  # the model classifiers load their encoder and head here
+            warm_classifier()
         if self.settings.pii.enabled:
             self.analyzer.warm()
 

@@ -1,6 +1,7 @@
 """The shipped training set: council-style documents generated from templates, deterministic for a seed.
 
 Every class in :data:`classifiers.training.templates.TEMPLATES` gets ``per_class`` documents. Each one
+takes one style of the class (its template or one of its :data:`~classifiers.training.templates.VARIANTS`),
 draws a title, a folder, an opening and a random subset of the class's sentences, mixed with sentences any
 council document holds, and fills the placeholders with invented people (from :mod:`docintel.synthetic`),
 places, dates and amounts. Some documents lose their title or folder, so the model cannot lean on either.
@@ -73,6 +74,8 @@ class _Fills(dict[str, str]):
 
     def _draw(self, key: str) -> str:
         rng = self._rng
+        if key.isupper():  # {NAME}: the same value as {name}, in capitals (CV and receipt headings)
+            return self[key.lower()].upper()
         if key.startswith("name"):
             return synthetic.person_name(rng)
         if key == "officer":
@@ -87,6 +90,18 @@ class _Fills(dict[str, str]):
             return f"{rng.choice(_MONTHS)} {rng.randint(2016, 2025)}"
         if key in ("amount", "vat", "gross"):
             return f"£{rng.randint(40, 250_000):,}.{rng.randint(0, 99):02d}"
+        if key in ("price", "price2"):
+            return f"{rng.choice(('£', '$', '€', ''))}{rng.randint(0, 99)}.{rng.randint(0, 99):02d}"
+        if key == "time":
+            return f"{rng.randint(7, 21):02d}:{rng.randint(0, 59):02d}"
+        if key == "card":
+            return f"{rng.randint(0, 9999):04d}"
+        if key == "first":
+            return self["name"].split()[0]
+        if key == "email2":
+            return synthetic.email_for(self["name2"], rng)
+        if key == "duty_verb_lower":
+            return self["duty_verb"].lower()
         if key in ("ref", "ref2"):
             return f"{rng.choice('ABCDEFGHJKLMNPRSTW')}{rng.choice('ABCDEFGHJKLMNPRSTW')}{rng.randint(1000, 99999)}"
         if key in ("n", "q", "qty", "page", "pages"):
@@ -118,9 +133,29 @@ class _Fills(dict[str, str]):
             "school": tpl.SCHOOLS,
             "job": tpl.JOBS,
             "council": ("Example County Council", "Exampleshire County Council", "the County Council"),
+            "shop": tpl.SHOPS,
+            "item": tpl.ITEMS,
+            "item2": tpl.ITEMS,
+            "occupation": tpl.OCCUPATIONS,
+            "employer": tpl.EMPLOYERS,
+            "sector": tpl.SECTORS,
+            "skill": tpl.SKILLS,
+            "skill2": tpl.SKILLS,
+            "skill3": tpl.SKILLS,
+            "duty": tpl.DUTIES,
+            "duty_verb": tpl.DUTY_VERBS,
+            "achievement": tpl.ACHIEVEMENTS,
+            "degree": tpl.DEGREES,
+            "university": tpl.UNIVERSITIES,
+            "certificate": tpl.CERTIFICATES,
+            "language": tpl.LANGUAGES,
+            "interest": tpl.INTERESTS,
+            "chat": tpl.CHATS,
+            "board": tpl.BOARDS,
         }
         if key in pools:
-            return rng.choice(pools[key])
+            # A pool value may hold placeholders of its own ("managing a team of {n} staff").
+            return _fill(rng.choice(pools[key]), self)
         raise KeyError(f"template placeholder '{{{key}}}' has no filler")
 
 
@@ -140,11 +175,12 @@ def _file_name(title: str, file_type: str, rng: random.Random) -> str:
 
 def generate_class(class_id: str, count: int, rng: random.Random) -> list[TrainingExample]:
     """``count`` generated documents of one class; an unknown class id gives none."""
-    template = tpl.TEMPLATES.get(class_id)
-    if template is None:
+    if class_id not in tpl.TEMPLATES:
         return []
+    styles = (tpl.TEMPLATES[class_id], *tpl.VARIANTS.get(class_id, ()))
     examples = []
     for _ in range(count):
+        template = styles[0] if len(styles) == 1 else rng.choice(styles)
         fills = _Fills(rng)
         title = _fill(rng.choice(template.titles), fills)
         file_type = rng.choice(template.file_types)

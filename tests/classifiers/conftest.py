@@ -20,9 +20,25 @@ def schedule() -> RetentionSchedule:
 
 
 @pytest.fixture(scope="session")
-def small_config(tmp_path_factory: pytest.TempPathFactory) -> ClassifierConfig:
+def static_table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the static encoder's table lives in tests: pytest's cache, so it is distilled once per machine.
+
+    Distilling passes the whole vocabulary through the transformer (~1 CPU-minute); the table records the
+    weights it came from, so a stale cache is rebuilt, never used.
+    """
+    cache = getattr(request.config, "cache", None)
+    folder = Path(cache.mkdir("docintel-static-table")) if cache is not None else tmp_path_factory.mktemp("static")
+    return folder / "minilm-l6-static.npz"
+
+
+@pytest.fixture(scope="session")
+def small_config(tmp_path_factory: pytest.TempPathFactory, static_table: Path) -> ClassifierConfig:
+    """The default (static) encoder over a small shipped set."""
     head = tmp_path_factory.mktemp("classifier") / "head.npz"
-    return ClassifierConfig(head_path=head, per_class=SMALL_PER_CLASS, calibration_per_class=1, max_tokens=96)
+    return ClassifierConfig(
+        head_path=head, static_table_path=static_table, per_class=SMALL_PER_CLASS, calibration_per_class=1,
+        max_tokens=96,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

