@@ -13,7 +13,7 @@ APT_RUNTIME := tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc
 # review UI is tested in Debian's Chromium.
 APT_TEST    := postgresql redis-server chromium
 
-.PHONY: demo demo-crawl test setup system-deps test-deps lint typecheck bench clean
+.PHONY: demo demo-crawl test setup system-deps test-deps bench-deps lint typecheck bench clean
 
 demo: setup
 	@mkdir -p $(DEMO)
@@ -85,7 +85,12 @@ test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-bench: setup
+# The invoice2data peer (bench/invoices.py) reads PDFs with poppler's pdftotext.
+bench-deps:
+	@command -v pdftotext >/dev/null || { echo "Installing bench tools: poppler-utils"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils; }
+
+bench: setup bench-deps
 	$(BIN)/python bench/extract.py
 
 clean:
