@@ -67,6 +67,11 @@ PROFILE_FOLDER = "suppliers"
 FAILED_CHECK_PENALTY = 0.6
 # Confidence of a profile's fixed vendor values (the profile matched on the supplier's own keywords).
 PROFILE_CONFIDENCE = 0.97
+# tesseract's page segmentation for invoice and receipt photos: one block of lines (--psm 6). Its own layout
+# analysis (--psm 3) splits a receipt's wide-spaced columns into blocks and drops words; on SROIE receipts
+# --psm 6 read 0.815 of the transcripts' words against 0.773 (mean over the first 30), and the field logic
+# regroups words into lines and columns by their boxes anyway. Scanned PDF pages keep --psm 3.
+IMAGE_PAGE_SEGMENTATION = 6
 _CHECK_FIELDS = {
     "items_sum_to_subtotal": ("SubTotal",),
     "subtotal_plus_tax_is_total": ("SubTotal", "TotalTax", "InvoiceTotal"),
@@ -182,7 +187,7 @@ def _image_words(
         pictures: list[Image.Image] = list(_frames(image, count, limit))
     finally:
         image.close()
-    reader = ocr or TesseractOcr(settings.ocr)
+    reader = ocr or TesseractOcr(settings.ocr, page_segmentation=IMAGE_PAGE_SEGMENTATION)
     words: list[Word] = []
     for number, (picture, result) in enumerate(zip(pictures, reader.ocr_many(pictures), strict=True), start=1):
         words.extend(ocr_words(result, picture.width, picture.height, number))
@@ -258,6 +263,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
         "AccountNumber": account_parser,
         "Paid": amount_parser,
         "Change": amount_parser,
+        "Rounding": amount_parser,
     }
     candidates = labelled_candidates(lines, index, parsers, skip=table_lines)
     best = best_by_field(candidates, lines[-1].page)

@@ -78,6 +78,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "credit card", "debit card", "visa", "mastercard", "master",
     ),
     "Change": ("change", "change due", "cash change", "change amount", "balance returned"),
+    # Cash sums rounded to the nearest five cents: the rounded total is the one paid.
+    "Rounding": ("rounding", "rounding adj", "rounding adjustment", "round off", "rounding amount", "round adj"),
 }  # fmt: skip
 
 # Labels that are only read as labels when followed by a colon or a value on the same phrase: "Total" or
@@ -331,6 +333,8 @@ def labelled_candidates(
                 # "TOTAL   RM   14.10": a currency or a colon set apart from the value.
                 rest = [word for later in line.phrases[phrase_index + 1 :] for word in later.words]
                 options.append((rest, RIGHT_WEIGHT * 0.97))
+                # "TOTAL  SALES  (INCLUSIVE OF GST) :  94.87": a wide-spaced label, its value at the line's end.
+                options.append((line.phrases[-1].words, RIGHT_WEIGHT * 0.9))
             below = _below(lines, line_index, Span(phrase.words[:used]))
             if below is not None:
                 options.append((below.words, BELOW_WEIGHT))
@@ -341,6 +345,11 @@ def labelled_candidates(
                     continue
                 value, parse_confidence, number = parsed
                 read_confidence = min(word.conf for word in words)
+                # The label's whole wording, up to the value, when the value sits further along the line.
+                context = phrase.text
+                if words[0] in line.words and words[0] not in phrase.words:
+                    start, end = line.words.index(phrase.words[0]), line.words.index(words[0])
+                    context = _words_text(line.words[start:end])
                 found.append(
                     Candidate(
                         name=name,
@@ -352,7 +361,7 @@ def labelled_candidates(
                         currency=parse.detect_currency(text),
                         number=number,
                         rank=rank,
-                        context=phrase.text,
+                        context=context,
                     )
                 )
                 break

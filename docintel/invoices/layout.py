@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -146,8 +147,13 @@ def _textpage_words(textpage: pdfium.PdfTextPage, number: int, width: float, hei
     return words
 
 
+# Rules, borders and specks that OCR reads as "words" ("|" at a receipt's edge, "—", "~"): they would end
+# a line in no value, so they are dropped.
+_RULE_CHARS = frozenset("|¦—–_~{}[]‘’“”'\"\\`")
+
+
 def ocr_words(result: OcrResult, width: int, height: int, number: int) -> list[Word]:
-    """Words of one OCR'd image, boxes scaled to fractions of the image."""
+    """Words of one OCR'd image, boxes scaled to fractions of the image, rules and borders left out."""
     return [
         Word(
             word.text,
@@ -159,6 +165,23 @@ def ocr_words(result: OcrResult, width: int, height: int, number: int) -> list[W
             max(0.0, min(1.0, word.conf / 100)),
         )
         for word in result.words
+        if not set(word.text) <= _RULE_CHARS
+    ]
+
+
+# A label glued to its value by a colon ("TOTAL:$6.90", "DATE:12/03/2018"): the label ends in a letter.
+_GLUED_LABEL = re.compile(r"([^\W\d_][^:]*?[^\W\d_]\.?:)(?=\S*\d)(\S+)")
+
+
+def split_glued(word: Word) -> list[Word]:
+    """A word that is a label and its value with no space between, as two words (the box shared by characters)."""
+    match = _GLUED_LABEL.fullmatch(word.text)
+    if match is None:
+        return [word]
+    cut = word.x0 + (word.x1 - word.x0) * len(match.group(1)) / len(word.text)
+    return [
+        Word(match.group(1), word.page, word.x0, word.y0, cut, word.y1, word.conf),
+        Word(match.group(2), word.page, cut, word.y0, word.x1, word.y1, word.conf),
     ]
 
 
@@ -166,7 +189,7 @@ def group_lines(words: list[Word]) -> list[Line]:
     """Group words into lines (by vertical overlap), left to right, lines top to bottom and page by page."""
     lines: list[Line] = []
     by_page: dict[int, list[Word]] = {}
-    for word in words:
+    for word in (part for whole in words for part in split_glued(whole)):
         by_page.setdefault(word.page, []).append(word)
     for number in sorted(by_page):
         page_lines: list[Line] = []

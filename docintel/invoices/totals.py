@@ -42,6 +42,26 @@ def _single(candidates: list[Candidate], name: str) -> Decimal | None:
     return max(found, key=lambda c: (c.words[0].page, c.words[0].y0)).number
 
 
+def _net_total_after_charges(candidates: list[Candidate]) -> list[Candidate]:
+    """A receipt's "NET TOTAL" when no total-labelled amount exists, if the tax or rounding lines come before it.
+
+    "Net total" is the amount before tax on a UK invoice (above the VAT line) but the amount after service
+    charge, tax and rounding on many receipts (below them): only the second is the payable amount.
+    """
+    subtotals = [c for c in candidates if c.name == "SubTotal" and c.number is not None and c.number > 0 and c.words]
+    if not subtotals:
+        return []
+    last = max(subtotals, key=lambda c: (c.words[0].page, c.words[0].y0))
+    if not re.search(r"\bnett?\b", last.context or last.label or "", re.IGNORECASE):
+        return []
+    charges_above = any(
+        c.name in {"TotalTax", "Rounding"} and c.words and c.words[0].page == last.words[0].page
+        and c.words[0].y0 < last.words[0].y0
+        for c in candidates
+    )  # fmt: skip
+    return [last] if charges_above and last.number == max(c.number or Decimal(0) for c in subtotals) else []
+
+
 def choose_total(
     candidates: list[Candidate], subtotal: Decimal | None, tax: Decimal | None, last_page: int
 ) -> Candidate | None:
@@ -52,9 +72,16 @@ def choose_total(
         if c.name in {"InvoiceTotal", "AmountDue"} and c.number is not None and c.number > 0 and c.words
     ]
     if not totals:
+        totals = _net_total_after_charges(candidates)
+    if not totals:
         return None
     on_last = [c for c in totals if c.words[0].page == last_page] or totals
     paid, change = _single(candidates, "Paid"), _single(candidates, "Change")
+    rounding = _single(candidates, "Rounding")
+    # The unrounded totals a rounding adjustment was applied to: the rounded figure is the one paid.
+    rounded = (
+        {c.number + rounding for c in on_last if c.number is not None} if rounding is not None and rounding else set()
+    )
     tendered = paid - change if paid is not None and change is not None and change >= 0 and paid > 0 else None
     expected = subtotal + tax if subtotal is not None and tax is not None else None
     largest = max(c.number or Decimal(0) for c in on_last)
@@ -73,6 +100,8 @@ def choose_total(
         if _fits(number, tendered):
             value += 0.6
         if _fits(number, expected):
+            value += 0.5
+        if number in rounded:
             value += 0.5
         if number == largest:
             value += 0.3

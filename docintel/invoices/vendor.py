@@ -23,10 +23,16 @@ LETTERHEAD_BOTTOM = 0.45
 BLOCK_GAP_HEIGHTS = 2.2
 # Most addresses fit in this many lines.
 MAX_ADDRESS_LINES = 5
+# Phrases of one line closer than this many line heights may together be one name ("FY    EAGLE    ENTERPRISE"
+# on a receipt: edges are fractions of the page, so on a tall receipt a gap reads about twice as wide).
+WHOLE_LINE_GAP_HEIGHTS = 6
+# OCR reads a logo or a picture above the name as junk words with confidence near 0; a name is read better.
+MIN_NAME_CONFIDENCE = 0.45
 
 LEGAL_SUFFIX = re.compile(
     r"\b(ltd|limited|plc|llp|llc|inc|corp|corporation|b\.?\s?v|n\.?\s?v|gmbh|ag|s\.?\s?a\.?\s?s?|sarl|s\.?r\.?l|"
-    r"sdn\.?\s?bhd|bhd|berhad|s/b|pty|pvt|p\.?\s?l\.?c|spółka akcyjna|sp\.? z o\.?\s?o|oy|ab|s\.?\s?b)\b\.?",
+    r"s[do0]n\.?\s?(?:b[hn][do0]|8hd)|bhd|berhad|s/b|pty|pvt|p\.?\s?l\.?c|spółka akcyjna|sp\.? z o\.?\s?o|oy|ab|"
+    r"s\.?\s?b)\b\.?",
     re.IGNORECASE,
 )
 TRADE_SUFFIX = re.compile(
@@ -39,12 +45,16 @@ TRADE_SUFFIX = re.compile(
 _TITLE = re.compile(
     r"^(simplified\s+|full\s+|official\s+|original\s+|copy\s+|kopie\s+)?(tax\s+)?(invoice|receipt|bill|cash\s+bill|"
     r"credit\s+note|statement|quotation|delivery\s+note|payment\s+receipt|factuur|rechnung|facture|faktura|"
-    r"cash\s+sales?|sales\s+receipt|order|welcome|thank\s+you)\b|^(page|date|time|to|from|copy|original)\b",
+    r"cash\s+sales?|sales\s+receipt|order|guest\s+check|welcome|thank\s+you)\b|"
+    # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME LESS KITCHENETTE" or "TOPLINE STORES".
+    r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)",
     re.IGNORECASE,
 )
 _REGISTRATION = re.compile(
     r"(\b(reg|regd|registration|registered|company\s+no|co\.?\s?no|roc|gst|vat|sst|tin|gstin|cin|siren|siret|kvk|"
-    r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$)",
+    r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$|"
+    # A company number in brackets anywhere on the line: "BR NO.: (124525-H)", "(CO. NO. 113825-W)".
+    r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*\))",
     re.IGNORECASE,
 )
 CONTACT = re.compile(
@@ -56,6 +66,14 @@ _DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a
 _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
 # A postcode or zip: UK, five-digit (Malaysia, France, Germany, US), Dutch.
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?![\d-])|\b\d{4}\s?[A-Z]{2}\b")
+
+
+# "SITE: 2395", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
+_LABEL_VALUE = re.compile(r"^[^\W\d_][\w .#/-]{0,20}?\s?:\s?\S")
+# A region or country on its own line, up to three words without digits ("SELANGOR.", "West Yorkshire").
+_REGION = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\.?")
+# A time of day or opening hours ("18:25", "1000 HRS").
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|\b\d{3,4}\s?HRS\b|\bhours\b", re.IGNORECASE)
 
 
 @dataclass
@@ -82,6 +100,10 @@ def domain_names(lines: list[Line]) -> set[str]:
     return names
 
 
+def _mean_conf(span: Span) -> float:
+    return sum(word.conf for word in span.words) / len(span.words)
+
+
 def _compact(text: str) -> str:
     return re.sub(r"[^0-9a-zà-ÿ]", "", text.lower())
 
@@ -105,7 +127,10 @@ def _units(line: Line, index: LabelIndex) -> list[Span]:
     units = list(line.phrases)
     if len(line.phrases) > 1 and not POSTCODE.search(line.text.upper()):
         whole = Span(list(line.words))
-        gaps_ok = all(b.x0 - a.x1 < 4 * line.height for a, b in zip(line.phrases, line.phrases[1:], strict=False))
+        gaps_ok = all(
+            b.x0 - a.x1 < WHOLE_LINE_GAP_HEIGHTS * line.height
+            for a, b in zip(line.phrases, line.phrases[1:], strict=False)
+        )
         labelled = any(index.match(phrase) is not None for phrase in line.phrases)
         if gaps_ok and not labelled and name_like(_without_registration(whole.text), index, whole):
             units.append(whole)
@@ -120,9 +145,21 @@ def _without_registration(text: str) -> str:
     return _INLINE_REGISTRATION.sub("", text).strip()
 
 
+def legal_tail(text: str) -> bool:
+    """True when a line is only a legal form and its trimmings ("SDN BHD", "CO. (M) SDN BHD", "LIMITED")."""
+    rest, count = LEGAL_SUFFIX.subn(" ", _without_registration(text))
+    return count > 0 and not any(
+        len(word) >= 3 for word in re.findall(r"[^\W\d_]+", re.sub(r"\([^()]{0,3}\)", " ", rest))
+    )
+
+
+# OCR misreads of the Malaysian legal form, one letter off ("SDN BND", "SDN 8HD", "SON BHD"): read as written.
+_SDN_BHD_MISREAD = re.compile(r"\bS[DO0]N\.?\s?(?:B[HN][DO0]|8HD|BH0)\b\.?", re.IGNORECASE)
+
+
 def clean_name(text: str) -> str:
     """A name cut after its legal form ("Acme Ltd, 1 High St" -> "Acme Ltd") and without a trailing title word."""
-    text = _without_registration(text.strip(" :,;|-"))
+    text = _SDN_BHD_MISREAD.sub("SDN BHD", _without_registration(text.strip(" :,;|-")))
     suffixes = list(LEGAL_SUFFIX.finditer(text))
     suffix = suffixes[-1] if suffixes else None
     if suffix is not None and suffix.end() < len(text) and suffix.start() > 0:
@@ -147,9 +184,11 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     name_like_seen = 0
     for i in top:
         line_scored = False
-        for unit in _units(lines[i], index):
+        fragment_evidence = 0.0
+        units = _units(lines[i], index)
+        for unit in units:
             text = _without_registration(unit.text.strip(" :,;|-"))
-            if not name_like(text, index, unit):
+            if not name_like(text, index, unit) or _mean_conf(unit) < MIN_NAME_CONFIDENCE:
                 continue
             line_scored = True
             compact = _compact(text)
@@ -165,7 +204,12 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
                 compact in other for j, other in enumerate(compact_lines) if abs(j - i) > 3 and lines[j].y0 > 0.5
             ):
                 evidence += 0.5
-            # A whole wide-spaced line beats its own fragments when they carry the same evidence.
+            if unit is units[-1] and len(units) > len(lines[i].phrases):
+                # The whole wide-spaced line carries its fragments' evidence ("POPULAR" repeated in a footer
+                # is evidence for "POPULAR BOOK"), and so beats them.
+                evidence = max(evidence, fragment_evidence)
+            else:
+                fragment_evidence = max(fragment_evidence, evidence)
             score += evidence + 0.05 * len(unit.words)
             if best is None or score > best[0]:
                 best = (score, i, unit, evidence)
@@ -175,12 +219,20 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     _, line_index, unit, evidence = best
     name_spans = [unit]
     end_index = line_index
+    # Only the legal form won ("SDN BHD", "CO. (M) SDN BHD" under "POPULAR BOOK"): the name is the line above.
+    if line_index > 0 and legal_tail(unit.text):
+        above = lines[line_index - 1]
+        above_text = _without_registration(above.text.strip(" :,;|-"))
+        close = unit.y0 - above.y1 < BLOCK_GAP_HEIGHTS * max(above.height, unit.height)
+        if above.page == page and close and name_like(above_text, index, Span(list(above.words))):
+            name_spans.insert(0, Span(list(above.words)))
+            line_index -= 1
     # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
     if line_index + 1 < len(lines) and lines[line_index + 1].page == page:
         following = lines[line_index + 1]
         following_text = following.text.strip()
         if unit.text.rstrip().endswith(("&", " and", " AND", "-")) or (
-            LEGAL_SUFFIX.fullmatch(following_text.strip(" .,()")) is not None
+            not LEGAL_SUFFIX.search(unit.text) and legal_tail(following_text)
         ):
             name_spans.append(Span(list(following.words)))
             end_index = line_index + 1
@@ -193,11 +245,13 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
 
 
 def address_below(lines: list[Line], line_index: int, anchor: Span, index: LabelIndex) -> list[Span]:
-    """Address lines under a name, in its column: registration numbers skipped, stopping at contacts and labels."""
+    """Address lines under a name, in its column, to the postcode (and a state after it), stopping at contacts,
+    labels and titles; company numbers and dates between the name and the first address line are passed over."""
     block: list[Span] = []
     previous = lines[line_index]
     # Centred letterheads put longer address lines either side of a short name.
     left, right = anchor.x0 - 0.15, max(anchor.x1, anchor.x0 + 0.2) + 0.15
+    postcode_seen = False
     for line in lines[line_index + 1 : line_index + 1 + MAX_ADDRESS_LINES * 2]:
         if line.page != previous.page or line.y0 - previous.y1 > BLOCK_GAP_HEIGHTS * max(previous.height, line.height):
             break
@@ -206,15 +260,31 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
             continue
         span = Span([word for phrase in column for word in phrase.words])
         text = span.text.strip()
-        if _REGISTRATION.search(text) and not POSTCODE.search(text.upper()):
+        # Between the name and the address sit company numbers, a printed date or a "SITE: 2395"; after the
+        # address (its postcode read) the same lines end it, and so does a branch name in brackets.
+        aside = (
+            (_REGISTRATION.search(text) and not POSTCODE.search(text.upper()))
+            or _LABEL_VALUE.search(text)
+            or (not block and (parse.parse_date(text) or _CLOCK.search(text)))
+        )
+        if aside and not block:
             previous = line
             continue
+        if aside or (postcode_seen and (text.startswith("(") or _CLOCK.search(text))):
+            break
+        if postcode_seen and not (block[-1].text.rstrip().endswith((",", "-")) or _REGION.fullmatch(text)):
+            break  # after the postcode only a region or country ("SELANGOR DARUL EHSAN") continues the address
         if CONTACT.search(text) or _TITLE.search(text) or index.match(span) is not None or parse.parse_date(text):
             break
         if sum(char.isalpha() for char in text) < 2:
             break
         block.append(span)
         previous = line
-        if len(block) >= MAX_ADDRESS_LINES:
+        postcode = POSTCODE.search(text.upper())
+        # A UK (or Dutch) postcode ends the address ("Leeds LS1 4AB"); a numeric one may be followed by a
+        # region ("45600 BATANG BERJUNTAI" / "SELANGOR DARUL EHSAN").
+        final = postcode is not None and not postcode.group(0).isdigit() and not text[postcode.end() :].strip(" .,")
+        if postcode_seen or len(block) >= MAX_ADDRESS_LINES or final:
             break
+        postcode_seen = postcode is not None
     return block

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import io
+import itertools
+from pathlib import Path
 
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from docintel.extract.ocr import OcrResult, OcrWord
 from docintel.invoices import extract_invoice
 from docintel.invoices.extract import read_fields
-from docintel.invoices.layout import group_lines, text_words
+from docintel.invoices.layout import Word, group_lines, ocr_words, split_glued, text_words
 from docintel.invoices.vendor import clean_name, domain_names
 from docintel.settings import Settings
 
@@ -135,3 +141,164 @@ def test_text_invoice_is_read() -> None:
         "120.00",
     )
     assert result.value("Currency") == "GBP"
+
+
+@pytest.mark.parametrize(
+    ("lines", "vendor"),
+    [
+        # The legal form on a line of its own under the name: the name is the line above it.
+        (
+            ["POPULAR BOOK", "CO. (M) SDN BHD", "(CO. NO. 113825-W)", "NO 8, JALAN 7/118B"],
+            "POPULAR BOOK CO. (M) SDN BHD",
+        ),
+        (
+            ["PASARAYA BORONG PINTAR", "SDN BHD", "BR NO.: (124525-H)", "NO 19 JALAN TASIK"],
+            "PASARAYA BORONG PINTAR SDN BHD",
+        ),
+        # A name that starts with a word a title starts with ("Time", "To") is still a name.
+        (["TIME LESS KITCHENETTE SDN BHD", "COMPANY NO : 1174703-K"], "TIME LESS KITCHENETTE SDN BHD"),
+        # A misread legal form still marks the company (above it, a person's name), and is read as printed.
+        (["TAN WOON YANN", "BOOK TA .K (TAMAN DAYA) SDN BND", "789417-W"], "BOOK TA .K (TAMAN DAYA) SDN BHD"),
+    ],
+)
+def test_vendor_name_with_legal_form(lines: list[str], vendor: str) -> None:
+    assert _read("\n".join(lines) + "\n\n\nTOTAL:  1.00\n")["VendorName"] == vendor
+
+
+@pytest.mark.parametrize(
+    ("lines", "address"),
+    [
+        # After the postcode: the tax number ends the address; the branch in brackets is not part of it.
+        (
+            ["MR. D.I.Y. SDN BHD", "(CO.REG :704427-T)", "LOT 1851-A, JALAN KPB 6,", "43300 SERI KEMBANGAN, SELANGOR",
+             "(GST ID NO :001092886528)", "(CHERAS LEISURE MALL)"],
+            "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR",
+        ),
+        # The date printed under the name and the company number come before the address: passed over.
+        (
+            ["UNIHAKKA INTERNATIONAL SDN BHD", "18 MAR 2018 18:25", "(867388-U)", "12,JALAN TAMPOI 7/4,",
+             "81200 JOHOR BAHRU,JOHOR", "TAX INVOICE"],
+            "12,JALAN TAMPOI 7/4, 81200 JOHOR BAHRU,JOHOR",
+        ),
+        # A "label: value" line between name and address; the region on its own line after the postcode.
+        (
+            ["PETRODELI ENTERPRISE", "SITE: 2395", "LOT 485, TMN LEMBAH KERAMAT", "45600 BATANG BERJUNTAI",
+             "SELANGOR DARUL EHSAN", "TELEPHONE: 03-41056485"],
+            "LOT 485, TMN LEMBAH KERAMAT, 45600 BATANG BERJUNTAI, SELANGOR DARUL EHSAN",
+        ),
+        # Opening hours after the address are not part of it.
+        (
+            ["AEON CO. (M) BHD (126926-H)", "3RD FLR, AEON TAMAN MALURI SC", "CHERAS, 55100 KUALA LUMPUR",
+             "SHOPPING HOURS", "SUN-THU: 1000 HRS - 2230 HRS"],
+            "3RD FLR, AEON TAMAN MALURI SC, CHERAS, 55100 KUALA LUMPUR",
+        ),
+        # A UK letterhead: the postcode ends the address, the next line is not a region.
+        (
+            ["Widgets (North) Limited", "1 Mill Lane", "Leeds LS1 4AB", "Accounts Department"],
+            "1 Mill Lane, Leeds LS1 4AB",
+        ),
+    ],
+)  # fmt: skip
+def test_vendor_address(lines: list[str], address: str) -> None:
+    assert _read("\n".join(lines) + "\n\n\nTOTAL:  1.00\n")["VendorAddress"] == address
+
+
+@pytest.mark.parametrize(
+    ("lines", "total"),
+    [
+        # A rounding adjustment after the total: the rounded figure is what was paid.
+        (["TOTAL RM INCL. OF GST   31.47", "ROUNDING ADJ   -0.02", "TOTAL RM   31.45", "CASH   -50.00"], "31.45"),
+        # A receipt's NET TOTAL below the tax and rounding lines is the amount payable.
+        (["SUB TOTAL   295.00", "GST 6%   19.47", "ROUNDING ADJ   -0.02", "NET TOTAL   314.45"], "314.45"),
+        # A wide-spaced label with its value at the end of the line.
+        (["TOTAL SALES (EXCLUDING GST) :   89.50", "TOTAL GST :   5.37",
+          "TOTAL   SALES   (INCLUSIVE   OF   GST)   :   94.87", "TOTAL :   89.50   5.37"], "94.87"),
+        # A label glued to its value by a colon.
+        (["TOTAL AMOUNT:$6.90", "GST @6%:$0.39", "NETT TOTAL:$6.90"], "6.90"),
+    ],
+)  # fmt: skip
+def test_receipt_total(lines: list[str], total: str) -> None:
+    fields = _read("ACME STORES SDN BHD\n1 JALAN BESAR\n\n\n" + "\n".join(lines) + "\n")
+    assert fields["InvoiceTotal"] == total
+
+
+def test_uk_net_total_above_vat_is_not_the_total() -> None:
+    fields = _read("ACME STORES LTD\n1 HIGH STREET\n\n\nNet Total:   100.00\nVAT 20%:   20.00\n")
+    assert fields["SubTotal"] == "100.00"
+    assert "InvoiceTotal" not in fields
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("TOTAL:$6.90", ["TOTAL:", "$6.90"]),
+        ("DATE:12/03/2018", ["DATE:", "12/03/2018"]),
+        ("10:37:00", ["10:37:00"]),  # a time, not a label
+        ("INVOICE#:OR1803", ["INVOICE#:OR1803"]),  # the label does not end in a letter: left alone
+        ("TOTAL:", ["TOTAL:"]),
+    ],
+)
+def test_split_glued(text: str, parts: list[str]) -> None:
+    words = split_glued(Word(text, 1, 0.1, 0.1, 0.5, 0.12))
+    assert [word.text for word in words] == parts
+    assert words[0].x0 == 0.1 and words[-1].x1 == 0.5
+    assert all(a.x1 == b.x0 for a, b in itertools.pairwise(words))
+
+
+def test_ocr_rules_and_borders_are_not_words() -> None:
+    read = [OcrWord(0, 0, 10, 10, 90.0, text) for text in ("TOTAL", "12.72", "|", "—", "&")]
+    assert [word.text for word in ocr_words(OcrResult("", 90.0, read), 100, 100, 1)] == ["TOTAL", "12.72", "&"]
+
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+RECEIPT_PHOTO_LINES = [
+    ("centre", "KEDAI RUNCIT MAJU JAYA SDN BHD"),
+    ("centre", "(123456-X)"),
+    ("centre", "NO 12, JALAN BUNGA RAYA 3,"),
+    ("centre", "43000 KAJANG, SELANGOR"),
+    ("centre", "TEL: 03-8737 1234"),
+    ("centre", "TAX INVOICE"),
+    ("left", "DATE: 14/03/2018      TIME: 18:25"),
+    ("row", ("MILO 1KG", "1 X 18.90", "18.90")),
+    ("row", ("GARDENIA BREAD", "2 X 3.75", "7.50")),
+    ("row", ("TOTAL SALES (EXCL GST)", "", "26.79")),
+    ("row", ("GST 6%", "", "1.61")),
+    ("row", ("ROUNDING ADJ", "", "-0.05")),
+    ("row", ("TOTAL", "", "28.35")),
+    ("row", ("CASH", "", "50.00")),
+    ("row", ("CHANGE", "", "21.65")),
+    ("centre", "THANK YOU, PLEASE COME AGAIN"),
+]
+
+
+def receipt_photo() -> bytes:
+    """A narrow thermal-receipt-like image: centred letterhead, wide-spaced item rows, a border at the right."""
+    font = ImageFont.truetype(str(FONT), 26)
+    width, line_height = 720, 40
+    image = Image.new("RGB", (width, line_height * (len(RECEIPT_PHOTO_LINES) + 4)), (248, 246, 240))
+    draw = ImageDraw.Draw(image)
+    for number, (kind, content) in enumerate(RECEIPT_PHOTO_LINES):
+        y = line_height * (number + 2)
+        if kind == "row":
+            label, middle, amount = content
+            draw.text((30, y), label, font=font, fill=(30, 30, 60))
+            draw.text((330, y), middle, font=font, fill=(30, 30, 60))
+            draw.text((width - 30 - draw.textlength(amount, font=font), y), amount, font=font, fill=(30, 30, 60))
+        else:
+            assert isinstance(content, str)
+            x = 30 if kind == "left" else (width - draw.textlength(content, font=font)) / 2
+            draw.text((x, y), content, font=font, fill=(30, 30, 60))
+    draw.line([(width - 8, 10), (width - 8, image.height - 10)], fill=(60, 60, 60), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.needs_tesseract
+def test_receipt_photo_is_read() -> None:
+    result = extract_invoice(receipt_photo(), "receipt.jpg", settings=Settings(), profiles=[])
+    assert result.method == "ocr"
+    assert result.value("VendorName") == "KEDAI RUNCIT MAJU JAYA SDN BHD"
+    assert result.value("VendorAddress") == "NO 12, JALAN BUNGA RAYA 3, 43000 KAJANG, SELANGOR"
+    assert result.value("InvoiceDate") == "2018-03-14"
+    assert result.value("InvoiceTotal") == "28.35"
