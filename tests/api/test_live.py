@@ -26,14 +26,15 @@ from tests.api.conftest import free_port, live_server
 VENDOR = "Greenway Grounds Maintenance Ltd"
 
 
-def _submit_then_poll(base_url: str, key: str, invoice: bytes) -> None:
+def _submit_then_poll(base_url: str, key: str, invoice: bytes, slow_invoice: bytes) -> None:
+    """Inline with ``wait``, then 202 + polling for ``slow_invoice`` (OCR'd, so it cannot finish before the answer)."""
     headers = {"X-API-Key": key}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
         inline = http.post("/v1/invoices", params={"wait": 30}, files={"file": ("a.pdf", invoice)})
         assert inline.status_code == 200, inline.text
         assert inline.json()["result"]["fields"]["VendorName"]["value"] == VENDOR
 
-        accepted = http.post("/v1/invoices", params={"wait": 0}, files={"file": ("a.pdf", invoice)})
+        accepted = http.post("/v1/invoices", params={"wait": 0}, files={"file": ("a.png", slow_invoice)})
         assert accepted.status_code == 202, accepted.text
         location = accepted.headers["Location"]
         assert location.startswith(base_url)  # absolute: Power Automate follows it as given
@@ -47,11 +48,11 @@ def _submit_then_poll(base_url: str, key: str, invoice: bytes) -> None:
 
 @pytest.mark.parametrize("pool", ["thread", pytest.param("process", marks=pytest.mark.slow)])
 def test_uvicorn_wait_and_202_flow(
-    settings: Settings, store: CatalogueStore, api_key: NewApiKey, invoice_pdf: bytes, pool: str
+    settings: Settings, store: CatalogueStore, api_key: NewApiKey, invoice_pdf: bytes, invoice_png: bytes, pool: str
 ) -> None:
     app = create_app(settings, store=store, api_settings=ApiSettings(pool=pool, workers=2))
     with live_server(app) as server:
-        _submit_then_poll(server.url, api_key.key, invoice_pdf)
+        _submit_then_poll(server.url, api_key.key, invoice_pdf, invoice_png)
 
 
 @pytest.fixture
@@ -84,10 +85,11 @@ def test_rq_path_processes_jobs_on_the_invoices_queue(
     store: CatalogueStore,
     api_key: NewApiKey,
     invoice_pdf: bytes,
+    invoice_png: bytes,
 ) -> None:
     app = create_app(settings, store=store, redis_url=redis_url, api_settings=ApiSettings(pool="thread", workers=1))
     with live_server(app) as server:
-        _submit_then_poll(server.url, api_key.key, invoice_pdf)
+        _submit_then_poll(server.url, api_key.key, invoice_pdf, invoice_png)
         redis = Redis.from_url(redis_url)
         with store.engine.connect() as connection:
             jobs = list(connection.execute(select(t.invoice_jobs.c.id)).scalars())
