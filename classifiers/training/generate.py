@@ -192,16 +192,28 @@ def _file_name(title: str, file_type: str, rng: random.Random) -> str:
     return f"{stem}.{file_type}"
 
 
-def generate_class(class_id: str, count: int, rng: random.Random) -> list[TrainingExample]:
-    """``count`` generated documents of one class; an unknown class id gives none."""
+def class_styles(class_id: str, held_out_style: bool | None = None) -> tuple[tpl.ClassTemplate, ...]:
+    """The styles (template and variants) of a class that generation draws from.
+
+    ``held_out_style`` splits them to measure how the model does on a kind of document it never saw: False
+    gives every style but the class's last one, True only that last one (nothing for a one-style class).
+    """
     if class_id not in tpl.TEMPLATES:
-        return []
+        return ()
     styles = (tpl.TEMPLATES[class_id], *tpl.VARIANTS.get(class_id, ()))
-    examples = []
-    for _ in range(count):
-        template = styles[0] if len(styles) == 1 else rng.choice(styles)
-        examples.append(_document(class_id, template, rng))
-    return examples
+    if held_out_style is None or len(styles) == 1:
+        return () if held_out_style else styles
+    return styles[-1:] if held_out_style else styles[:-1]
+
+
+def generate_class(
+    class_id: str, count: int, rng: random.Random, *, held_out_style: bool | None = None
+) -> list[TrainingExample]:
+    """``count`` generated documents of one class; an unknown class id gives none (see :func:`class_styles`)."""
+    styles = class_styles(class_id, held_out_style)
+    if not styles:
+        return []
+    return [_document(class_id, styles[0] if len(styles) == 1 else rng.choice(styles), rng) for _ in range(count)]
 
 
 def _document(class_id: str, template: tpl.ClassTemplate, rng: random.Random) -> TrainingExample:
@@ -237,14 +249,18 @@ def _document(class_id: str, template: tpl.ClassTemplate, rng: random.Random) ->
 
 
 def generate_examples(
-    class_ids: list[str] | None = None, *, per_class: int = DEFAULT_PER_CLASS, seed: int = TRAINING_SEED
+    class_ids: list[str] | None = None,
+    *,
+    per_class: int = DEFAULT_PER_CLASS,
+    seed: int = TRAINING_SEED,
+    held_out_style: bool | None = None,
 ) -> list[TrainingExample]:
     """Generated documents for the given classes (default: every templated class), the same for the same seed."""
     rng = random.Random(seed)
     ids = class_ids if class_ids is not None else list(tpl.TEMPLATES)
     examples: list[TrainingExample] = []
     for class_id in ids:
-        examples.extend(generate_class(class_id, per_class, rng))
+        examples.extend(generate_class(class_id, per_class, rng, held_out_style=held_out_style))
     return examples
 
 

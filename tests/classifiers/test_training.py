@@ -16,6 +16,7 @@ from classifiers.rules import RetentionRulesClassifier
 from classifiers.structure import without_mail_headers
 from classifiers.train import correction_examples, hardened, train_command
 from classifiers.training import forms, generate_examples, templated_classes, templates
+from classifiers.training.generate import class_styles
 from docintel.catalogue import tables
 from docintel.catalogue.store import open_catalogue
 from docintel.models import DocumentRecord, Provenance
@@ -188,3 +189,18 @@ def test_classes_offer_several_styles(class_id: str) -> None:
     assert len(templates.VARIANTS[class_id]) >= 2
     names = {e.name.rsplit(".", 1)[-1] for e in generate_examples([class_id], per_class=40, seed=2)}
     assert len(names) >= 2  # more than one file type
+
+
+def test_held_out_styles_split_each_class() -> None:
+    """The bench's style hold-out: training without each class's last style, testing on that style alone."""
+    for class_id in templated_classes():
+        every = class_styles(class_id)
+        kept, held = class_styles(class_id, held_out_style=False), class_styles(class_id, held_out_style=True)
+        if len(every) == 1:
+            assert kept == every and held == ()
+        else:
+            assert kept + held == every and len(held) == 1
+    assert class_styles("no.such_class") == ()
+    assert generate_examples(per_class=4, seed=1, held_out_style=None) == generate_examples(per_class=4, seed=1)
+    held = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
+    assert {e.class_id for e in held} == {"foi.request"}  # finance.budget has one style
