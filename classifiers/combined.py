@@ -1,10 +1,14 @@
 """The combined retention classifier: explicit rules first, the embedding model for everything else.
 
+    a decisive rule matched (e.g. an out-of-office reply)                         -> its class, the rule named
     rules result strong (confidence >= strong_rule_confidence, a specific class)  -> the rule wins, named
+    an email the model cannot read (another language, no body, broken encoding)   -> the rules' class (transitory
+                                                                                     unless a weak rule names one),
+                                                                                     needs review
     otherwise                                                                     -> the model's class, with the
                                                                                      nearest labelled examples and
                                                                                      the terms behind it
-    model confidence < review_threshold                                           -> class kept, needs_review set,
+    model confidence < review_threshold, or a document the model cannot read      -> class kept, needs_review set,
                                                                                      "needs review" in the text
 
 Classes whose clock starts at the date of birth get their disposal date from the latest DATE_OF_BIRTH
@@ -20,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from classifiers.config import ClassifierConfig, load_classifier_config
-from classifiers.embeddings import EmbeddingHead, Prediction, TextEncoder, encoder_for, record_input
+from classifiers.embeddings import EmbeddingHead, Prediction, TextEncoder, encoder_for, known_words, record_input
 from classifiers.rules import RetentionRulesClassifier
+from classifiers.structure import file_type_of, is_email, readable_words, without_mail_headers
 from docintel.errors import ClassificationError
 from docintel.models import Classification, DocumentRecord, Retention
 from docintel.retention import (
@@ -189,6 +194,7 @@ class CombinedRetentionClassifier:
         self.config = config or load_classifier_config()
         self.rules = RetentionRulesClassifier(schedule)
         self.model = EmbeddingRetentionClassifier(schedule, self.config)
+        self._known: tuple[EmbeddingHead, frozenset[str]] | None = None
 
     def warm(self) -> None:
         """Load the embedding model and head now."""
@@ -200,19 +206,60 @@ class CombinedRetentionClassifier:
 
     def classify_batch(self, records: Sequence[DocumentRecord]) -> list[Classification]:
         """Classes for many records; only those without a strong rule go through the model, in one batch."""
-        ruled = [self.rules.classify(record) for record in records]
         results: list[Classification | None] = [None] * len(records)
+        ruled: dict[int, Classification] = {}
         pending: list[int] = []
-        for index, (record, rule) in enumerate(zip(records, ruled, strict=True)):
+        unreadable: dict[int, str] = {}
+        for index, record in enumerate(records):
+            decided = self.rules.decisive(record)
+            if decided is not None:
+                results[index] = self._from_rule(record, decided)
+                continue
+            rule = ruled[index] = self.rules.classify_by_evidence(record)
             if self._is_strong(rule):
                 results[index] = self._from_rule(record, rule)
-            else:
-                pending.append(index)
+                continue
+            reason = self._unreadable(record)
+            if reason is not None and is_email(file_type_of(record)):
+                # The model would only guess: the schedule's default for a message stands (transitory unless
+                # weak rule evidence names a class), for a reviewer to confirm.
+                results[index] = self._unread_email(record, rule, reason)
+                continue
+            if reason is not None:
+                unreadable[index] = reason
+            pending.append(index)
         if pending:
             predictions = self.model.predict([records[index] for index in pending])
             for index, prediction in zip(pending, predictions, strict=True):
-                results[index] = self._from_model(records[index], ruled[index], prediction)
+                results[index] = self._from_model(records[index], ruled[index], prediction, unreadable.get(index))
         return [result for result in results if result is not None]
+
+    def _unreadable(self, record: DocumentRecord) -> str | None:
+        """Why the model cannot read the record (too few words it knows), or None when it can."""
+        text = f"{record.title or ''}\n{without_mail_headers(record.text)[: self.config.text_chars]}"
+        known, total = readable_words(text, self._vocabulary())
+        if known < self.config.readable_min_words or known < self.config.readable_min_share * total:
+            return f"little readable text ({known} of {total} words known to the model)"
+        return None
+
+    def _vocabulary(self) -> frozenset[str]:
+        """Words the model reads: whole words of its WordPiece vocabulary and the head's lexical terms."""
+        head = self.model.head
+        if self._known is None or self._known[0] is not head:
+            single = (term for term in head.lexical_terms if " " not in term)
+            self._known = (head, known_words() | frozenset(single))
+        return self._known[1]
+
+    def _unread_email(self, record: DocumentRecord, rule: Classification, reason: str) -> Classification:
+        why = f"{NEEDS_REVIEW}: {reason}; rules: {rule.explanation}"
+        return Classification(
+            record_class=rule.record_class,
+            confidence=min(rule.confidence, self.config.review_threshold),
+            explanation=why,
+            classifier=self.name,
+            retention=retention_with_dob(self._schedule, rule.record_class, record, self.config.dob_min_score),
+            needs_review=True,
+        )
 
     def _is_strong(self, rule: Classification) -> bool:
         specific = rule.record_class not in (UNCLASSIFIED, TRANSITORY_CORRESPONDENCE)
@@ -227,7 +274,9 @@ class CombinedRetentionClassifier:
             retention=retention_with_dob(self._schedule, rule.record_class, record, self.config.dob_min_score),
         )
 
-    def _from_model(self, record: DocumentRecord, rule: Classification, prediction: Prediction) -> Classification:
+    def _from_model(
+        self, record: DocumentRecord, rule: Classification, prediction: Prediction, unreadable: str | None = None
+    ) -> Classification:
         class_id, confidence = prediction.record_class, prediction.confidence
         why = prediction.explain()
         if rule.record_class == class_id and rule.record_class != UNCLASSIFIED:
@@ -237,7 +286,10 @@ class CombinedRetentionClassifier:
         elif rule.record_class != UNCLASSIFIED and rule.confidence > 0:
             why += f"; weak rule evidence for {rule.record_class} ({rule.confidence:.2f})"
         needs_review = confidence < self.config.review_threshold
-        if needs_review:
+        if unreadable is not None:
+            needs_review = True
+            why = f"{NEEDS_REVIEW}: {unreadable}: {why}"
+        elif needs_review:
             why = f"{NEEDS_REVIEW} (confidence {confidence:.2f} < {self.config.review_threshold:.2f}): {why}"
         return Classification(
             record_class=class_id,

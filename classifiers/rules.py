@@ -1,6 +1,8 @@
 """Rules classifier: scores every retention class from the ``rules:`` the schedule gives it.
 
-Evidence, strongest first: a title or file-name pattern, a folder-path pattern, keywords in the first
+First a class's ``decisive_patterns`` (over the title and the start of the body, after any mail header
+block): a match decides the class outright, e.g. an out-of-office reply is transitory whatever it quotes.
+Otherwise evidence, strongest first: a title or file-name pattern, a folder-path pattern, keywords in the first
 ``scoring.body_chars`` characters of the text, the file type. The best-scoring class wins when it reaches
 ``scoring.min_score``; otherwise an email becomes ``correspondence.transitory`` and anything else
 ``unclassified``. The explanation names every rule that fired, so a records manager can see why.
@@ -12,10 +14,11 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from docintel.extract.base import FileType
+from classifiers.structure import file_type_of, fold_accents, is_email, without_mail_headers
 from docintel.models import Classification, DocumentRecord
 from docintel.retention import (
     TRANSITORY_CORRESPONDENCE,
@@ -33,9 +36,6 @@ logger = logging.getLogger(__name__)
 _TOKEN = re.compile(r"[a-z0-9]+")
 # File names read as titles once separators are spaces: "Invoice_2024-07.pdf" -> "Invoice 2024 07".
 _NAME_SEPARATORS = re.compile(r"[_\-.+]+")
-_EMAIL_TYPES = frozenset({FileType.EML.value, FileType.MSG.value})
-_TYPE_BY_MIME = {mime: file_type.value for file_type in FileType for mime in file_type.mime_types}
-_TYPE_BY_SUFFIX = {f".{file_type.value}": file_type.value for file_type in FileType}
 
 # How many keywords and candidates an explanation lists before it stops.
 _EXPLAIN_KEYWORDS = 6
@@ -63,6 +63,8 @@ class _ClassRules:
     cls: RetentionClass
     title_patterns: tuple[_Pattern, ...]
     path_patterns: tuple[_Pattern, ...]
+    decisive_patterns: tuple[_Pattern, ...]
+    decisive_body_patterns: tuple[_Pattern, ...]
     file_types: frozenset[str]
 
 
@@ -99,11 +101,11 @@ class _Evidence:
         return "; ".join(parts)
 
 
-def _compile(patterns: list[str | WeightedPattern], default_weight: float) -> tuple[_Pattern, ...]:
+def _compile(patterns: Sequence[str | WeightedPattern], default_weight: float, flags: int = 0) -> tuple[_Pattern, ...]:
     compiled = []
     for item in patterns:
         source, weight = (item, default_weight) if isinstance(item, str) else (item.pattern, item.weight)
-        compiled.append(_Pattern(re.compile(source, re.IGNORECASE), source.replace(r"\b", ""), weight))
+        compiled.append(_Pattern(re.compile(source, re.IGNORECASE | flags), source.replace(r"\b", ""), weight))
     return tuple(compiled)
 
 
@@ -146,6 +148,8 @@ class RetentionRulesClassifier:
                     cls=cls,
                     title_patterns=_compile(rules.title_patterns, self._scoring.title_weight),
                     path_patterns=_compile(rules.path_patterns, self._scoring.path_weight),
+                    decisive_patterns=_compile(rules.decisive_patterns, 0.0),
+                    decisive_body_patterns=_compile(rules.decisive_body_patterns, 0.0, re.MULTILINE),
                     file_types=frozenset(rules.file_types),
                 )
             )
@@ -158,9 +162,37 @@ class RetentionRulesClassifier:
                 else:
                     phrases.setdefault(tokens, []).append(keyword_id)
         self._phrases = [(tokens, _joined(tokens), ids) for tokens, ids in phrases.items()]
+        self._decisive = [rules for rules in self._classes if rules.decisive_patterns or rules.decisive_body_patterns]
+
+    def decisive(self, record: DocumentRecord) -> Classification | None:
+        """The class a decisive pattern chooses for the record (the first class in schedule order), or None."""
+        if not self._decisive:
+            return None
+        file_type = file_type_of(record)
+        title_text = self._title_text(record)
+        body = without_mail_headers(record.text)[: self._scoring.decisive_chars]
+        for rules in self._decisive:
+            if rules.file_types and file_type not in rules.file_types:
+                continue
+            tests = [("title", pattern, title_text) for pattern in rules.decisive_patterns]
+            tests += [("text", pattern, body) for pattern in rules.decisive_body_patterns]
+            for where, pattern, text in tests:
+                if text and pattern.regex.search(text):
+                    return self._classification(
+                        record,
+                        rules.cls.id,
+                        self._scoring.decisive_confidence,
+                        f"decisive: {where} matches /{pattern.shown}/",
+                    )
+        return None
 
     def classify(self, record: DocumentRecord) -> Classification:
         """The best class for the record, its confidence, the rules that fired, and its retention."""
+        decided = self.decisive(record)
+        return decided if decided is not None else self.classify_by_evidence(record)
+
+    def classify_by_evidence(self, record: DocumentRecord) -> Classification:
+        """The best-scoring class for the record from its weighed evidence (decisive rules not consulted)."""
         evidence = self._score(record)
         ranked = sorted(evidence, key=lambda e: e.score, reverse=True)  # stable: ties keep schedule order
         min_score = self._scoring.min_score
@@ -183,7 +215,7 @@ class RetentionRulesClassifier:
                 second = next(e for e in ranked if e is not chosen)
                 explanation += f", runner-up {second.class_id} {second.score:.1f}"
             class_id = chosen.class_id
-        elif self._is_email(record):
+        elif is_email(file_type_of(record)):
             class_id = TRANSITORY_CORRESPONDENCE
             confidence = _EMAIL_FALLBACK_CONFIDENCE
             explanation = (
@@ -195,6 +227,11 @@ class RetentionRulesClassifier:
             confidence = 0.0
             explanation = f"no rule matched strongly: top candidates {self._candidates(ranked)}"
 
+        return self._classification(record, class_id, confidence, explanation)
+
+    def _classification(
+        self, record: DocumentRecord, class_id: str, confidence: float, explanation: str
+    ) -> Classification:
         cls = self._schedule.get(class_id)
         retention = retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at)
         logger.debug("document %s classified as %s (confidence %.2f)", record.id, class_id, confidence)
@@ -227,7 +264,7 @@ class RetentionRulesClassifier:
     def _score(self, record: DocumentRecord) -> list[_Evidence]:
         title_text = self._title_text(record)
         path_text = record.provenance.path.replace("\\", "/")
-        file_type = self._file_type(record)
+        file_type = file_type_of(record)
         evidence = [_Evidence(rules.cls.id) for rules in self._classes]
 
         for rules, found in zip(self._classes, evidence, strict=True):
@@ -244,7 +281,8 @@ class RetentionRulesClassifier:
                 found.file_type = file_type
                 found.score += self._scoring.file_type_weight
 
-        for keyword_id, count in self._count_keywords(record.text[: self._scoring.body_chars]).items():
+        body = fold_accents(record.text[: self._scoring.body_chars])
+        for keyword_id, count in self._count_keywords(body).items():
             keyword = self._keywords[keyword_id]
             points = _keyword_points(keyword.weight, count)
             found = evidence[keyword.class_index]
@@ -279,16 +317,4 @@ class RetentionRulesClassifier:
         name = record.provenance.name
         stem = PurePosixPath(name.replace("\\", "/")).stem if name else ""
         parts = [record.title or "", _NAME_SEPARATORS.sub(" ", stem)]
-        return "\n".join(part for part in parts if part)
-
-    @staticmethod
-    def _file_type(record: DocumentRecord) -> str | None:
-        if record.file_type:
-            return record.file_type
-        if record.mime_type:
-            return _TYPE_BY_MIME.get(record.mime_type.split(";")[0].strip().lower())
-        # Only when nothing sniffed the bytes (records built by hand, tests) does the extension speak.
-        return _TYPE_BY_SUFFIX.get(PurePosixPath(record.provenance.name).suffix.lower())
-
-    def _is_email(self, record: DocumentRecord) -> bool:
-        return self._file_type(record) in _EMAIL_TYPES
+        return fold_accents("\n".join(part for part in parts if part))

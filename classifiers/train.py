@@ -20,6 +20,7 @@ import click
 
 from classifiers.config import ClassifierConfig, load_classifier_config
 from classifiers.embeddings import EmbeddingHead, TextEncoder, encoder_for, train_head
+from classifiers.structure import without_mail_headers
 from classifiers.training import CALIBRATION_SEED, TRAINING_SEED, TrainingExample, generate_examples
 from docintel.errors import CatalogueError, DocintelError
 from docintel.retention import UNCLASSIFIED, RetentionSchedule, load_schedule
@@ -64,8 +65,16 @@ def hardened(example: TrainingExample) -> TrainingExample:
     Generated documents are easy; calibrating on them as they are fits a temperature that makes real, messier
     documents look certain. Taking away the strongest cues gives held-out data closer to the hard cases.
     """
-    lines = example.text.splitlines()
-    return replace(example, title=None, path="", name=f"document.{example.file_type}", text="\n".join(lines[1:4]))
+    body = without_mail_headers(example.text)
+    if body is not example.text:
+        # A message keeps its sender, recipients and date (what any message shows), not its subject.
+        headers = [line for line in example.text[: -len(body) or None].splitlines() if line.strip()]
+        kept = [line for line in headers if not line.lower().startswith("subject:")]
+        lines = [line for line in body.splitlines() if line.strip()][:3]
+        text = "\n".join([*kept, "", *lines])
+    else:
+        text = "\n".join(example.text.splitlines()[1:4])  # the first line is the title
+    return replace(example, title=None, path="", name=f"document.{example.file_type}", text=text)
 
 
 def train_from_shipped_set(

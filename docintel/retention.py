@@ -168,13 +168,20 @@ class ClassRules(_Config):
     title_patterns: list[str | WeightedPattern] = Field(default_factory=list)
     # Regular expressions, case-insensitive, over the folder path with "/" separators.
     path_patterns: list[str | WeightedPattern] = Field(default_factory=list)
+    # Decisive rules: a match decides the class outright, ahead of every other class's evidence. For kinds of
+    # document that are what they are whatever they quote, e.g. an out-of-office reply, or a bounce carrying an
+    # FOI request. Regular expressions, case-insensitive: ``decisive_patterns`` over the title and file name,
+    # ``decisive_body_patterns`` over the start of the body after any mail header block (multi-line: ``^`` is
+    # a line start, ``\A`` the body's). Only documents of the class's ``file_types`` are tested (all if none).
+    decisive_patterns: list[str] = Field(default_factory=list)
+    decisive_body_patterns: list[str] = Field(default_factory=list)
     # docintel file types (pdf, docx, eml, msg...) that hint at the class.
     file_types: list[str] = Field(default_factory=list)
     # Words or phrases matched case-insensitively on word boundaries in the body; negative weights
     # count against the class (e.g. "unsuccessful" against a personnel file).
     keywords: dict[str, float] = Field(default_factory=dict)
 
-    @field_validator("title_patterns", "path_patterns")
+    @field_validator("title_patterns", "path_patterns", "decisive_patterns", "decisive_body_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: list[str | WeightedPattern]) -> list[str | WeightedPattern]:
         for item in patterns:
@@ -255,6 +262,8 @@ class ScoringSettings(_Config):
     min_score: float = 4.0  # below this the document is unclassified
     evidence_scale: float = 10.0  # score at which absolute evidence reaches 63% (1 - 1/e)
     body_chars: int = Field(default=20_000, gt=0)  # how much of the text keywords are counted in
+    decisive_chars: int = Field(default=400, gt=0)  # how much of the body (after mail headers) decisive rules read
+    decisive_confidence: float = Field(default=0.9, ge=0, le=1)  # confidence of a class a decisive rule chose
 
 
 class RetentionSchedule(_Config):

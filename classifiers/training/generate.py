@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from string import Formatter
 
+from classifiers.training import forms
 from classifiers.training import templates as tpl
 from docintel import synthetic
 from docintel.models import DocumentRecord, Provenance
@@ -26,7 +27,14 @@ CALIBRATION_SEED = 7
 DEFAULT_PER_CLASS = 40
 # Share of documents generated without a title (the file name then carries it) or without a folder.
 NO_TITLE_SHARE = 0.3
-NO_FOLDER_SHARE = 0.2
+# Many documents reach a classifier without a telling folder (mail attachments, "Documents", a OneDrive root).
+NO_FOLDER_SHARE = 0.35
+# Share of messages without a subject line.
+NO_SUBJECT_SHARE = 0.05
+# Scans and photographs are read by OCR: the share of characters it gets wrong, drawn per document.
+OCR_ERROR_RATE = (0.0, 0.06)
+# Share of scans named as the camera or scanner names them, not after what they are.
+SCAN_NAME_SHARE = 0.6
 # Sentences drawn from the class and from the common pool for each document.
 CLASS_SENTENCES = (3, 7)
 COMMON_SENTENCES = (0, 2)
@@ -92,12 +100,20 @@ class _Fills(dict[str, str]):
             return f"£{rng.randint(40, 250_000):,}.{rng.randint(0, 99):02d}"
         if key in ("price", "price2"):
             return f"{rng.choice(('£', '$', '€', ''))}{rng.randint(0, 99)}.{rng.randint(0, 99):02d}"
+        if key == "garbled":  # bytes of an unknown or broken encoding, read as Latin-1
+            return "".join(chr(rng.randint(0xA1, 0xFF)) for _ in range(rng.randint(20, 160)))
+        if key == "hex":
+            return f"{rng.getrandbits(32):08x}"
+        if key == "n5":
+            return str(rng.randint(10000, 99999))
         if key == "time":
             return f"{rng.randint(7, 21):02d}:{rng.randint(0, 59):02d}"
         if key == "card":
             return f"{rng.randint(0, 9999):04d}"
         if key == "first":
             return self["name"].split()[0]
+        if key == "last":
+            return self["name"].split()[-1]
         if key == "email2":
             return synthetic.email_for(self["name2"], rng)
         if key == "duty_verb_lower":
@@ -152,6 +168,9 @@ class _Fills(dict[str, str]):
             "interest": tpl.INTERESTS,
             "chat": tpl.CHATS,
             "board": tpl.BOARDS,
+            "weekday": tpl.WEEKDAYS,
+            "company": tpl.COMPANIES,
+            "event": tpl.EVENTS,
         }
         if key in pools:
             # A pool value may hold placeholders of its own ("managing a team of {n} staff").
@@ -173,45 +192,75 @@ def _file_name(title: str, file_type: str, rng: random.Random) -> str:
     return f"{stem}.{file_type}"
 
 
-def generate_class(class_id: str, count: int, rng: random.Random) -> list[TrainingExample]:
-    """``count`` generated documents of one class; an unknown class id gives none."""
+def class_styles(class_id: str, held_out_style: bool | None = None) -> tuple[tpl.ClassTemplate, ...]:
+    """The styles (template and variants) of a class that generation draws from.
+
+    ``held_out_style`` splits them to measure how the model does on a kind of document it never saw: False
+    gives every style but the class's last one, True only that last one (nothing for a one-style class).
+    """
     if class_id not in tpl.TEMPLATES:
-        return []
+        return ()
     styles = (tpl.TEMPLATES[class_id], *tpl.VARIANTS.get(class_id, ()))
-    examples = []
-    for _ in range(count):
-        template = styles[0] if len(styles) == 1 else rng.choice(styles)
-        fills = _Fills(rng)
-        title = _fill(rng.choice(template.titles), fills)
-        file_type = rng.choice(template.file_types)
-        folder = "" if rng.random() < NO_FOLDER_SHARE else _fill(rng.choice(template.folders), fills)
-        chosen = rng.sample(template.sentences, min(len(template.sentences), rng.randint(*CLASS_SENTENCES)))
+    if held_out_style is None or len(styles) == 1:
+        return () if held_out_style else styles
+    return styles[-1:] if held_out_style else styles[:-1]
+
+
+def generate_class(
+    class_id: str, count: int, rng: random.Random, *, held_out_style: bool | None = None
+) -> list[TrainingExample]:
+    """``count`` generated documents of one class; an unknown class id gives none (see :func:`class_styles`)."""
+    styles = class_styles(class_id, held_out_style)
+    if not styles:
+        return []
+    return [_document(class_id, styles[0] if len(styles) == 1 else rng.choice(styles), rng) for _ in range(count)]
+
+
+def _document(class_id: str, template: tpl.ClassTemplate, rng: random.Random) -> TrainingExample:
+    """One generated document of ``template``, laid out as the file type it is drawn as."""
+    fills = _Fills(rng)
+    title = _fill(rng.choice(template.titles), fills)
+    file_type = rng.choice(template.file_types)
+    folder = "" if rng.random() < NO_FOLDER_SHARE else _fill(rng.choice(template.folders), fills)
+    low, high = template.sentence_range or CLASS_SENTENCES
+    chosen = rng.sample(template.sentences, min(len(template.sentences), rng.randint(low, high)))
+    if template.common_sentences:
         chosen += rng.sample(tpl.COMMON_SENTENCES, rng.randint(*COMMON_SENTENCES))
-        rng.shuffle(chosen)
-        lines = [title, _fill(rng.choice(template.openings), fills), *(_fill(line, fills) for line in chosen)]
+    rng.shuffle(chosen)
+    body = [_fill(line, fills) for line in [rng.choice(template.openings), *chosen] if line]
+    if template.closings:
+        body.append(_fill(rng.choice(template.closings), fills))
+
+    shown_title: str | None
+    if file_type in forms.MAIL_TYPES:
+        subject = None if rng.random() < NO_SUBJECT_SHARE else title
+        shown_title, text = forms.as_message(rng, subject, body, fills["council"])
+        name = forms.message_name(rng, shown_title, file_type, _file_name(shown_title or title, file_type, rng))
+    elif file_type in forms.SCAN_TYPES:
+        # An image has no title; OCR reads the page, heading included, with its errors.
+        shown_title = None
+        text = forms.ocr_noise("\n".join([title, *body]), rng, rng.uniform(*OCR_ERROR_RATE))
+        name = forms.scan_name(rng, file_type) if rng.random() < SCAN_NAME_SHARE else _file_name(title, file_type, rng)
+    else:
         shown_title = None if rng.random() < NO_TITLE_SHARE else title
-        examples.append(
-            TrainingExample(
-                class_id=class_id,
-                title=shown_title,
-                name=_file_name(title, file_type, rng),
-                path=folder,
-                text="\n".join(lines),
-                file_type=file_type,
-            )
-        )
-    return examples
+        text = "\n".join([title, *body])
+        name = _file_name(title, file_type, rng)
+    return TrainingExample(class_id=class_id, title=shown_title, name=name, path=folder, text=text, file_type=file_type)
 
 
 def generate_examples(
-    class_ids: list[str] | None = None, *, per_class: int = DEFAULT_PER_CLASS, seed: int = TRAINING_SEED
+    class_ids: list[str] | None = None,
+    *,
+    per_class: int = DEFAULT_PER_CLASS,
+    seed: int = TRAINING_SEED,
+    held_out_style: bool | None = None,
 ) -> list[TrainingExample]:
     """Generated documents for the given classes (default: every templated class), the same for the same seed."""
     rng = random.Random(seed)
     ids = class_ids if class_ids is not None else list(tpl.TEMPLATES)
     examples: list[TrainingExample] = []
     for class_id in ids:
-        examples.extend(generate_class(class_id, per_class, rng))
+        examples.extend(generate_class(class_id, per_class, rng, held_out_style=held_out_style))
     return examples
 
 

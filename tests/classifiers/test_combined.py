@@ -164,3 +164,58 @@ def test_registered_and_chosen_by_settings(
     assert classifier.name == "combined"
     assert classifier.classify(record("Minutes of the Cabinet meeting. RESOLVED that the budget be approved.",
                                       name="Cabinet_minutes.pdf")).explanation  # fmt: skip
+
+
+def message(subject: str, body: str) -> str:
+    return f"Subject: {subject}\nFrom: Ada Jones <ada.jones@example.org>\nDate: 2024-05-01T10:00:00+01:00\n\n{body}"
+
+
+def test_auto_reply_quoting_an_foi_request_is_transitory(combined: CombinedRetentionClassifier) -> None:
+    body = "I am out of the office until Monday.\n> Under the Freedom of Information Act 2000 please send me..."
+    subject = "Automatic reply: Freedom of Information request"
+    result = combined.classify(record(message(subject, body), name="reply.eml", title=subject))
+    assert result.record_class == "correspondence.transitory"
+    assert result.explanation.startswith("rule: decisive: title matches")
+    assert not result.needs_review
+
+
+# Messages the model cannot read: no body, another script, bytes of a broken encoding.
+UNREADABLE_MESSAGES = [
+    ("", ""),
+    ("Привет", "Спасибо за ваше письмо, ответим завтра."),
+    ("ÃÂ£ÃÂ²", "ÃÂ£ÃÂ²ÃÂ°ÃÂ¶ÃÂ°ÃÂµÃÂ¼ ÃÂžÃÂºÃ‘ÂÃÂ°ÃÂ½ÃÂ°"),
+    ("你好", "我们已经收到您的邮件，谢谢。"),
+]
+
+
+@pytest.mark.parametrize(("subject", "body"), UNREADABLE_MESSAGES)
+def test_unreadable_email_takes_the_schedule_default_for_review(
+    combined: CombinedRetentionClassifier, subject: str, body: str
+) -> None:
+    result = combined.classify(record(message(subject, body), name="message.eml", title=subject or None))
+    assert result.record_class == "correspondence.transitory"
+    assert result.needs_review
+    assert result.explanation.startswith(f"{NEEDS_REVIEW}: little readable text")
+
+
+def test_unreadable_email_keeps_weak_rule_evidence(combined: CombinedRetentionClassifier) -> None:
+    subject = "Invoice INV-2291"
+    result = combined.classify(record(message(subject, "请付款"), name="invoice.eml", title=subject))
+    assert result.record_class == "finance.invoice"
+    assert result.needs_review
+    assert "rules: title matches /invoices?/" in result.explanation
+
+
+def test_unreadable_document_keeps_the_model_class_flagged(combined: CombinedRetentionClassifier) -> None:
+    result = combined.classify(record("Протокол заседания комиссии. Присутствовали: члены комиссии.", name="x.pdf"))
+    assert result.needs_review
+    assert result.explanation.startswith(f"{NEEDS_REVIEW}: little readable text")
+    assert result.record_class != "unclassified"
+
+
+def test_readable_email_goes_to_the_model(combined: CombinedRetentionClassifier) -> None:
+    subject = "Lunch on Friday"
+    body = "Hi Sam,\nAre you free for lunch on Friday? Thanks, speak soon.\nCheers"
+    result = combined.classify(record(message(subject, body), name="lunch.eml", title=subject))
+    assert result.record_class == "correspondence.transitory", result.explanation
+    assert "little readable text" not in result.explanation

@@ -421,3 +421,72 @@ def test_throughput_on_generated_texts(classifier: RetentionRulesClassifier) -> 
     print(f"rules classifier: {per_second:.0f} docs/s on 10 KB texts")
     # Loose bound: the machine is shared and noisy; the measured figure is reported, not asserted tightly.
     assert per_second > 100
+
+
+def mail(subject: str, body: str) -> str:
+    """A message's text as docintel's mail extractor writes it: the header block, a blank line, the body."""
+    return f"Subject: {subject}\nFrom: Ada Jones <ada.jones@example.org>\nDate: 2024-05-01T10:00:00+01:00\n\n{body}"
+
+
+FOI_REQUEST = "Under the Freedom of Information Act 2000 please send me the FOI information below."
+
+# (subject, body, file type, expected class, what the explanation starts with): machine-written messages are
+# transitory whatever they quote; everything else is weighed as before.
+DECISIVE_CASES = [
+    ("Out of Office: Freedom of Information request", FOI_REQUEST, "eml", "correspondence.transitory",
+     "decisive: title"),
+    ("Automatic reply: FOI 1234", FOI_REQUEST, "msg", "correspondence.transitory", "decisive: title"),
+    ("Undeliverable: Freedom of Information request", FOI_REQUEST, "eml", "correspondence.transitory",
+     "decisive: title"),
+    ("Returned mail: see transcript for details", FOI_REQUEST, "eml", "correspondence.transitory", "decisive: title"),
+    ("Re: your request", "Thank you for your email. I am currently out of the office until 3 June.\n" + FOI_REQUEST,
+     "eml", "correspondence.transitory", "decisive: text"),
+    ("Failure notice", "This message was created automatically by mail delivery software.\n\n" + FOI_REQUEST,
+     "eml", "correspondence.transitory", "decisive: text"),
+    ("Freedom of Information request - gritting", FOI_REQUEST, "eml", "foi.request", "title matches"),
+    # "out of office" deep in a body is a person writing, not an auto-reply.
+    ("Re: Freedom of Information request", FOI_REQUEST + " We met out of office hours.", "eml", "foi.request",
+     "title matches"),
+    # Decisive rules only read the file types their class lists: a policy document is not a message.
+    ("Out of office working policy", "Staff may work out of office two days a week. Policy owner: HR.", "pdf",
+     "policy.corporate", "title matches"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("subject", "body", "file_type", "expected", "starts"), DECISIVE_CASES)
+def test_decisive_rules_name_themselves_and_win(
+    classifier: RetentionRulesClassifier, subject: str, body: str, file_type: str, expected: str, starts: str
+) -> None:
+    text = mail(subject, body) if file_type in ("eml", "msg") else body
+    record = make_record(text, name=f"message.{file_type}", title=subject, file_type=file_type)
+    result = classifier.classify(record)
+    assert result.record_class == expected, result.explanation
+    assert result.explanation.startswith(starts), result.explanation
+    decided = classifier.decisive(record)
+    assert (decided is not None) == starts.startswith("decisive"), result.explanation
+
+
+def test_decisive_confidence_comes_from_the_schedule(
+    classifier: RetentionRulesClassifier, schedule: RetentionSchedule
+) -> None:
+    record = make_record(mail("Automatic reply", "Away"), name="m.eml", title="Automatic reply", file_type="eml")
+    assert classifier.classify(record).confidence == schedule.scoring.decisive_confidence
+
+
+@pytest.mark.parametrize(
+    ("file_type", "name", "expected"),
+    [("text", "saved.eml", "correspondence.transitory"), ("html", "saved.msg", "correspondence.transitory"),
+     ("text", "notes.txt", "unclassified")],
+)  # fmt: skip
+def test_message_named_eml_read_as_plain_text_is_still_email(
+    classifier: RetentionRulesClassifier, file_type: str, name: str, expected: str
+) -> None:
+    record = make_record("Are we still on for Tuesday?", name=name, file_type=file_type)
+    assert classifier.classify(record).record_class == expected
+
+
+def test_accented_keywords_match_their_plain_spelling(classifier: RetentionRulesClassifier) -> None:
+    # OCR and old encodings keep or drop accents at random: "Invóice númber" counts as "invoice number".
+    result = classifier.classify(make_record("Invóice númber 12 · Invóice date 2024 · Amount dué £5", name="x.pdf"))
+    assert result.record_class == "finance.invoice", result.explanation
+    assert "'invoice number'" in result.explanation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,8 +13,10 @@ from click.testing import CliRunner
 
 from classifiers.embeddings import EmbeddingHead
 from classifiers.rules import RetentionRulesClassifier
+from classifiers.structure import without_mail_headers
 from classifiers.train import correction_examples, hardened, train_command
-from classifiers.training import generate_examples, templated_classes
+from classifiers.training import forms, generate_examples, templated_classes, templates
+from classifiers.training.generate import class_styles
 from docintel.catalogue import tables
 from docintel.catalogue.store import open_catalogue
 from docintel.models import DocumentRecord, Provenance
@@ -134,3 +137,70 @@ def test_train_command_reports_bad_config(tmp_path: Path, monkeypatch: pytest.Mo
     result = CliRunner().invoke(train_command, ["--no-corrections", "--output", str(tmp_path / "h.npz")])
     assert result.exit_code == 1
     assert "ConfigError" in result.output and "review_threshold" in result.output
+
+
+def test_generated_messages_look_as_docintel_reads_them() -> None:
+    """Mail opens with the extractor's header block and its subject is its title."""
+    messages = [e for e in generate_examples(per_class=12, seed=21) if e.file_type in ("eml", "msg")]
+    assert {e.class_id for e in messages} >= {"correspondence.transitory", "foi.request", "complaints.case"}
+    for example in messages:
+        first = example.text.splitlines()[0]
+        if example.title is not None:
+            assert first == f"Subject: {example.title}"
+        assert re.search(r"^From: .+$", example.text, re.MULTILINE)
+        assert re.search(r"^Date: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$", example.text, re.MULTILINE)
+    assert any(e.title and e.title.lower().startswith(("re:", "fw:", "fwd:")) for e in messages)
+
+
+def test_generated_scans_have_no_title_and_carry_ocr_errors() -> None:
+    scans = [e for e in generate_examples(["finance.invoice"], per_class=40, seed=4) if e.file_type in ("png", "jpg")]
+    assert scans and all(e.title is None for e in scans)
+    camera = re.compile(r"^(IMG_\d|scan\d|Scan_\d|DOC\d|X\d|\d|photo_\d)")
+    assert any(camera.match(e.name) for e in scans)  # named by a camera or a scanner
+    assert any(not camera.match(e.name) for e in scans)  # or after what they are
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.05, 0.2])
+def test_ocr_noise_is_deterministic_and_scales_with_rate(rate: float) -> None:
+    text = "TOTAL AMOUNT DUE £120.00 including VAT at 20% - Invoice 10 of 11 - thank you for your custom " * 4
+    first = forms.ocr_noise(text, random.Random(1), rate)
+    assert first == forms.ocr_noise(text, random.Random(1), rate)
+    changed = sum(a != b for a, b in zip(first, text, strict=False)) + abs(len(first) - len(text))
+    if rate == 0:
+        assert first == text
+    else:
+        assert changed > 0
+        assert len(first) > len(text) * 0.8  # errors, not erasure
+
+
+def test_hardened_message_keeps_its_headers_but_not_its_subject() -> None:
+    message = next(e for e in generate_examples(["foi.request"], per_class=30, seed=8) if e.file_type == "eml")
+    stripped = hardened(message)
+    assert stripped.title is None
+    assert "Subject:" not in stripped.text
+    assert stripped.text.startswith("From: ")
+    assert len([line for line in without_mail_headers(stripped.text).splitlines() if line.strip()]) <= 3
+
+
+@pytest.mark.parametrize("class_id", ["correspondence.transitory", "foi.request", "governance.committee",
+                                      "hr.recruitment_unsuccessful", "finance.invoice"])  # fmt: skip
+def test_classes_offer_several_styles(class_id: str) -> None:
+    """The classes real mailboxes and file shares hold most have many layouts, not one template."""
+    assert len(templates.VARIANTS[class_id]) >= 2
+    names = {e.name.rsplit(".", 1)[-1] for e in generate_examples([class_id], per_class=40, seed=2)}
+    assert len(names) >= 2  # more than one file type
+
+
+def test_held_out_styles_split_each_class() -> None:
+    """The bench's style hold-out: training without each class's last style, testing on that style alone."""
+    for class_id in templated_classes():
+        every = class_styles(class_id)
+        kept, held = class_styles(class_id, held_out_style=False), class_styles(class_id, held_out_style=True)
+        if len(every) == 1:
+            assert kept == every and held == ()
+        else:
+            assert kept + held == every and len(held) == 1
+    assert class_styles("no.such_class") == ()
+    assert generate_examples(per_class=4, seed=1, held_out_style=None) == generate_examples(per_class=4, seed=1)
+    held = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
+    assert {e.class_id for e in held} == {"foi.request"}  # finance.budget has one style
