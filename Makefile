@@ -20,6 +20,7 @@ demo: setup
 	@[ -f .docintel-key ] || $(BIN)/docintel key create .docintel-key
 	rm -rf $(DEMO)/samples $(DEMO)/docintel.db
 	$(BIN)/docintel samples $(DEMO)/samples
+	@echo "The first run builds the retention model (~1 CPU-minute, cached in ~/.cache/docintel); later runs load it."
 	@# Exit status 1 means "some documents failed": the samples include a corrupt and a locked PDF on purpose.
 	DOCINTEL_PII_KEY_FILE=.docintel-key $(BIN)/docintel scan $(DEMO)/samples --catalogue sqlite:///$(DEMO)/docintel.db; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status

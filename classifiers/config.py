@@ -59,7 +59,7 @@ class ClassifierConfig(_Config):
     strong_rule_confidence: float = Field(default=0.55, ge=0, le=1)
     head_path: Path = Path(".docintel/classifier-head.npz")
     encoder: Literal["static", "transformer"] = "static"
-    static_table_path: Path | None = None  # None: beside the head (head_path's folder)
+    static_table_path: Path | None = None  # None: the user's cache (~/.cache/docintel), one per machine
     max_tokens: int = Field(default=128, ge=16, le=512)
     static_max_tokens: int = Field(default=512, ge=16, le=100_000)
     text_chars: int = Field(default=1200, gt=0)

@@ -40,7 +40,7 @@ from docintel.models import DocumentRecord
 from docintel.retention import UNCLASSIFIED, RetentionSchedule
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from classifiers.config import ClassifierConfig
     from classifiers.training import TrainingExample
@@ -266,9 +266,19 @@ def get_encoder(max_tokens: int) -> SentenceEncoder:
     return SentenceEncoder(max_tokens)
 
 
+def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """docintel's folder in the user's cache (``$XDG_CACHE_HOME/docintel``, else ``~/.cache/docintel``)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docintel"
+
+
 def static_table_path(config: ClassifierConfig) -> Path:
-    """Where the static encoder's distilled table is cached: ``static_table_path``, else in the head's folder."""
-    return config.static_table_path or config.head_path.parent / STATIC_TABLE_NAME
+    """Where the static encoder's distilled table is cached: ``static_table_path``, else the user's cache.
+
+    The table is a pure function of the installed weights (it records which), so one copy serves every
+    catalogue and working folder of the user: it is distilled once per machine, not once per folder.
+    """
+    return config.static_table_path or user_cache_dir() / STATIC_TABLE_NAME
 
 
 def encoder_for(config: ClassifierConfig) -> TextEncoder:
@@ -474,7 +484,7 @@ class EmbeddingHead:
                 term_classes.append(class_id)
                 term_words.append(word)
                 term_weights.append(weight)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # one per writer: processes may race
         np.savez_compressed(
             tmp,
             format=np.array(HEAD_FORMAT),

@@ -100,7 +100,7 @@ class StaticTable:
     def save(self, path: Path) -> None:
         """Write the table to ``path`` (``.npz``, no pickles), atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # one per writer: processes may race
         np.savez(
             tmp,
             format=np.array(STATIC_FORMAT),

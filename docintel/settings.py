@@ -73,7 +73,7 @@ class RetentionSettings(_Section):
     """The retention schedule file and classifier choice."""
 
     schedule_file: str = "retention_schedule.yaml"
-    classifier: str = "rules"
+    classifier: str = "combined"
 
 
 class CatalogueSettings(_Section):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.config import ClassifierConfig
+from classifiers.embeddings import static_table_path
 from docintel.retention import RetentionSchedule, load_schedule
 
 SCHEDULE_PATH = Path(__file__).resolve().parents[2] / "config" / "retention_schedule.yaml"
@@ -20,15 +21,14 @@ def schedule() -> RetentionSchedule:
 
 
 @pytest.fixture(scope="session")
-def static_table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the static encoder's table lives in tests: pytest's cache, so it is distilled once per machine.
+def static_table() -> Path:
+    """Where the static encoder's table lives in tests: where the product keeps it (the user's cache).
 
-    Distilling passes the whole vocabulary through the transformer (~1 CPU-minute); the table records the
-    weights it came from, so a stale cache is rebuilt, never used.
+    Distilling passes the whole vocabulary through the transformer (~1 CPU-minute), so the tests, the
+    pipeline runs they make and the demo share one table per machine; the table records the weights it came
+    from, so a stale one is rebuilt, never used.
     """
-    cache = getattr(request.config, "cache", None)
-    folder = Path(cache.mkdir("docintel-static-table")) if cache is not None else tmp_path_factory.mktemp("static")
-    return folder / "minilm-l6-static.npz"
+    return static_table_path(ClassifierConfig())
 
 
 @pytest.fixture(scope="session")
