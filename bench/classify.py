@@ -22,6 +22,7 @@ import csv
 import json
 import logging
 import os
+import re
 import statistics
 import sys
 import time
@@ -49,6 +50,21 @@ DOC_TYPE_TO_CLASS = {
 }
 # Left out (no class of the schedule fits a US/French/academic original): report, scientific_paper, transcript,
 # regulation, notice, leaflet, financial_statement.
+# The schedule (row 41 of retention.md) gives e-mail no class of its own: it is filed with the record it
+# concerns, and destroyed as transitory only when it is. The corpus labels every message "email", but most of
+# alaveteli-foi-emails are correspondence about FOI requests, which belong to foi.request (FOIA s77 makes
+# destroying requested information an offence). The second macro-F1 column files an e-mail as foi.request when
+# its SUBJECT LINE names an FOI/EIR request or an internal review, unless the message is an automatic reply or
+# a delivery report (those record nothing and are transitory whatever they quote). Only the subject is read,
+# never the body the classifiers see, and nothing here is shared with the product's rules.
+FOI_SUBJECT = re.compile(
+    r"\b(freedom of information|FOI|EIR|environmental information regulations|internal review)\b", re.I
+)
+AUTOMATIC_SUBJECT = re.compile(
+    r"\b(out of (the )?office|auto(matic)?[ -]?(reply|response)|AUTO:|delivery status notification|"
+    r"mail delivery failed|returned mail|undeliverable)",
+    re.I,
+)
 CACHE = project_root() / ".bench" / "classify-extracted.jsonl"
 PER_TEXT_CHARS = 20_000
 
@@ -129,6 +145,15 @@ def to_record(item: dict[str, Any]) -> Any:
         text=item["text"],
         file_type=item["file_type"],
     )
+
+
+def schedule_class(gold: str, item: dict[str, Any]) -> str:
+    """The class the schedule files a labelled document in: an e-mail about an FOI request is an FOI record."""
+    subject = item["title"] or ""
+    is_mail = item["doc_type"] == "email"
+    if is_mail and FOI_SUBJECT.search(subject) and not AUTOMATIC_SUBJECT.search(subject):
+        return "foi.request"
+    return gold
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, dict[str, float]]:
@@ -302,19 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     predictions = {name: [c.record_class for c in found] for name, found in outputs.items()}
     predictions["tfidf+lr (baseline)"] = baseline.predict(records)
 
-    # The schedule files email with the record it concerns: emails about an FOI request belong to foi.request.
-    foi_gold = [
-        "foi.request"
-        if g == "correspondence.transitory"
-        and item["file_type"] in ("eml", "msg")
-        and "freedom of information" in f"{item['title'] or ''} {item['text'][:300]}".lower()
-        else g
-        for g, item in zip(gold, corpus, strict=True)
-    ]
+    schedule_gold = [schedule_class(g, item) for g, item in zip(gold, corpus, strict=True)]
     table = []
     for name, predicted in predictions.items():
         score, per_class = macro_f1(gold, predicted)
-        score_foi, _ = macro_f1(foi_gold, predicted)
+        score_foi, _ = macro_f1(schedule_gold, predicted)
         found = outputs.get(name)
         review = sum(c.needs_review for c in found) / len(found) if found else None
         empty = sum(not c.explanation.strip() for c in found) if found else None
@@ -339,10 +356,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     headers = ["classifier", "macro-F1", "F1 foi-emails", *(label.split(".")[-1][:14] for label in labels)]
     print()
     print(format_table([*headers, "review", "empty expl"], table, "Macro-F1 over the classes present (real documents)"))
-    print(f"gold counts: {dict(Counter(gold))}; 'F1 foi-emails': emails naming an FOI request counted as foi.request")
+    refiled = sum(g != s for g, s in zip(gold, schedule_gold, strict=True))
+    print(
+        f"gold counts: {dict(Counter(gold))}; 'F1 foi-emails': the {refiled} "
+        "e-mails whose subject names an FOI/EIR request counted as foi.request (auto-replies and bounces stay "
+        "transitory), as the schedule files them"
+    )
     for name in ("rules", "combined", "tfidf+lr (baseline)"):
         print()
         print(confusion(gold, predictions[name], f"Confusion matrix: {name}"))
+    print()
+    print(confusion(schedule_gold, predictions["combined"], "Confusion matrix: combined, FOI e-mails as FOI"))
 
     ruled_share = sum(c.explanation.startswith("rule:") for c in outputs["combined"]) / len(records)
     speeds = {
@@ -371,9 +395,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{style_holdout['classes']} classes, a head trained without them): "
         f"{ {k: v for k, v in style_holdout.items() if k in ('embeddings', 'combined')} }"
     )
-    best = results["combined"]["macro_f1"]
     print("\nTargets")
-    print(f"  macro-F1 >= 0.90 (combined): {best:.3f} {'PASS' if best >= 0.90 else 'FAIL'}")
+    for column, label in (
+        ("macro_f1", "every e-mail transitory"),
+        ("macro_f1_foi_emails_as_foi", "FOI e-mails as FOI"),
+    ):
+        best = results["combined"][column]
+        print(f"  macro-F1 >= 0.90 (combined, {label}): {best:.3f} {'PASS' if best >= 0.90 else 'FAIL'}")
     speed, cpu_speed = speeds["combined (batched)"]
     print(
         f"  >= 200 docs/s per core (combined): {speed:,.1f} wall, {cpu_speed:,.1f} per CPU-second "
