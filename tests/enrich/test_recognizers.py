@@ -314,6 +314,42 @@ def test_other_identifier_table(analyzer: TextAnalyzer, text: str, entity: str |
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Vehicle LN14 HGT was clamped.", "LN14 HGT"),  # current format: March 2014
+        ("Seen on camera: BD62XYZ", "BD62XYZ"),
+        ("reg yk70-abc (typed in a form)", "yk70-abc"),
+        ("My old car is M456 DEF.", "M456 DEF"),  # prefix plate in ordinary text
+        ("The van ABC 123D was parked.", "ABC 123D"),  # suffix plate
+        ("K1 ABC", "K1 ABC"),
+        ("Parking: car reg 1 ABC outside.", "1 ABC"),  # dateless plate, with context
+        ("PCN ISSUED TO VEHICLE A123 BCD", "A123 BCD"),  # among capitals, with context
+    ],
+)
+def test_vehicle_registrations(analyzer: TextAnalyzer, text: str, value: str) -> None:
+    assert _types_at(analyzer, text, value) == {"UK_VEHICLE_REGISTRATION"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Code IB51 ABC is not issued.",  # I is no region letter
+        "Code TA51 ABC is not issued.",  # nor is T
+        "Code AB35 ABC is not issued.",  # 35 is no age identifier
+        "Code AB51 AIB is not issued.",  # I never appears in the random letters
+        "Code O123 BCD is not issued.",  # O is no year letter
+        "SECTION A1 AND B2 APPLY",  # capitals all round, no context
+        "Print it as an A4 PDF please.",  # a common abbreviation
+        "See REF 12A of the contract.",
+        "Room 1 ABC is booked.",  # dateless shape without context
+        "Order XXXAB51ABCYYY shipped.",
+    ],
+)
+def test_vehicle_registration_negatives(analyzer: TextAnalyzer, text: str) -> None:
+    assert "UK_VEHICLE_REGISTRATION" not in _all_types(analyzer, text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Her SSN 078-05-1120 was on an American form.",

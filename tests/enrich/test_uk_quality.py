@@ -52,6 +52,7 @@ def test_vat_forms_table(value: str, valid: bool) -> None:
         ("Date of birth: 03/04/1981", ("DATE_OF_BIRTH", "03/04/1981")),
         ("DOB 3rd March 1984, seen today.", ("DATE_OF_BIRTH", "3rd March 1984")),
         ("She was born on 12.05.1950 in Leeds.", ("DATE_OF_BIRTH", "12.05.1950")),
+        ("We have your date of birth as 04/03/1974.", ("DATE_OF_BIRTH", "04/03/1974")),  # a full stop after the year
         ("The meeting on 03/04/2021 was cancelled.", None),  # a date without birth context
         ("DOB 31/02/1980", None),  # no such date
         ("NI number hh 01 02 03 d", ("UK_NINO", "hh 01 02 03 d")),
