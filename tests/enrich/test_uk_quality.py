@@ -86,6 +86,24 @@ def test_identifier_table(analyzer: TextAnalyzer, text: str, expected: tuple[str
         ("Patient name:\n  Tomasz K Nowak\n", ["Tomasz K Nowak"]),
         ("Name: Housing Services\nRef: 12", []),  # a role in the name field is still not a name
         ("Name of scheme: Riverside Park\n", []),
+        # a field named by the person's role; an email header; a role in brackets; "on" and a phone number
+        ("Client: Tomasz O'Brien\nDOB: 13/04/1971", ["Tomasz O'Brien"]),
+        ("From: Arthur Davies <arthur.davies@example.org>", ["Arthur Davies"]),
+        ("To: Housing Options <housing@example.org>", []),  # a team, not a person
+        ("Visit by Hamish Lewis (Finance Officer) today.", ["Hamish Lewis"]),
+        ("Visit by Leeds Hospital (Ward 3) today.", []),  # brackets that hold no job title
+        ("Queries to Sophia Green on 0191 498 0079 please.", ["Sophia Green"]),
+        ("Call Leeds City Council on 0113 496 0000.", []),
+        # a family relation; "Hall" after a strong cue is a surname, not a building
+        ("She lives with her daughter, Leo Hall, in town.", ["Leo Hall"]),
+        ("Dear Mr Hall,\nThank you.", ["Hall"]),
+        ("The meeting is in the Town Hall.", []),
+        # a sign-off name the model tags as an organisation; a model span run over a line break
+        ("Kind regards,\nArthur Davies\n", ["Arthur Davies"]),
+        ("Yours sincerely,\n\nGrace Roberts\nHead of Service\nHousing Options", ["Grace Roberts"]),
+        # a name found once is found again, and so is its first name alone
+        ("Client: Niamh Ahmed\nNotes: Niamh was seen at home.", ["Niamh Ahmed", "Niamh"]),
+        ("Bill to: Eastmoor District Council", []),  # "Bill to:" is a label
     ],
 )
 def test_person_table(analyzer: TextAnalyzer, text: str, names: list[str]) -> None:
