@@ -238,6 +238,18 @@ def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
         ("Send it to P.O. Box 242.", "P.O. Box 242"),
         ("PSC 1234, Box 5678\nAPO AE 09012", "PSC 1234, Box 5678\nAPO AE 09012"),
         ("She rents Flat 3 above the shop.", "Flat 3"),
+        # a street name without a street type, where the text says it is an address
+        ("Her address is Kiannonkatu 98, 53100 Lappeenranta.", "Kiannonkatu 98, 53100 Lappeenranta"),
+        ("Address:\nHafnarstraeti 5\nAkureyri", "Hafnarstraeti 5\nAkureyri"),
+        ("Edeby 55\n Apt. 297\n Tystberga", "Edeby 55\n Apt. 297\n Tystberga"),  # a flat after it
+        ("Lives at Bahnhofstrasse 5 now.", "Bahnhofstrasse 5"),
+        # a building number before the street; a flat and its street joined; a blank line before the country
+        ("Write to 28245 Puruntie 82 Apt. 595\nLappeenranta", "28245 Puruntie 82 Apt. 595\nLappeenranta"),
+        ("Flat 3 12 High Street, Leeds", "Flat 3 12 High Street, Leeds"),
+        (
+            "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
+            "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
+        ),
     ],
 )
 def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None:
@@ -255,6 +267,14 @@ def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None
         "The Spring Platz 2024 festival.",  # a year after a street-looking word
         "Via email 5 times.",  # a prefix street type needs a capitalised name
         "Unit 7 of the course.",  # a unit alone is not a home
+        # a name and a number that are not a street
+        "He moved to Leeds 12 years ago.",
+        "It was sent to Harrogate 3 times.",
+        "Please see Appendix 3, Leeds.",
+        "Meet at Committee Room 3, County Hall.",
+        "The report was returned to Ward 12 yesterday.",
+        "Leeds United 2, Chelsea 1",
+        "Chelsea 98 won the cup.",  # no address cue, flat or postal code
     ],
 )
 def test_street_address_negatives(analyzer: TextAnalyzer, text: str) -> None:
