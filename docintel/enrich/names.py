@@ -16,6 +16,7 @@ come from three places, all over the one shared parse:
 - a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>"), before a
   role in brackets ("Olivia Smith (Team Manager)"), before "on" and a phone number ("call Olivia Smith on 0113 ..."),
   after a family relation ("her daughter, Olivia Smith") or after "called"/"named"/"my name is";
+- a line holding only a name above an address ("Olivia Smith\n12 High Street");
 - every other occurrence in the document of a full name found above, and of its first name standing alone.
 
 The structural rules (honorific, salutation, sign-off, form field, email header) are trusted over spaCy's label:
@@ -124,6 +125,14 @@ _RELATION_NAME = re.compile(
 _NAMED_NAME = re.compile(
     rf"\b(?:(?i:called|named|known[ \t]+as)|(?i:my[ \t]+name[ \t]+is|call[ \t]+me))[ \t]+(?P<name>{_NAME})"
 )
+# A line that holds only a name, above an address: the next line (or the one after an organisation or a blank line)
+# starts with a house number and a capitalised word, or a flat, suite or PO box ("Olivia Smith\n12 High Street").
+# Quoted email lines (">") count as lines.
+_NAME_ABOVE_ADDRESS = regex.compile(
+    rf"(?m)^[ \t>]*(?P<name>{_FIELD_NAME})[ \t]*\n(?:[ \t>]*\n)?(?:[ \t>]*[^\n\d]{{2,60}}\n)?[ \t>]*"
+    r"(?:\d{1,6}[A-Za-z]?[ \t]+(?:\d{1,6}[ \t]+)?\p{Lu}"
+    r"|(?:Flat|Apt\.?|Apartment|Suite|Unit|P\.?[ \t]?O\.?[ \t]+Box)[ \t]+\d)"
+)
 # Words allowed inside a role in brackets besides ROLE_WORDS.
 _ROLE_JOINERS = frozenset({"of", "and", "for", "the", "to", "&"})
 # A field label right after a word: "Bill to:", "Ship to:", "Sold to:" (the word is a verb, not a name).
@@ -207,6 +216,7 @@ _RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
     (_FIELD_LABEL_NAME, "name_field", True), (_FIELD_LABEL_PERSON, "name_field", True),
     (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
     (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
+    (_NAME_ABOVE_ADDRESS, "address_block", False),
 )  # fmt: skip
 _CACHE_KEY = "docintel.name_spans"
 

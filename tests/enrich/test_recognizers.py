@@ -246,6 +246,8 @@ def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
         # a building number before the street; a flat and its street joined; a blank line before the country
         ("Write to 28245 Puruntie 82 Apt. 595\nLappeenranta", "28245 Puruntie 82 Apt. 595\nLappeenranta"),
         ("Flat 3 12 High Street, Leeds", "Flat 3 12 High Street, Leeds"),
+        ("12 Timms Drive Suite 215 Nungatta Australia", "12 Timms Drive Suite 215 Nungatta Australia"),
+        ("> 69 Gordon Terrace\n> Suite 828\n> Bashall Town", "69 Gordon Terrace\n> Suite 828\n> Bashall Town"),
         (
             "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
             "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
@@ -275,6 +277,7 @@ def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None
         "The report was returned to Ward 12 yesterday.",
         "Leeds United 2, Chelsea 1",
         "Chelsea 98 won the cup.",  # no address cue, flat or postal code
+        "Her address is Room 5 of the annex.",
     ],
 )
 def test_street_address_negatives(analyzer: TextAnalyzer, text: str) -> None:

@@ -104,6 +104,11 @@ def test_identifier_table(analyzer: TextAnalyzer, text: str, expected: tuple[str
         # a name found once is found again, and so is its first name alone
         ("Client: Niamh Ahmed\nNotes: Niamh was seen at home.", ["Niamh Ahmed", "Niamh"]),
         ("Bill to: Eastmoor District Council", []),  # "Bill to:" is a label
+        # a line holding only a name above an address; an organisation there is not a name
+        ("Olivia Smith\n12 High Street\nLeeds", ["Olivia Smith"]),
+        ("> Tomasz K Nowak\n> 935 69 Gordon Terrace\n> Suite 828", ["Tomasz K Nowak"]),
+        ("Leeds City Council\n1 Civic Square\nLeeds", []),
+        ("Housing Options\n12 High Street", []),
     ],
 )
 def test_person_table(analyzer: TextAnalyzer, text: str, names: list[str]) -> None:

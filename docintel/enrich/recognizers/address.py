@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import regex
 from presidio_analyzer import AnalysisExplanation, Pattern, PatternRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from docintel.enrich.recognizers.uk import CASE_SENSITIVE_FLAGS
 
@@ -74,6 +75,9 @@ NOT_STREET_NAMES = frozenset(
      "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mr", "mrs", "ms", "dr", "the", "and", "or",
      "of", "to", "in", "on", "at", "by", "for", "from", "with", "covid", "windows", "iso", "pcn"}
 )  # fmt: skip
+# English function words end a street name written before its number ("Her address is Kiannonkatu 98"); the small
+# words of street names abroad ("Rue de la Gare") do not.
+_BOUNDARY_WORDS = NOT_STREET_NAMES | (STOP_WORDS - set(_PARTICLE.strip("(?:)").split("|"))) | {"address", "lives"}
 # Just before a street, on the same line: a building number ("28245 Puruntie 82"), which belongs to the address.
 # A flat's own number ("Flat 3 12 High Street") is not one: the flat and the street are joined instead.
 _NUMBER_BEFORE = regex.compile(rf"(?<![\w£$€.,/-])(?<!{_UNIT_WORDS}[ \t]*)(?!(?:19|20)\d\d\b)\d{{1,6}}[ \t]+$")
@@ -120,7 +124,7 @@ def _name_number_span(text: str, start: int, end: int) -> tuple[int, int] | None
         return None
     # Drop leading words up to the last one that cannot belong to a street name.
     for index in range(len(words) - 2, -1, -1):
-        if words[index].group().strip(".,").lower() in NOT_STREET_NAMES:
+        if words[index].group().strip(".,").lower() in _BOUNDARY_WORDS:
             if index + 1 >= len(words) - 1 or not words[index + 1].group()[0].isupper():
                 return None
             start += words[index + 1].start()
@@ -151,14 +155,22 @@ _LOCALITY_PART = (
 )
 # A flat or suite on a line of its own counts too: "74 Diakou Street\n Suite 680\n Kissousa"; so does a country and
 # postal code after one blank line ("Riisa\n\n Estonia 62488"), the way address labels are often laid out.
+# Lines of a quoted email reply start with ">": the address goes on after the marker.
+_QUOTE = r"(?:[ \t]*>+)?"
 _LOCALITY = regex.compile(
-    rf"(?:[ \t]*(?:,[ \t]*\n?|\n)[ \t]*,?[ \t]*(?:{_UNIT_PART}|{_LOCALITY_PART})(?![\w@])"
-    rf"|[ \t]*\n[ \t]*\n[ \t]*\p{{Lu}}[\p{{L}}'’-]*(?:[ \t]+\p{{Lu}}[\p{{L}}'’-]*){{0,2}}[ \t]+\d{{4,6}}(?![\w@]))"
+    rf"(?:[ \t]*(?:,[ \t]*\n?|\n){_QUOTE}[ \t]*,?[ \t]*(?:{_UNIT_PART}|{_LOCALITY_PART})(?![\w@])"
+    rf"|[ \t]*\n{_QUOTE}[ \t]*\n{_QUOTE}[ \t]*\p{{Lu}}[\p{{L}}'’-]*(?:[ \t]+\p{{Lu}}[\p{{L}}'’-]*){{0,2}}"
+    r"[ \t]+\d{4,6}(?![\w@]))"
 )
+# After a flat or suite the town may follow on the same line without a comma: "Suite 215 Nungatta Australia".
+_UNIT_AT_END = regex.compile(rf"{_UNIT_PART}$")
+_LOCALITY_AFTER_UNIT = regex.compile(rf"[ \t]+{_LOCALITY_PART}(?![\w@])")
 _NOT_LOCALITY = frozenset(
     {"dear", "re", "ref", "tel", "telephone", "phone", "mobile", "email", "e-mail", "fax", "date", "dob", "nhs",
      "yours", "to", "from", "subject", "sent", "cc", "attn", "fao", "our", "your", "the", "we", "i", "please"}
 )  # fmt: skip
+# Characters at the end of an address searched for a flat or suite ("Apartment 12345A").
+UNIT_CHARS = 20
 # Parts of a place after the street, at most.
 MAX_LOCALITY_PARTS = 4
 
@@ -167,6 +179,8 @@ def extend_over_locality(text: str, end: int) -> int:
     """The end of an address whose street ends at ``end``, taking the town, county/state, country and ZIP after it."""
     for _ in range(MAX_LOCALITY_PARTS):
         match = _LOCALITY.match(text, end)
+        if match is None and _UNIT_AT_END.search(text, max(0, end - UNIT_CHARS), end):
+            match = _LOCALITY_AFTER_UNIT.match(text, end)
         if match is None:
             break
         first_word = match.group().strip(" \t\n,").split(maxsplit=1)[0].lower().rstrip(".:")
@@ -235,9 +249,8 @@ class StreetAddressRecognizer(PatternRecognizer):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         for match in self.NAME_NUMBER.finditer(text):
             span = _name_number_span(text, match.start(), match.end())
-            if span is None or any(span[0] < other.end and other.start < span[1] for other in results):
-                continue
-            results.append(self._name_number_result(*span))
+            if span is not None:  # overlapping matches are joined below
+                results.append(self._name_number_result(*span))
         for result in results:
             before = _NUMBER_BEFORE.search(text, max(0, result.start - CUE_WINDOW), result.start)
             if before is not None:
