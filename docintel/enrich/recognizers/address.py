@@ -155,8 +155,9 @@ _LOCALITY_PART = (
 )
 # A flat or suite on a line of its own counts too: "74 Diakou Street\n Suite 680\n Kissousa"; so does a country and
 # postal code after one blank line ("Riisa\n\n Estonia 62488"), the way address labels are often laid out.
-# Lines of a quoted email reply start with ">": the address goes on after the marker.
-_QUOTE = r"(?:[ \t]*>+)?"
+# Lines of a quoted email reply start with ">", list lines with a bullet (which text extraction often turns into "?"):
+# the address goes on after the marker.
+_QUOTE = r"(?:[ \t]*(?:>+|[•·▪‣*]|\?{1,3}(?=[ \t])))?"
 _LOCALITY = regex.compile(
     rf"(?:[ \t]*(?:,[ \t]*\n?|\n){_QUOTE}[ \t]*,?[ \t]*(?:{_UNIT_PART}|{_LOCALITY_PART})(?![\w@])"
     rf"|[ \t]*\n{_QUOTE}[ \t]*\n{_QUOTE}[ \t]*\p{{Lu}}[\p{{L}}'’-]*(?:[ \t]+\p{{Lu}}[\p{{L}}'’-]*){{0,2}}"
