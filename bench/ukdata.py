@@ -144,7 +144,8 @@ def case_note(rng: random.Random) -> LabelledDoc:
         "UK_POSTCODE", synthetic.postcode(rng)
     )
     doc.add(f"\n\nVisit on {_other_date(rng)} by ").value("PERSON", worker.name).add(f" ({rng.choice(ROLES)}). ")
-    doc.add(f"{client.first} was seen at home with her daughter, ").value("PERSON", relative.name)
+    # The client's first name on its own is still their name: labelled like any other mention.
+    doc.value("PERSON", client.first).add(" was seen at home with her daughter, ").value("PERSON", relative.name)
     doc.add(", who can be reached on ").value("PHONE_NUMBER", _phone(rng)).add(". ")
     doc.add("She was born on ").value("DATE_OF_BIRTH", _dob_text(rng)).add(" according to the GP record. ")
     doc.add(f"The care package review is due by {_other_date(rng)} and costs £{rng.randint(100, 900)}.00 a week. ")

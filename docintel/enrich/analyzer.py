@@ -11,6 +11,7 @@ from docintel.enrich import nlp as nlp_loader
 from docintel.enrich.hashing import pii_hash
 from docintel.enrich.names import PERSON_ENTITY, name_spans
 from docintel.enrich.pii import PiiConfig, load_pii_config, resolve_overlaps, to_findings
+from docintel.enrich.places import place_spans
 from docintel.errors import DocintelError, EnrichmentError
 from docintel.models import Entity, PiiFinding
 from docintel.settings import Settings
@@ -31,6 +32,10 @@ CHUNK_CHARS = 50_000
 # snapshot, compiled regexes) is built before a worker forks rather than in every child.
 # Finding types that do not make an overlapping spaCy entity wrong (a DATE entity on a date of birth is right).
 NAME_OR_DATE_TYPES = frozenset({"PERSON", "DATE_OF_BIRTH"})
+DATE_OF_BIRTH_ENTITY = "DATE_OF_BIRTH"
+DATE_LABEL = "DATE"
+# The label of places found by docintel's own rules (docintel.enrich.places).
+PLACE_LABEL = "GPE"
 _WARM_UP_TEXT = "Mr Example Person, 1 Example Road, Leeds LS1 1AA, telephone 0113 496 0000, person@example.org."
 
 
@@ -193,6 +198,8 @@ class TextAnalyzer:
         ]
         # "Cllr Amelia Hughes" tagged ORG: the name wins over any other label on the same words.
         identifiers += [(span.start + offset, span.end + offset) for span in names]
+        # A date of birth is a DATE; the model's ORG or GPE on the same characters is wrong.
+        births = [(f.start, f.end) for f in findings if f.entity_type == DATE_OF_BIRTH_ENTITY]
         entities = []
         for ent in doc.ents:
             if ent.label_ not in self.entity_labels or ent.label_ == PERSON_ENTITY:
@@ -200,7 +207,18 @@ class TextAnalyzer:
             start, end = ent.start_char + offset, ent.end_char + offset
             if any(start < other_end and other_start < end for other_start, other_end in identifiers):
                 continue
+            if ent.label_ != DATE_LABEL and any(start < b_end and b_start < end for b_start, b_end in births):
+                continue
             entities.append(Entity(label=ent.label_, start=start, end=end, text=ent.text))
+        if PLACE_LABEL in self.entity_labels:
+            # Places the model missed after "flew to", "grew up in"...: only where nothing else was found.
+            taken = identifiers + [(e.start, e.end) for e in entities]
+            for place_start, place_end in place_spans(chunk_text):
+                start, end = place_start + offset, place_end + offset
+                if not any(start < other_end and other_start < end for other_start, other_end in taken):
+                    entities.append(
+                        Entity(label=PLACE_LABEL, start=start, end=end, text=chunk_text[place_start:place_end])
+                    )
         for span in names:
             text = chunk_text[span.start : span.end]
             entities.append(Entity(label=PERSON_ENTITY, start=span.start + offset, end=span.end + offset, text=text))

@@ -11,7 +11,16 @@ come from three places, all over the one shared parse:
   or a reference (digits, '@', '/');
 - an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith");
 - the name line under a letter's sign-off ("Yours sincerely,\n\nOlivia Smith");
-- the value of a form's name field ("Name: Olivia Smith", "Patient name:" on its own line, then the name).
+- the value of a form's name field ("Name: Olivia Smith", "Patient name:" on its own line, then the name) or of a
+  field that names a person's role ("Client: Olivia Smith");
+- a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>"), before a
+  role in brackets ("Olivia Smith (Team Manager)"), before "on" and a phone number ("call Olivia Smith on 0113 ..."),
+  after a family relation ("her daughter, Olivia Smith") or after "called"/"named"/"my name is";
+- a line holding only a name above an address ("Olivia Smith\n12 High Street");
+- every other occurrence in the document of a full name found above, and of its first name standing alone.
+
+The structural rules (honorific, salutation, sign-off, form field, email header) are trusted over spaCy's label:
+"Dear Agnieszka" is a name even where the model tagged "Agnieszka" a place.
 """
 
 from __future__ import annotations
@@ -65,6 +74,9 @@ NON_NAME_WORDS = frozenset(
      "january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
      "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https"}
 )  # fmt: skip
+# Place words that are also common surnames ("Leo Hall", "Olivia Lane"): after a strong cue (an honorific, a
+# relation, a form field) they do not make the span a place.
+SURNAME_PLACE_WORDS = frozenset({"hall", "park", "church", "bridge", "bank", "court", "chapel", "house", "lane"})
 # A name word: capitalised, letters with apostrophes/hyphens inside ("O'Brien", "Smith-Jones", "McDonald").
 _NAME_WORD = r"(?:[A-Z]['’])?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
 _INITIAL = r"[A-Z]\.?"
@@ -81,13 +93,52 @@ _SIGN_OFF_NAME = re.compile(
 )
 # A form field that holds a name: "Name: Åsa Laine", "Patient name: Olivia Smith", "Full Name:\n Ravil G Yefimov".
 # Names on forms come from everywhere, so any alphabet's capitalised words count here.
-_FIELD_NAME_WORD = r"\p{Lu}['’]?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?"
+_FIELD_NAME_WORD = r"(?:\p{Lu}['’])?\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?"
 _FIELD_NAME = rf"{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD}){{0,3}}"
 _FIELD_LABEL_NAME = regex.compile(
     r"(?im)^[ \t]*(?:(?:full|patient|client|applicant|customer|tenant|pupil|child|contact|employee|claimant|resident|"
     r"service[ \t]+user|account[ \t]+holder)[ \t]+)?name[ \t]*:[ \t]*\n?[ \t]*"
     rf"(?P<name>(?-i:{_FIELD_NAME}))[ \t]*$"
 )
+# A field whose value is a person, named by that person's role ("Client: Olivia Smith", "Next of kin: ...").
+_FIELD_LABEL_PERSON = regex.compile(
+    r"(?im)^[ \t]*(?:client|patient|applicant|tenant|claimant|resident|pupil|child|carer|parent|guardian|employee|"
+    r"service[ \t]+user|next[ \t]+of[ \t]+kin|contact|case[ \t]*worker|social[ \t]+worker|key[ \t]+worker|"
+    r"allocated[ \t]+worker|officer|author|attendee|witness|complainant|requester|data[ \t]+subject)[ \t]*:[ \t]*"
+    rf"(?P<name>(?-i:{_FIELD_NAME}))[ \t]*$"
+)
+# A name before an email address in angle brackets: "From: Olivia Smith <olivia.smith@example.org>".
+_EMAIL_HEADER_NAME = regex.compile(rf"(?P<name>{_FIELD_NAME})[ \t]*<[^<>@\s]+@[^<>\s]+>")
+# A name before a role in brackets: "Olivia Smith (Team Manager)"; the brackets are checked to hold role words.
+_ROLE_BRACKET_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
+# A name before "on" and a phone number: "Queries to Olivia Smith on 0113 496 0000".
+_PHONE_AFTER_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]+on[ \t]+(?=\+?\(?\d[\d ()\t-]{{8,}}\d)")
+# A name after a family or care relation ("her daughter, Olivia Smith", "my son Jack") or a naming verb.
+_RELATION_WORDS = (
+    "daughter|son|mother|father|mum|mom|dad|wife|husband|partner|brother|sister|grandmother|grandfather|grandson|"
+    "granddaughter|aunt|uncle|nephew|niece|cousin|stepson|stepdaughter|stepmother|stepfather|fianc[ée]e?|carer|"
+    "neighbour|neighbor|friend|kid|child|baby|boyfriend|girlfriend"
+)
+_RELATION_NAME = re.compile(
+    rf"\b(?i:my|his|her|their|our|your)[ \t]+(?i:{_RELATION_WORDS})[ \t]*,?[ \t]+(?P<name>{_NAME})"
+)
+_NAMED_NAME = re.compile(
+    rf"\b(?:(?i:called|named|known[ \t]+as)|(?i:my[ \t]+name[ \t]+is|call[ \t]+me))[ \t]+(?P<name>{_NAME})"
+)
+# A line that holds only a name, above an address: the next line (or the one after an organisation or a blank line)
+# starts with a house number and a capitalised word, or a flat, suite or PO box ("Olivia Smith\n12 High Street").
+# Quoted email lines (">") count as lines.
+_NAME_ABOVE_ADDRESS = regex.compile(
+    rf"(?m)^[ \t>]*(?P<name>{_FIELD_NAME})[ \t]*\n(?:[ \t>]*\n)?(?:[ \t>]*[^\n\d]{{2,60}}\n)?[ \t>]*"
+    r"(?:\d{1,6}[A-Za-z]?[ \t]+(?:\d{1,6}[ \t]+)?\p{Lu}"
+    r"|(?:Flat|Apt\.?|Apartment|Suite|Unit|P\.?[ \t]?O\.?[ \t]+Box)[ \t]+\d)"
+)
+# Words allowed inside a role in brackets besides ROLE_WORDS.
+_ROLE_JOINERS = frozenset({"of", "and", "for", "the", "to", "&"})
+# A field label right after a word: "Bill to:", "Ship to:", "Sold to:" (the word is a verb, not a name).
+_LABEL_AFTER = re.compile(r"[ \t]+to[ \t]*:")
+# The shortest first name propagated on its own through a document.
+MIN_PROPAGATED_LETTERS = 3
 _TRIM_CHARS = " \t\n\r,.;:()[]{}\"'’-–—"
 PERSON_ENTITY = "PERSON"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", "NORP"})
@@ -133,13 +184,18 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def is_plausible_name(span_text: str, places: frozenset[str] = frozenset()) -> bool:
-    """False for spans that are organisations, roles, places, headings or references rather than names."""
+def is_plausible_name(span_text: str, places: frozenset[str] = frozenset(), cued: bool = False) -> bool:
+    """False for spans that are organisations, roles, places, headings or references rather than names.
+
+    ``cued``: the span follows a strong cue (honorific, relation, form field), so a final word that is both a place
+    word and a common surname ("Leo Hall") is read as the surname.
+    """
     words = _words(span_text)
     if not words or any(ch.isdigit() or ch in "@/\\:#&+=_|" for ch in span_text):
         return False
     lowered = [word.lower() for word in words]
-    if any(word in NON_NAME_WORDS for word in lowered):
+    surname_ok = cued and lowered[-1] in SURNAME_PLACE_WORDS
+    if any(word in NON_NAME_WORDS for word in (lowered[:-1] if surname_ok else lowered)):
         return False
     capitalised = [word for word in words if word[0].isupper()]
     if not capitalised or all(word.lower() in ROLE_WORDS | HONORIFICS | SALUTATIONS for word in capitalised):
@@ -153,8 +209,24 @@ def is_plausible_name(span_text: str, places: frozenset[str] = frozenset()) -> b
     return " ".join(lowered) not in places
 
 
+# Rules over the text: (pattern, source, trusted). A trusted rule's structure outweighs spaCy tagging the same words as
+# a place or organisation elsewhere in the document; the others still defer to it.
+_RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
+    (_HONORIFIC_NAME, "honorific", True), (_DEAR_NAME, "salutation", True), (_SIGN_OFF_NAME, "sign_off", True),
+    (_FIELD_LABEL_NAME, "name_field", True), (_FIELD_LABEL_PERSON, "name_field", True),
+    (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
+    (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
+    (_NAME_ABOVE_ADDRESS, "address_block", False),
+)  # fmt: skip
+_CACHE_KEY = "docintel.name_spans"
+
+
 def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
-    """The names in a parsed document: filtered spaCy PERSON spans plus honorific, salutation and sign-off names."""
+    """The names in a parsed document: filtered spaCy PERSON spans plus the rules in the module docstring."""
+    # The PERSON recognizer and the NER entities both ask for the names of the same Doc: work them out once.
+    cached = doc.user_data.get(_CACHE_KEY)
+    if cached is not None:
+        return list(cached)
     # doc.text joins every token afresh on each access; callers that already hold the text pass it in.
     text = doc.text if text is None else text
     places = frozenset(" ".join(_words(ent.text)).lower() for ent in doc.ents if ent.label_ in PLACE_LABELS)
@@ -162,19 +234,71 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
     for ent in doc.ents:
         if ent.label_ != PERSON_ENTITY:
             continue
-        start, end = _trim(text, ent.start_char, ent.end_char)
-        if end > start and is_plausible_name(text[start:end], places):
-            found.append(NameSpan(start, end, "ner"))
-    rules: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str], ...] = (
-        (_HONORIFIC_NAME, "honorific"), (_DEAR_NAME, "salutation"), (_SIGN_OFF_NAME, "sign_off"),
-        (_FIELD_LABEL_NAME, "name_field"),
-    )  # fmt: skip
-    for pattern, source in rules:
+        pieces = _lines(text, ent.start_char, ent.end_char)
+        for line_start, line_end in pieces:
+            start, end = _trim(text, line_start, line_end)
+            # One word left of a span the model ran over a line break is a fragment ("Skipton LS1 1AA\n\nVisit").
+            if len(pieces) > 1 and len(_words(text[start:end])) < 2:
+                continue
+            if end > start and is_plausible_name(text[start:end], places) and not _LABEL_AFTER.match(text, end):
+                found.append(NameSpan(start, end, "ner"))
+    for pattern, source, trusted in _RULES:
         for match in pattern.finditer(text):
+            if source == "role_after" and not _is_role(match.group("role")):
+                continue
             start, end = _trim(text, match.start("name"), match.end("name"))
-            if end > start and is_plausible_name(text[start:end], places):
+            if _only_role_trimmed(text, match.start("name"), start, end):
+                continue
+            if end > start and is_plausible_name(text[start:end], frozenset() if trusted else places, cued=True):
                 found.append(NameSpan(start, end, source))
-    return _merge(found)
+    merged = _merge(found)
+    merged = _merge(merged + _propagate(text, merged))
+    doc.user_data[_CACHE_KEY] = tuple(merged)
+    return merged
+
+
+def _only_role_trimmed(text: str, matched_start: int, start: int, end: int) -> bool:
+    """True when trimming took role words off the front and left one word: "Housing Options" is a team."""
+    removed = [word.lower() for word in _words(text[matched_start:start])]
+    return bool(removed) and any(word in ROLE_WORDS for word in removed) and len(_words(text[start:end])) == 1
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut at line breaks: a name never runs over two lines ("Grace Roberts\nHead of Service")."""
+    pieces, position = [], start
+    for part in text[start:end].split("\n"):
+        pieces.append((position, position + len(part)))
+        position += len(part) + 1
+    return pieces
+
+
+def _is_role(words: str) -> bool:
+    """True when bracketed words are a job title: role words, with "of"/"and" between them."""
+    parts = [part.lower() for part in words.split()]
+    return (
+        bool(parts)
+        and all(part in ROLE_WORDS or part in _ROLE_JOINERS for part in parts)
+        and any(part in ROLE_WORDS for part in parts)
+    )
+
+
+def _propagate(text: str, names: list[NameSpan]) -> list[NameSpan]:
+    """Other occurrences of the names found: each full name, and the first name where it stands alone."""
+    full = {text[span.start : span.end] for span in names if " " in text[span.start : span.end].strip()}
+    firsts = {name.split()[0] for name in full}
+    firsts = {
+        word
+        for word in firsts
+        if len(word) >= MIN_PROPAGATED_LETTERS and word.isalpha() and word.lower() not in NON_NAME_WORDS | ROLE_WORDS
+    }
+    if not full:
+        return []
+    alternatives = "|".join(regex.escape(name) for name in sorted(full | firsts, key=len, reverse=True))
+    # A whole word, not part of a longer run of capitalised words ("Grace" alone, not in "Grace Church Hall").
+    pattern = regex.compile(
+        rf"(?<![\p{{L}}'’-])(?<!\p{{Lu}}\p{{L}}*[ \t])(?:{alternatives})(?![\p{{L}}'’-])(?![ \t]\p{{Lu}})"
+    )
+    return [NameSpan(match.start(), match.end(), "propagated") for match in pattern.finditer(text)]
 
 
 def _merge(spans: list[NameSpan]) -> list[NameSpan]:

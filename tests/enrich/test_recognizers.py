@@ -238,6 +238,20 @@ def test_phone_negatives(analyzer: TextAnalyzer, text: str) -> None:
         ("Send it to P.O. Box 242.", "P.O. Box 242"),
         ("PSC 1234, Box 5678\nAPO AE 09012", "PSC 1234, Box 5678\nAPO AE 09012"),
         ("She rents Flat 3 above the shop.", "Flat 3"),
+        # a street name without a street type, where the text says it is an address
+        ("Her address is Kiannonkatu 98, 53100 Lappeenranta.", "Kiannonkatu 98, 53100 Lappeenranta"),
+        ("Address:\nHafnarstraeti 5\nAkureyri", "Hafnarstraeti 5\nAkureyri"),
+        ("Edeby 55\n Apt. 297\n Tystberga", "Edeby 55\n Apt. 297\n Tystberga"),  # a flat after it
+        ("Lives at Bahnhofstrasse 5 now.", "Bahnhofstrasse 5"),
+        # a building number before the street; a flat and its street joined; a blank line before the country
+        ("Write to 28245 Puruntie 82 Apt. 595\nLappeenranta", "28245 Puruntie 82 Apt. 595\nLappeenranta"),
+        ("Flat 3 12 High Street, Leeds", "Flat 3 12 High Street, Leeds"),
+        ("12 Timms Drive Suite 215 Nungatta Australia", "12 Timms Drive Suite 215 Nungatta Australia"),
+        ("> 69 Gordon Terrace\n> Suite 828\n> Bashall Town", "69 Gordon Terrace\n> Suite 828\n> Bashall Town"),
+        (
+            "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
+            "41086 Kiannonkatu 98\n Suite 464\n Oulu\n\n Finland 80896",
+        ),
     ],
 )
 def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None:
@@ -255,6 +269,15 @@ def test_street_addresses(analyzer: TextAnalyzer, text: str, value: str) -> None
         "The Spring Platz 2024 festival.",  # a year after a street-looking word
         "Via email 5 times.",  # a prefix street type needs a capitalised name
         "Unit 7 of the course.",  # a unit alone is not a home
+        # a name and a number that are not a street
+        "He moved to Leeds 12 years ago.",
+        "It was sent to Harrogate 3 times.",
+        "Please see Appendix 3, Leeds.",
+        "Meet at Committee Room 3, County Hall.",
+        "The report was returned to Ward 12 yesterday.",
+        "Leeds United 2, Chelsea 1",
+        "Chelsea 98 won the cup.",  # no address cue, flat or postal code
+        "Her address is Room 5 of the annex.",
     ],
 )
 def test_street_address_negatives(analyzer: TextAnalyzer, text: str) -> None:
@@ -311,6 +334,42 @@ def test_other_identifier_table(analyzer: TextAnalyzer, text: str, entity: str |
         assert not found & {"IBAN_CODE", "CREDIT_CARD", "UK_DRIVING_LICENCE", "UK_PASSPORT"}
     else:
         assert entity in found
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Vehicle LN14 HGT was clamped.", "LN14 HGT"),  # current format: March 2014
+        ("Seen on camera: BD62XYZ", "BD62XYZ"),
+        ("reg yk70-abc (typed in a form)", "yk70-abc"),
+        ("My old car is M456 DEF.", "M456 DEF"),  # prefix plate in ordinary text
+        ("The van ABC 123D was parked.", "ABC 123D"),  # suffix plate
+        ("K1 ABC", "K1 ABC"),
+        ("Parking: car reg 1 ABC outside.", "1 ABC"),  # dateless plate, with context
+        ("PCN ISSUED TO VEHICLE A123 BCD", "A123 BCD"),  # among capitals, with context
+    ],
+)
+def test_vehicle_registrations(analyzer: TextAnalyzer, text: str, value: str) -> None:
+    assert _types_at(analyzer, text, value) == {"UK_VEHICLE_REGISTRATION"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Code IB51 ABC is not issued.",  # I is no region letter
+        "Code TA51 ABC is not issued.",  # nor is T
+        "Code AB35 ABC is not issued.",  # 35 is no age identifier
+        "Code AB51 AIB is not issued.",  # I never appears in the random letters
+        "Code O123 BCD is not issued.",  # O is no year letter
+        "SECTION A1 AND B2 APPLY",  # capitals all round, no context
+        "Print it as an A4 PDF please.",  # a common abbreviation
+        "See REF 12A of the contract.",
+        "Room 1 ABC is booked.",  # dateless shape without context
+        "Order XXXAB51ABCYYY shipped.",
+    ],
+)
+def test_vehicle_registration_negatives(analyzer: TextAnalyzer, text: str) -> None:
+    assert "UK_VEHICLE_REGISTRATION" not in _all_types(analyzer, text)
 
 
 @pytest.mark.parametrize(

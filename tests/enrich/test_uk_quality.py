@@ -52,6 +52,7 @@ def test_vat_forms_table(value: str, valid: bool) -> None:
         ("Date of birth: 03/04/1981", ("DATE_OF_BIRTH", "03/04/1981")),
         ("DOB 3rd March 1984, seen today.", ("DATE_OF_BIRTH", "3rd March 1984")),
         ("She was born on 12.05.1950 in Leeds.", ("DATE_OF_BIRTH", "12.05.1950")),
+        ("We have your date of birth as 04/03/1974.", ("DATE_OF_BIRTH", "04/03/1974")),  # a full stop after the year
         ("The meeting on 03/04/2021 was cancelled.", None),  # a date without birth context
         ("DOB 31/02/1980", None),  # no such date
         ("NI number hh 01 02 03 d", ("UK_NINO", "hh 01 02 03 d")),
@@ -85,6 +86,29 @@ def test_identifier_table(analyzer: TextAnalyzer, text: str, expected: tuple[str
         ("Patient name:\n  Tomasz K Nowak\n", ["Tomasz K Nowak"]),
         ("Name: Housing Services\nRef: 12", []),  # a role in the name field is still not a name
         ("Name of scheme: Riverside Park\n", []),
+        # a field named by the person's role; an email header; a role in brackets; "on" and a phone number
+        ("Client: Tomasz O'Brien\nDOB: 13/04/1971", ["Tomasz O'Brien"]),
+        ("From: Arthur Davies <arthur.davies@example.org>", ["Arthur Davies"]),
+        ("To: Housing Options <housing@example.org>", []),  # a team, not a person
+        ("Visit by Hamish Lewis (Finance Officer) today.", ["Hamish Lewis"]),
+        ("Visit by Leeds Hospital (Ward 3) today.", []),  # brackets that hold no job title
+        ("Queries to Sophia Green on 0191 498 0079 please.", ["Sophia Green"]),
+        ("Call Leeds City Council on 0113 496 0000.", []),
+        # a family relation; "Hall" after a strong cue is a surname, not a building
+        ("She lives with her daughter, Leo Hall, in town.", ["Leo Hall"]),
+        ("Dear Mr Hall,\nThank you.", ["Hall"]),
+        ("The meeting is in the Town Hall.", []),
+        # a sign-off name the model tags as an organisation; a model span run over a line break
+        ("Kind regards,\nArthur Davies\n", ["Arthur Davies"]),
+        ("Yours sincerely,\n\nGrace Roberts\nHead of Service\nHousing Options", ["Grace Roberts"]),
+        # a name found once is found again, and so is its first name alone
+        ("Client: Niamh Ahmed\nNotes: Niamh was seen at home.", ["Niamh Ahmed", "Niamh"]),
+        ("Bill to: Eastmoor District Council", []),  # "Bill to:" is a label
+        # a line holding only a name above an address; an organisation there is not a name
+        ("Olivia Smith\n12 High Street\nLeeds", ["Olivia Smith"]),
+        ("> Tomasz K Nowak\n> 935 69 Gordon Terrace\n> Suite 828", ["Tomasz K Nowak"]),
+        ("Leeds City Council\n1 Civic Square\nLeeds", []),
+        ("Housing Options\n12 High Street", []),
     ],
 )
 def test_person_table(analyzer: TextAnalyzer, text: str, names: list[str]) -> None:

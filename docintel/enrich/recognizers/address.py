@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, Pattern, PatternRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from docintel.enrich.recognizers.uk import CASE_SENSITIVE_FLAGS
 
@@ -56,19 +57,121 @@ _NAME_PART = rf"(?:{_STREET_WORD}|{_PARTICLE})"
 _HOUSE_AFTER = r"(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?(?:-\d{1,4}[A-Za-z]?)?(?![\w/-])"
 
 
+# Words of a street name written without a street type: the first capitalised (or an abbreviation such as "Avda."),
+# the others also lower case ("Erzsébet tér", "Kálmán Imre u.", "Trenerys gate").
+_NAME_FIRST = rf"(?:{_STREET_WORD}|\p{{Lu}}\p{{Ll}}{{0,4}}\.)"
+_NAME_NEXT = rf"(?:{_STREET_WORD}|{_PARTICLE}|\p{{Ll}}{{1,12}}\.?|\p{{Lu}}\.)"
+# Words before a number that make it a document part, a room or a time, not a house: "Page 12", "Room 3".
+NOT_STREET_NAMES = frozenset(
+    {"page", "pages", "section", "chapter", "table", "figure", "fig", "appendix", "annex", "item", "items", "room",
+     "floor", "level", "unit", "units", "year", "years", "phase", "stage", "part", "schedule", "clause", "paragraph",
+     "para", "article", "volume", "vol", "issue", "version", "week", "weeks", "day", "days", "month", "months",
+     "grade", "band", "step", "option", "question", "note", "notes", "rule", "regulation", "act", "line", "row",
+     "column", "box", "ward", "bed", "flat", "suite", "apt", "no", "number", "ref", "case", "invoice", "order", "tel",
+     "about", "over", "under", "aged", "age", "top", "class", "group", "team", "area", "zone", "route", "bus",
+     "platform", "gate", "terminal", "site", "plot", "lot", "block", "building", "window", "door", "desk", "key",
+     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
+     "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mr", "mrs", "ms", "dr", "the", "and", "or",
+     "of", "to", "in", "on", "at", "by", "for", "from", "with", "covid", "windows", "iso", "pcn"}
+)  # fmt: skip
+# English function words end a street name written before its number ("Her address is Kiannonkatu 98"); the small
+# words of street names abroad ("Rue de la Gare") do not.
+_BOUNDARY_WORDS = NOT_STREET_NAMES | (STOP_WORDS - set(_PARTICLE.strip("(?:)").split("|"))) | {"address", "lives"}
+# Just before a street, on the same line: a building number ("28245 Puruntie 82"), which belongs to the address.
+# A flat's own number ("Flat 3 12 High Street") is not one: the flat and the street are joined instead.
+_NUMBER_BEFORE = regex.compile(rf"(?<![\w£$€.,/-])(?<!{_UNIT_WORDS}[ \t]*)(?!(?:19|20)\d\d\b)\d{{1,6}}[ \t]+$")
+# Address parts separated by no more than this are one address ("Apt. 675 62314 Mellemvej 32", "Flat 3, 12 High St").
+_JOINABLE_GAP = regex.compile(r"^[ \t]*,?[ \t]*$")
+# Words after "Name 12" that make the number a quantity: "moved to Leeds 12 years ago", "Harrogate 3 times".
+_QUANTITY_AFTER = (
+    r"(?![ \t]+(?i:years?|yrs?|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|times?|per|percent|miles?|"
+    r"km|metres?|meters?|points?|goals?|runs?|wickets?|votes?|people|pupils|children|members|pages?|items?|of)\b)"
+)
+# Just before a street, on the same line: words that say an address follows ("lives at", "address:").
+_ADDRESS_CUE_BEFORE = regex.compile(
+    r"(?i:address(?:[ \t]+is)?|lives?[ \t]+(?:at|on|in)|living[ \t]+at|resides?[ \t]+at|moved[ \t]+to|"
+    r"located[ \t]+at|sen[dt][ \t]+(?:it[ \t]+|this[ \t]+)?to|deliver(?:ed)?[ \t]+to|return(?:ed)?[ \t]+to|"
+    r"corner[ \t]+of|office[ \t]+is[ \t]+at)"
+    r"[ \t]*:?[ \t]*\n?[ \t]*(?:\d{1,6}[ \t]+)?$"
+)
+# Just after a street: a flat or suite, or a European postal code and town ("Harjukuja 54, 53100 Lappeenranta").
+_ADDRESS_AFTER = regex.compile(
+    rf"^(?:[ \t]*,?[ \t]*\n?[ \t]*{_UNIT_PART}|[ \t]*,[ \t]*(?:[A-Z]{{1,2}}-)?\d{{4,5}}[ \t]+\p{{Lu}})"
+)
+# How far before a street to look for a building number or an address cue.
+CUE_WINDOW = 40
+
+
+def _join_adjacent(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """One result per address: parts that overlap or touch on a line ("Flat 3" + "12 High Street") are joined."""
+    joined: list[RecognizerResult] = []
+    for result in sorted(results, key=lambda r: (r.start, -r.end)):
+        last = joined[-1] if joined else None
+        if last is not None and (result.start <= last.end or _JOINABLE_GAP.match(text[last.end : result.start])):
+            last.end = max(last.end, result.end)
+            last.score = max(last.score, result.score)
+            continue
+        joined.append(result)
+    return joined
+
+
+def _name_number_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of a "Name 12" match that is an address, past leading words that cannot be part of a street name
+    ("Lives at Bahnhofstrasse 5" gives "Bahnhofstrasse 5"); None when it is not an address."""
+    words = list(regex.finditer(r"\S+", text[start:end]))
+    if len(words) < 2:
+        return None
+    # Drop leading words up to the last one that cannot belong to a street name.
+    for index in range(len(words) - 2, -1, -1):
+        if words[index].group().strip(".,").lower() in _BOUNDARY_WORDS:
+            if index + 1 >= len(words) - 1 or not words[index + 1].group()[0].isupper():
+                return None
+            start += words[index + 1].start()
+            break
+    return (start, end) if _name_number_confirmed(text, start, end) else None
+
+
+def _name_number_confirmed(text: str, start: int, end: int) -> bool:
+    """True when a "Name 12" match is an address: a building number or an address cue before it, a flat or a
+    postal code after it."""
+    line_before = text[max(0, start - CUE_WINDOW) : start].rsplit("\n", 2)
+    before = "\n".join(line_before[-2:]) if len(line_before) > 1 and not line_before[-1].strip() else line_before[-1]
+    return bool(
+        _NUMBER_BEFORE.search(line_before[-1])
+        or _ADDRESS_CUE_BEFORE.search(before)
+        or _ADDRESS_AFTER.match(text[end : end + CUE_WINDOW])
+    )
+
+
 # What may follow a street on the next lines or after commas: a town, a county or state (or its two-letter
 # code), a country, a US ZIP code; each part at most three capitalised words. A UK postcode is not taken: it is
 # a UK_POSTCODE finding of its own. Nor is a line that opens a letter or a field ("Dear", "Tel", "Email").
 _LOCALITY_PART = (
-    r"(?:\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*){0,2}(?:[ \t]+\(\p{Lu}\p{L}+\))?(?:[ \t]+\d{4,6}(?:-\d{4})?)?"
+    # a European postal code before the town ("53100 Lappeenranta", "D-80331 München")
+    r"(?:(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*){0,2}"
+    r"|\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*){0,2}(?:[ \t]+\(\p{Lu}\p{L}+\))?(?:[ \t]+\d{4,6}(?:-\d{4})?)?"
     r"|\d{5}(?:-\d{4})?)"
 )
-# A flat or suite on a line of its own counts too: "74 Diakou Street\n Suite 680\n Kissousa".
-_LOCALITY = regex.compile(rf"(?:[ \t]*(?:,[ \t]*\n?|\n)[ \t]*,?[ \t]*(?:{_UNIT_PART}|{_LOCALITY_PART})(?![\w@]))")
+# A flat or suite on a line of its own counts too: "74 Diakou Street\n Suite 680\n Kissousa"; so does a country and
+# postal code after one blank line ("Riisa\n\n Estonia 62488"), the way address labels are often laid out.
+# Lines of a quoted email reply start with ">", list lines with a bullet (which text extraction often turns into "?"):
+# the address goes on after the marker.
+_QUOTE = r"(?:[ \t]*(?:>+|[•·▪‣*]|\?{1,3}(?=[ \t])))?"
+_LOCALITY = regex.compile(
+    rf"(?:[ \t]*(?:,[ \t]*\n?|\n){_QUOTE}[ \t]*,?[ \t]*(?:{_UNIT_PART}|{_LOCALITY_PART})(?![\w@])"
+    rf"|[ \t]*\n{_QUOTE}[ \t]*\n{_QUOTE}[ \t]*\p{{Lu}}[\p{{L}}'’-]*(?:[ \t]+\p{{Lu}}[\p{{L}}'’-]*){{0,2}}"
+    r"[ \t]+\d{4,6}(?![\w@]))"
+)
+# After a flat or suite the town may follow on the same line without a comma: "Suite 215 Nungatta Australia".
+_UNIT_AT_END = regex.compile(rf"{_UNIT_PART}$")
+_LOCALITY_AFTER_UNIT = regex.compile(rf"[ \t]+{_LOCALITY_PART}(?![\w@])")
 _NOT_LOCALITY = frozenset(
     {"dear", "re", "ref", "tel", "telephone", "phone", "mobile", "email", "e-mail", "fax", "date", "dob", "nhs",
      "yours", "to", "from", "subject", "sent", "cc", "attn", "fao", "our", "your", "the", "we", "i", "please"}
 )  # fmt: skip
+# Characters at the end of an address searched for a flat or suite ("Apartment 12345A").
+UNIT_CHARS = 20
 # Parts of a place after the street, at most.
 MAX_LOCALITY_PARTS = 4
 
@@ -77,6 +180,8 @@ def extend_over_locality(text: str, end: int) -> int:
     """The end of an address whose street ends at ``end``, taking the town, county/state, country and ZIP after it."""
     for _ in range(MAX_LOCALITY_PARTS):
         match = _LOCALITY.match(text, end)
+        if match is None and _UNIT_AT_END.search(text, max(0, end - UNIT_CHARS), end):
+            match = _LOCALITY_AFTER_UNIT.match(text, end)
         if match is None:
             break
         first_word = match.group().strip(" \t\n,").split(maxsplit=1)[0].lower().rstrip(".:")
@@ -120,6 +225,14 @@ class StreetAddressRecognizer(PatternRecognizer):
         ("flat_number", r"(?<![\w.])(?:Apt\.?|Apartment|Flat|Suite)[ \t]*#?\d{1,5}[A-Za-z]?(?![\w/-])", 0.5),
         ("street_suffix_word", rf"(?<![\w-])\p{{Lu}}\p{{Ll}}*(?:{_SUFFIXES})[ \t]+{_HOUSE_AFTER}{_UNIT}", 0.6),
     )
+    # A street name of any language without a street-type word, then the house number ("Kiannonkatu 98", "Erzsébet
+    # tér 19.", "Avda. Rio Nalon 58"): only where the text around it says it is an address (_name_number_confirmed).
+    # Matched apart from PATTERNS so that a refused long match cannot hide a shorter pattern match inside it.
+    NAME_NUMBER = regex.compile(
+        rf"(?<![\w'’.-]){_NAME_FIRST}(?:[ \t]+{_NAME_NEXT}){{0,3}}[ \t]+{_HOUSE_AFTER}{_QUANTITY_AFTER}\.?{_UNIT}",
+        CASE_SENSITIVE_FLAGS,
+    )
+    NAME_NUMBER_SCORE = 0.6
     CONTEXT: ClassVar[tuple[str, ...]] = ("address", "live", "lives", "resident", "home", "moved", "property")
 
     def __init__(self, context: list[str] | None = None, name: str | None = None) -> None:
@@ -135,9 +248,35 @@ class StreetAddressRecognizer(PatternRecognizer):
                 regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
         """Street matches, each extended over the town, region, country and ZIP code written after it."""
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for match in self.NAME_NUMBER.finditer(text):
+            span = _name_number_span(text, match.start(), match.end())
+            if span is not None:  # overlapping matches are joined below
+                results.append(self._name_number_result(*span))
         for result in results:
+            before = _NUMBER_BEFORE.search(text, max(0, result.start - CUE_WINDOW), result.start)
+            if before is not None:
+                result.start = before.start()
             result.end = extend_over_locality(text, result.end)
-        return results
+        return _join_adjacent(text, results)
+
+    def _name_number_result(self, start: int, end: int) -> RecognizerResult:
+        explanation = AnalysisExplanation(
+            recognizer=str(getattr(self, "name", type(self).__name__)),
+            original_score=self.NAME_NUMBER_SCORE,
+            pattern_name="name_number",
+            textual_explanation="street name and house number in an address",
+        )
+        return RecognizerResult(
+            entity_type=self.ENTITY,
+            start=start,
+            end=end,
+            score=self.NAME_NUMBER_SCORE,
+            analysis_explanation=explanation,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: str(getattr(self, "name", type(self).__name__)),
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """A year before a place name ("in 2019 Council Park opened") is not a house number."""

@@ -55,6 +55,8 @@ _LABELLED_PHONE = re.compile(
     rf"|(?<![\w+])(?P<before>{_PHONE_CANDIDATE})(?={_PHONE_KIND_AFTER})"
 )
 PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
+# Digit groups a national number of a region must show to pass STRICT_GROUPING there (a cheap test before the pass).
+_NATIONAL_GROUPING = {"US": re.compile(r"(?<!\d)\(?\d{3}\)?[ \t.\-/]*\d{3}[ \t.\-/]+\d{4}(?!\d)")}
 # A date or a date and time after a label ("Fax: 2024-03-12") is not a number to ring.
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 
@@ -132,7 +134,11 @@ class UkPhoneRecognizer(PhoneRecognizer):
                     match.start < end and start < match.end for start, end in taken
                 ):
                     add(match, UK_PHONE_REGIONS[0])
-        for region in self.other_regions:
+        # Each region's pass is a full libphonenumber scan; a text with no digits in that region's grouping (for the
+        # North American plan 3-3-4: "905-674-3793") has nothing it could match, so the pass is skipped.
+        for region in (
+            r for r in self.other_regions if r not in _NATIONAL_GROUPING or _NATIONAL_GROUPING[r].search(text)
+        ):
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=PHONE_LENIENCY_STRICT_GROUPING):
                 if any(match.start < end and start < match.end for start, end in taken):
                     continue

@@ -16,9 +16,6 @@ import regex
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import UkDrivingLicenceRecognizer as PresidioUkDrivingLicenceRecognizer
-from presidio_analyzer.predefined_recognizers import (
-    UkVehicleRegistrationRecognizer as PresidioUkVehicleRegistrationRecognizer,
-)
 
 from docintel.enrich.recognizers import checksums
 
@@ -231,7 +228,8 @@ class UkDateOfBirthRecognizer(PatternRecognizer):
 
     ENTITY = "DATE_OF_BIRTH"
     PATTERNS = (
-        ("date_numeric", r"(?<![\d/.-])(?P<d>\d{1,2})([/.-])(?P<m>\d{1,2})\2(?P<y>\d{4}|\d{2})(?![\d/.-])", 0.1),
+        # A full stop after the year ends the sentence ("... born on 04/03/1974."); one before a digit continues it.
+        ("date_numeric", r"(?<![\d/.-])(?P<d>\d{1,2})([/.-])(?P<m>\d{1,2})\2(?P<y>\d{4}|\d{2})(?![\d/-]|\.\d)", 0.1),
         ("date_words", rf"(?i)\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", 0.1),
         ("date_us_words", rf"(?i)\b(?P<mn>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", 0.1),
         ("date_iso", r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\d-])", 0.1),
@@ -290,8 +288,77 @@ def parse_date(value: str) -> dt.date | None:
     return date if date.year >= 1880 and date <= dt.date.today() else None
 
 
-class UkVehicleRegistrationRecognizer(PresidioUkVehicleRegistrationRecognizer):
-    """DVLA number plates; current-format plates are validated by Presidio, older formats need context."""
+# DVLA number plates. Current (Sept 2001 on): a memory tag (region letter + DVLA office letter), the age identifier
+# (02-29 for March, 51-79 for September registrations) and three random letters, never I or Q. The region letters
+# in use leave out I, J, Q, T, U, X and Z; the office letter leaves out I, Q and Z.
+_PLATE_REGION = "A-HK-PR-SVWY"
+_PLATE_OFFICE = "A-HJ-PR-Y"
+_PLATE_LETTER = "A-HJ-PR-Z"
+_PLATE_AGE = "(?:0[2-9]|[12][0-9]|5[1-9]|[67][0-9])"
+# Prefix (1983-2001) and suffix (1963-1983) plates: a year letter (never I, O, Q, U or Z), a serial of 1-999 and three
+# letters, the year letter before or after. Dateless plates (before 1963, kept as cherished numbers): 1-3 letters and
+# 1-4 digits either way round.
+_PLATE_YEAR = "A-HJ-NPR-TV-Y"
+_PLATE_SERIAL = r"[1-9]\d{0,2}"
+# Letter groups of an older-format plate that are words or everyday abbreviations in capitals ("A4 PDF", "REF 12A",
+# "AND 3D"): such a match needs a context word, like any older plate in shouted (all-capitals) text.
+_PLATE_COMMON_WORDS = frozenset(
+    {"THE", "AND", "FOR", "ARE", "BUT", "NOT", "YOU", "ALL", "ANY", "CAN", "HAD", "HER", "WAS", "ONE", "OUR", "OUT",
+     "HAS", "HIS", "HOW", "ITS", "MAY", "NEW", "NOW", "OLD", "SEE", "TWO", "WAY", "WHO", "DID", "GET", "LET", "PUT",
+     "SAY", "SHE", "TOO", "USE", "PER", "VIA", "PDF", "DOC", "XLS", "CSV", "JPG", "PNG", "GIF", "TXT", "LED", "GPS",
+     "USB", "REF", "FIG", "SEC", "APP", "ART", "PAR", "TAB", "NHS", "GMT", "BST", "UTC", "VAT", "PLC", "LTD", "INC",
+     "EUR", "GBP", "USD", "ROW", "COL", "NOV", "DEC", "JAN", "FEB", "MAR", "APR", "JUN", "JUL", "AUG", "SEP", "OCT",
+     "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN", "MIN", "MAX", "AGE", "KEY", "SET", "TOP", "END"}
+)  # fmt: skip
+# Score of an older-format plate that only counts next to a context word ("reg", "vehicle"...).
+PLATE_NEEDS_CONTEXT_SCORE = 0.15
 
-    def __init__(self, context: list[str] | None = None, name: str | None = None) -> None:
-        super().__init__(context=context, name=name or type(self).__name__)
+
+class UkVehicleRegistrationRecognizer(UkPatternRecognizer):
+    """DVLA number plates: current plates by their memory tag and age identifier; prefix and suffix plates written in
+    capitals in ordinary text; dateless plates and older plates among capitals only next to a context word."""
+
+    ENTITY = "UK_VEHICLE_REGISTRATION"
+    PATTERNS = (
+        ("current", rf"\b[{_PLATE_REGION}][{_PLATE_OFFICE}]{_PLATE_AGE}[ -]?[{_PLATE_LETTER}]{{3}}\b", 0.6),
+        # Typed in lower case (a web form): no ordinary word has this shape.
+        ("current_lower", rf"\b[{_PLATE_REGION.lower()}][{_PLATE_OFFICE.lower()}]{_PLATE_AGE}[ -]?"
+                          rf"[{_PLATE_LETTER.lower()}]{{3}}\b", 0.5),
+        ("prefix", rf"\b[{_PLATE_YEAR}]{_PLATE_SERIAL}[ -]?[{_PLATE_OFFICE}][{_PLATE_LETTER}]{{2}}\b", 0.5),
+        ("suffix", rf"\b[{_PLATE_OFFICE}][{_PLATE_LETTER}]{{2}}[ -]?{_PLATE_SERIAL}[ -]?[{_PLATE_YEAR}]\b", 0.5),
+        (
+            "dateless",
+            rf"(?<![\w-])(?:[{_PLATE_OFFICE}]{{1,3}}[ -]?[1-9]\d{{0,3}}|[1-9]\d{{0,3}}[ -]?[{_PLATE_OFFICE}]{{1,3}})"
+            r"(?![\w-]| \d)",
+            PLATE_NEEDS_CONTEXT_SCORE,
+        ),
+    )  # fmt: skip
+    CONTEXT = ("vehicle", "registration", "reg", "vrn", "car", "van", "plate", "pcn", "parking", "dvla", "mot", "v5c")
+    OLDER_FORMATS = frozenset({"prefix", "suffix"})
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        """Plate matches, with older formats among capitals or made of a common word scored down to need context."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            explanation = result.analysis_explanation
+            if explanation is None or explanation.pattern_name not in self.OLDER_FORMATS:
+                continue
+            letters = "".join(ch for ch in text[result.start : result.end] if ch.isalpha())
+            group = letters[-3:] if explanation.pattern_name == "prefix" else letters[:3]
+            if group in _PLATE_COMMON_WORDS or _among_capitals(text, result.start, result.end):
+                result.score = min(result.score, PLATE_NEEDS_CONTEXT_SCORE)
+        return results
+
+
+_WORD_BEFORE = regex.compile(r"(\p{L}+)[^\p{L}\n]*$")
+_WORD_AFTER = regex.compile(r"^[^\p{L}\n]*(\p{L}+)")
+# How far either side of a match to look for the neighbouring word.
+NEIGHBOUR_WINDOW = 30
+
+
+def _among_capitals(text: str, start: int, end: int) -> bool:
+    """True when the nearest word on either side (same line) is written in capitals: a heading or shouted text."""
+    before = _WORD_BEFORE.search(text[max(0, start - NEIGHBOUR_WINDOW) : start])
+    after = _WORD_AFTER.search(text[end : end + NEIGHBOUR_WINDOW])
+    return any(match is not None and len(match.group(1)) > 1 and match.group(1).isupper() for match in (before, after))
