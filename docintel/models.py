@@ -179,6 +179,9 @@ class DocumentRecord(_Model):
     # MinHash of the text (64 ints, classifiers.signals.text_signature) for near-duplicate detection: the
     # catalogue keeps this, never the text. None when the document has no words or was not read.
     minhash: list[int] | None = None
+    # The text with every personal-data finding and name masked, offsets unchanged: set by the enrich stage
+    # only when catalogue.keep_text is on and the whole kept text was searched for personal data.
+    kept_text: str | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding a text offset, or None when the text has no pages."""

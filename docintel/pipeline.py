@@ -44,8 +44,10 @@ from docintel.models import (
     Classification,
     DocumentRecord,
     DocumentStatus,
+    Entity,
     ErrorInfo,
     Page,
+    PiiFinding,
     Provenance,
     StageRun,
     StageStatus,
@@ -280,6 +282,7 @@ def enrich_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
         return _failed(_stage_run(record, "enrich", "spacy+presidio", started=started, error=error), error)
     from docintel.enrich.hashing import pii_hash
 
+    kept_text = _kept_text(text, entities, findings, engines.settings)
     if len(findings) > nlp.max_findings:
         notes.append(f"{len(findings):,} personal-data findings; the first {nlp.max_findings:,} are kept")
         findings = findings[: nlp.max_findings]
@@ -293,8 +296,24 @@ def enrich_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
         f.model_copy(update={"page": page_of(f.start), "value_hash": pii_hash(f.entity_type, f.text, key)})
         for f in findings
     ]
-    record = record.model_copy(update={"entities": entities, "pii": findings, "notes": notes})
+    update = {"entities": entities, "pii": findings, "notes": notes, "kept_text": kept_text}
+    record = record.model_copy(update=update)
     return _stage_run(record, "enrich", "spacy+presidio", started=started, version=getattr(analyzer, "version", ""))
+
+
+def _kept_text(text: str, entities: list[Entity], findings: list[PiiFinding], settings: Settings) -> str | None:
+    """The text to keep in the catalogue (catalogue.keep_text), every finding and name masked; else None.
+
+    Only the part that every recognizer read is kept: NER (names) stops at nlp.max_chars, so text past it
+    could hold names in clear, and ``text`` is already cut where the personal-data search stopped.
+    """
+    if not settings.catalogue.keep_text:
+        return None
+    from docintel.redact import mask_spans
+
+    spans = [(f.start, f.end) for f in findings]
+    spans += [(e.start, e.end) for e in entities if e.label == "PERSON"]
+    return mask_spans(text[: settings.nlp.max_chars], spans)
 
 
 def _page_finder(record: DocumentRecord) -> Callable[[int], int | None]:

@@ -23,6 +23,8 @@ from docintel.extract.sniff import sniff
 from docintel.models import PiiFinding, join_pages
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from PIL import Image
 
     from docintel.enrich.analyzer import TextAnalyzer
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# What masks a personal-data character in text kept in the catalogue (catalogue.keep_text).
+MASK_CHAR = "\u2588"
 # Rendering resolution of redacted PDF pages: legible for people, and an A4 page stays under ~1 MB as PNG.
 REDACT_DPI = 150
 POINTS_PER_INCH = 72
@@ -46,6 +50,20 @@ class RedactionResult:
     method: str  # "text" or "pdf_image"
     pages: int = 0
     redacted: Counter[str] = field(default_factory=Counter)
+
+
+def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with every non-space character inside ``spans`` replaced by a block: same length, same offsets.
+
+    The catalogue keeps text masked this way, so the findings' offsets still index into it (subject-access
+    snippets are cut from it) while no value survives in clear.
+    """
+    chars = list(text)
+    for start, end in spans:
+        for index in range(max(0, start), min(end, len(chars))):
+            if not chars[index].isspace():
+                chars[index] = MASK_CHAR
+    return "".join(chars)
 
 
 def redact_text(text: str, findings: list[PiiFinding]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from docintel import defaults
 from docintel.errors import ConfigError
@@ -80,7 +80,9 @@ class CatalogueSettings(_Section):
     """Where results are stored."""
 
     url: str = defaults.CATALOGUE_URL
-    keep_text: bool = False  # store extracted text (redacted) in the catalogue
+    # Keep each document's text in the catalogue with every personal-data finding and name masked (offsets
+    # unchanged), for subject-access snippets of documents that cannot be re-read (SharePoint, OneDrive, mail).
+    keep_text: bool = False
 
 
 class Settings(_Section):
@@ -93,6 +95,13 @@ class Settings(_Section):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     config_dir: Path = Field(default=Path("config"), exclude=True)
+
+    @model_validator(mode="after")
+    def _kept_text_is_masked(self) -> Settings:
+        # Kept text is masked by the personal-data search: without it the text would be kept in clear.
+        if self.catalogue.keep_text and not self.pii.enabled:
+            raise ValueError("catalogue.keep_text needs pii.enabled: kept text is masked by the personal-data search")
+        return self
 
     def config_path(self, name: str) -> Path:
         """A file in the configuration folder."""
@@ -156,7 +165,8 @@ def load_settings(config_dir: Path | None = None, environ: dict[str, str] | None
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+        where = f"{path}: {key}" if key else str(path)
+        raise ConfigError(f"{where}: {first['msg']}") from exc
     settings.config_dir = config_dir
     return settings
 

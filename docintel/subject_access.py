@@ -5,11 +5,13 @@ The catalogue holds no personal data in clear, only keyed hashes of normalised v
 the hashes up in ``pii_findings``; with several identifiers only documents mentioning all of them are returned
 (``require_all=False``: any of them), ranked by how many criteria and mentions they hold.
 
-Snippets come from re-reading the document: local files from their locator, attachments and archive members by
-re-reading the top-level file and extracting down to the child. The text is extracted with docintel's own
-extractors, so the stored offsets line up; a document whose bytes changed since it was catalogued, or that
-sits in a source this module does not re-read (SharePoint, OneDrive, mail: open ``web_url``), is returned
-without a snippet and with the reason. Every stored PII span inside a snippet is replaced by ``[TYPE]``.
+Snippets come from the text the catalogue kept (``catalogue.keep_text``: masked, offsets unchanged) when there
+is one, which serves every source; otherwise from re-reading the document: local files from their locator,
+attachments and archive members by re-reading the top-level file and extracting down to the child. The text is
+extracted with docintel's own extractors, so the stored offsets line up; a document whose bytes changed since it
+was catalogued, or that sits in a source this module does not re-read (SharePoint, OneDrive, mail without kept
+text: open ``web_url``), is returned without a snippet and with the reason. Every stored PII span inside a
+snippet is replaced by ``[TYPE]``.
 
     docintel find --nhs-number "943 476 5919" --name "Olivia Smith" --json
     GET /v1/subject-access?nhs_number=9434765919&name=Olivia%20Smith
@@ -278,9 +280,16 @@ def redacted_snippet(
     return f"{prefix}{snippet}{suffix}"
 
 
+def kept_text(store: CatalogueStore, doc_id: str) -> str | None:
+    """The masked text the catalogue kept for a document (catalogue.keep_text), or None."""
+    query = select(t.document_texts.c.text).where(t.document_texts.c.document_id == doc_id)
+    rows = _rows(store, query, "read kept text")
+    return str(rows[0]["text"]) if rows else None
+
+
 def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, Any], settings: Settings) -> None:
     try:
-        text = reread_text(match.document_id, documents, settings)
+        text = kept_text(store, match.document_id) or reread_text(match.document_id, documents, settings)
     except SnippetUnavailable as reason:
         match.snippet_unavailable = str(reason)
         return
@@ -290,7 +299,7 @@ def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, A
     findings = _all_findings(store, match.document_id)
     for mention in match.mentions[:MAX_SNIPPETS_PER_DOCUMENT]:
         if mention.end > len(text):
-            match.snippet_unavailable = "the re-read text no longer lines up with the catalogued offsets"
+            match.snippet_unavailable = "the text read or kept does not reach the catalogued offsets"
             return
         mention.snippet = redacted_snippet(text, mention.start, mention.end, findings)
 

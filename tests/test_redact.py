@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 
 from docintel.enrich.analyzer import TextAnalyzer
 from docintel.models import PiiFinding
-from docintel.redact import redact_file, redact_text
+from docintel.redact import mask_spans, redact_file, redact_text
 from docintel.settings import load_settings
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -127,3 +127,18 @@ def test_scanned_pdf_values_gone(analyzer: TextAnalyzer, tmp_path: Path) -> None
     text = pytesseract.image_to_string(page_image)
     assert "Housing" in text
     assert "5919" not in text and "example.org" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        ("NHS 943 476 5919.", [(4, 16)], "NHS ███ ███ ████."),
+        ("Ann Lee, ann@example.org", [(0, 7), (9, 24)], "███ ███, ███████████████"),
+        ("overlap", [(0, 4), (2, 6)], "██████p"),
+        ("edge", [(2, 99)], "ed██"),
+        ("none", [], "none"),
+    ],
+)
+def test_mask_spans_keeps_length_and_spaces(text: str, spans: list[tuple[int, int]], expected: str) -> None:
+    masked = mask_spans(text, spans)
+    assert masked == expected and len(masked) == len(text)

@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.errors import ConfigError
 from docintel.pipeline import Engines, scan_source
+from docintel.redact import MASK_CHAR
 from docintel.settings import Settings, load_settings
 from docintel.sources.local import LocalFolderSource
 from docintel.subject_access import (
@@ -26,6 +28,7 @@ from docintel.subject_access import (
     Match,
     find_command,
     find_documents,
+    kept_text,
     redacted_snippet,
     router,
 )
@@ -205,6 +208,52 @@ def test_snippet_missing_with_reason_when_document_cannot_be_reread(
     assert reasons["letter.txt"] == "the document changed since it was catalogued"
     assert reasons["visit.pdf"] == "the file cannot be read (FileNotFoundError)"
     assert reasons["referral.txt"] is not None and "'mail' are not re-read" in reasons["referral.txt"]
+
+
+def test_kept_text_gives_snippets_for_sources_that_cannot_be_reread(tmp_path: Path) -> None:
+    settings = load_settings(CONFIG_DIR, environ={"DOCINTEL_CATALOGUE__KEEP_TEXT": "true"})
+    share = _write_share(tmp_path / "share")
+    database = tmp_path / "catalogue.db"
+    store = open_catalogue(f"sqlite:///{database}")
+    scan_source(LocalFolderSource([share]), store, Engines(settings=settings, pii_key=KEY))
+    with store.engine.begin() as connection:  # as if every document had come from SharePoint, then vanished
+        connection.execute(update(t.documents).values(source="sharepoint"))
+    (share / "Care" / "letter.txt").unlink()
+
+    matches = _by_name(find_documents(store, nhs_number=NHS, key=KEY, settings=settings))
+    assert set(matches) == {"letter.txt", "visit.pdf", "referral.txt"}
+    for match in matches.values():
+        assert match.snippet_unavailable is None, match.snippet_unavailable
+        assert "[UK_NHS]" in (match.mentions[0].snippet or "")
+    assert "We have recorded your NHS number as [UK_NHS]" in (matches["letter.txt"].mentions[0].snippet or "")
+    # What was kept is the text itself, masked where personal data was, with the offsets unchanged.
+    letter_id = matches["letter.txt"].document_id
+    kept = kept_text(store, letter_id)
+    assert kept is not None
+    assert "We have recorded your NHS number as" in kept and "Adult Social Care" in kept
+    mention = matches["letter.txt"].mentions[0]
+    assert set(kept[mention.start : mention.end].replace(" ", "")) == {MASK_CHAR}
+    raw = database.read_bytes()
+    for clear in (NHS, NHS.replace(" ", ""), NINO, EMAIL, EMAIL.upper(), NAME, OTHER_EMAIL, "Samuel Jones"):
+        assert clear.encode() not in raw
+
+
+def test_kept_text_is_removed_when_a_rescan_does_not_keep_it(tmp_path: Path, settings: Settings) -> None:
+    keeping = load_settings(CONFIG_DIR, environ={"DOCINTEL_CATALOGUE__KEEP_TEXT": "true"})
+    share = _write_share(tmp_path / "share")
+    store = open_catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    scan_source(LocalFolderSource([share]), store, Engines(settings=keeping, pii_key=KEY))
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(t.document_texts)).scalar_one() == 5
+    scan_source(LocalFolderSource([share]), store, Engines(settings=settings, pii_key=KEY), force=True)
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(t.document_texts)).scalar_one() == 0
+
+
+def test_keep_text_without_the_personal_data_search_is_refused() -> None:
+    environ = {"DOCINTEL_CATALOGUE__KEEP_TEXT": "true", "DOCINTEL_PII__ENABLED": "false"}
+    with pytest.raises(ConfigError, match=r"keep_text needs pii\.enabled"):
+        load_settings(CONFIG_DIR, environ=environ)
 
 
 def test_catalogue_never_holds_the_values_in_clear(scanned: tuple[CatalogueStore, Path, Path]) -> None:

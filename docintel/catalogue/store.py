@@ -321,6 +321,8 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
             for finding in record.pii
         ],
         t.stage_runs: [_stage_run_row(doc_id, run_id, stage_run) for stage_run in record.stage_runs],
+        # Masked text only (see DocumentRecord.kept_text); a save without it removes what an earlier one kept.
+        t.document_texts: [{"document_id": doc_id, "text": record.kept_text}] if record.kept_text else [],
     }
 
 

@@ -202,8 +202,19 @@ stage_runs = Table(
     Index("ix_stage_runs_document_id", "document_id"),
 )
 
+# -- kept text (catalogue.keep_text): revision 0006_document_texts -----------------------------------------
+# The extracted text with every personal-data finding and name masked (same length, so the findings'
+# offsets index into it). Written only when catalogue.keep_text is on; subject-access snippets use it for
+# documents that cannot be re-read locally (SharePoint, OneDrive, mail).
+document_texts = Table(
+    "document_texts",
+    metadata,
+    Column("document_id", String(ID_LENGTH), _document_fk(), primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
 # Tables holding rows that belong to one document, replaced as a whole on every save.
-DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs)
+DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts)
 
 # -- invoice API (issue 6): revision 0003_invoices ----------------------------------------------------
 

@@ -197,7 +197,8 @@ def catalogue_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
         return
     url: str = request.getfixturevalue("postgres_url")
     with open_catalogue(url) as cleaner, cleaner.engine.begin() as connection:
-        connection.execute(text("TRUNCATE stage_runs, pii_findings, entities, pages, documents, runs"))
+        emptied = [table.name for table in t.DOCUMENT_CHILD_TABLES] + ["documents", "runs"]
+        connection.execute(text(f"TRUNCATE {', '.join(emptied)}"))
     yield url
 
 
