@@ -9,6 +9,7 @@ of the fields a failed check involves.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -362,15 +363,9 @@ def _pick_total(fields: dict[str, InvoiceField], candidates: list[Candidate], cu
 def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_first: bool) -> None:
     """Fallbacks for a missing date or VAT number: the first one on the page, with a confidence that says so."""
     if "InvoiceDate" not in fields:
-        for line in lines:
-            for phrase in line.phrases:
-                parsed = parse.parse_date(phrase.text, day_first=day_first)
-                if parsed is not None:
-                    candidate = Candidate("InvoiceDate", parsed.value.isoformat(), phrase.text, phrase.words, 0.45)
-                    fields["InvoiceDate"] = candidate.to_field()
-                    break
-            if "InvoiceDate" in fields:
-                break
+        dated = unlabelled_date(lines, day_first)
+        if dated is not None:
+            fields["InvoiceDate"] = dated.to_field()
     if "VendorTaxId" not in fields:
         for line in lines:
             for phrase in line.phrases:
@@ -383,6 +378,52 @@ def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_fir
                         "VendorTaxId", found[0], phrase.text, phrase.words, confidence
                     ).to_field()
                     return
+
+
+# An unlabelled date with a time of day beside it is the transaction's ("25/12/2018 8:13 PM"); a printed
+# four-digit year or month name is a date more surely than two-digit groups; digits glued to letters
+# ("RC11-23-42") are a code. Weights of those signs when choosing among the page's unlabelled dates.
+DATE_WITH_TIME = 0.3
+DATE_WRITTEN_OUT = 0.3
+DATE_IN_CODE = -0.6
+_CLOCK = re.compile(r"(?<![\d.])\d{1,2}:\d{2}(?!\d)")
+
+
+def unlabelled_date(lines: list[Line], day_first: bool) -> Candidate | None:
+    """The most date-like date on the page when no label names one, with a confidence that says it is a guess.
+
+    Each line is read phrase by phrase and whole (OCR splits "18 Mar 2018" into phrases on wide-spaced receipts).
+    """
+    best: tuple[float, Candidate] | None = None
+    for number, line in enumerate(lines):
+        has_clock = _CLOCK.search(line.text) is not None
+        spans = line.phrases if len(line.phrases) == 1 else [*line.phrases, line]
+        for span in spans:
+            text = span.text
+            parsed = parse.parse_date(text, day_first=day_first)
+            if parsed is None:
+                continue
+            written = text[parsed.start : parsed.end]
+            score = -0.1 * number / len(lines)
+            score += DATE_WITH_TIME if has_clock else 0.0
+            score += DATE_WRITTEN_OUT if re.search(r"\d{4}|[^\W\d_]{3}", written) else 0.0
+            score += DATE_IN_CODE if parsed.start > 0 and text[parsed.start - 1].isalpha() else 0.0
+            words = _words_at(span, parsed.start, parsed.end)
+            candidate = Candidate("InvoiceDate", parsed.value.isoformat(), written, words, 0.45)
+            if best is None or score > best[0]:
+                best = (score, candidate)
+    return best[1] if best else None
+
+
+def _words_at(span: Span, start: int, end: int) -> list[Word]:
+    """The words of a span that the characters start..end of its text fall in."""
+    words: list[Word] = []
+    offset = 0
+    for word in span.words:
+        if offset < end and offset + len(word.text) > start:
+            words.append(word)
+        offset += len(word.text) + 1
+    return words or list(span.words)
 
 
 def _payment_details(best: dict[str, Candidate], lines: list[Line]) -> InvoiceField | None:

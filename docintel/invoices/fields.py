@@ -108,6 +108,8 @@ RIGHT_WEIGHT = 0.9
 BELOW_WEIGHT = 0.8
 # Whole numbers from this size up are read as references (GST ids, account numbers) rather than amounts.
 MAX_WHOLE_AMOUNT = Decimal(10_000_000)
+# A labelled date read only by taking OCR'd digits for its slashes: likely right, but say so.
+MISREAD_DATE_CONFIDENCE = 0.6
 # How far below a label (in label line heights) its value may sit.
 BELOW_MAX_LINE_HEIGHTS = 2.5
 
@@ -220,6 +222,8 @@ def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     """The last amount in a value text, refusing texts that are mostly words and the years of dates in it."""
     for found in reversed(parse.find_dates(text)):
         text = text[: found.start] + " " * (found.end - found.start) + text[found.end :]
+    # OCR of a receipt printer's wide decimal point leaves a space after it ("29. 70"): one amount, not two.
+    text = _SPACED_DECIMALS.sub(r"\1.\2", text)
     amounts = parse.find_amounts(text)
     if not amounts:
         return None
@@ -233,13 +237,17 @@ def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     return parse.format_amount(value), 0.9, value
 
 
+_SPACED_DECIMALS = re.compile(r"(?<![\d.,])(\d{1,7})[.,]\s(\d{2})(?![\d.,%])")
+
+
 def make_date_parser(day_first: bool) -> Parser:
     """A parser for date values, reading ambiguous numeric dates as the document's convention says."""
 
     def parser(text: str) -> tuple[str, float, Decimal | None] | None:
         parsed = parse.parse_date(text, day_first=day_first)
         if parsed is None:
-            return None
+            misread = parse.parse_misread_date(text)
+            return (misread.value.isoformat(), MISREAD_DATE_CONFIDENCE, None) if misread else None
         return parsed.value.isoformat(), 0.85 if parsed.ambiguous else 0.92, None
 
     return parser
@@ -307,6 +315,21 @@ def _below(lines: list[Line], line_index: int, label: Span) -> Span | None:
     return None
 
 
+# OCR reads a speck, a stamp or the edge of a logo before a label as a short word it is unsure of ("cae TOTAL").
+JUNK_WORD_MAX_CONFIDENCE = 0.5
+JUNK_WORD_MAX_CHARS = 3
+
+
+def without_junk_prefix(span: Span) -> Span:
+    """The span without a leading short word OCR was unsure of, or the span itself when it has none."""
+    if len(span.words) < 2:
+        return span
+    first = span.words[0]
+    if first.conf < JUNK_WORD_MAX_CONFIDENCE and len(first.text) <= JUNK_WORD_MAX_CHARS:
+        return Span(span.words[1:])
+    return span
+
+
 def labelled_candidates(
     lines: list[Line], index: LabelIndex, parsers: Mapping[str, Parser], skip: set[int] | None = None
 ) -> list[Candidate]:
@@ -315,8 +338,12 @@ def labelled_candidates(
     for line_index, line in enumerate(lines):
         if skip and line_index in skip:
             continue
-        for phrase_index, phrase in enumerate(line.phrases):
+        for phrase_index, whole in enumerate(line.phrases):
+            phrase = whole
             matched = index.match(phrase)
+            if matched is None:
+                phrase = without_junk_prefix(whole)
+                matched = index.match(phrase) if phrase is not whole else None
             if matched is None:
                 continue
             name, rank, _, used = matched

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from docintel.invoices import parse
-from docintel.invoices.fields import Candidate, LabelIndex
+from docintel.invoices.fields import Candidate, LabelIndex, without_junk_prefix
 from docintel.invoices.layout import Line, Span
 
 # Only the top of page one holds the letterhead (a footer repeat is evidence, not a candidate).
@@ -54,7 +54,7 @@ _REGISTRATION = re.compile(
     r"(\b(reg|regd|registration|registered|company\s+no|co\.?\s?no|roc|gst|vat|sst|tin|gstin|cin|siren|siret|kvk|"
     r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$|"
     # A company number in brackets anywhere on the line: "BR NO.: (124525-H)", "(CO. NO. 113825-W)".
-    r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*\))",
+    r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*[)}\]])",
     re.IGNORECASE,
 )
 CONTACT = re.compile(
@@ -64,6 +64,15 @@ CONTACT = re.compile(
 )
 _DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*)", re.IGNORECASE)
 _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
+# What a name line is not: the first line of an address ("No. 18, Jalan ...", "Lot 6 ...", "Unit 4, ...").
+# A number starting a name is no sign ("99 Speed Mart"); a number with a comma or "&" after it is ("67, Jln").
+_ADDRESS_START = re.compile(r"^(?:no\.?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
+ADDRESS_LIKE_PENALTY = -1.0
+# Fewer letters than this is a logo's initials or OCR junk more often than a trading name.
+MIN_NAME_LETTERS = 4
+SHORT_NAME_PENALTY = -0.5
+# The letterhead's shape: a name with address lines under it that reach a postcode.
+LETTERHEAD_SHAPE_EVIDENCE = 0.4
 # A postcode or zip: UK, five-digit (Malaysia, France, Germany, US), Dutch.
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?![\d-])|\b\d{4}\s?[A-Z]{2}\b")
 
@@ -123,8 +132,17 @@ def name_like(text: str, index: LabelIndex, span: Span) -> bool:
 
 
 def _units(line: Line, index: LabelIndex) -> list[Span]:
-    """The phrases of a line, and the whole line when all its phrases are name-like (wide-spaced receipt type)."""
-    units = list(line.phrases)
+    """The phrases of a line, and the whole line when all its phrases are name-like (wide-spaced receipt type).
+
+    A phrase that is only a legal form ("Sdn Bhd" set apart by OCR's gaps) is no name alone: it stands for the
+    phrases before it on the line with it. A leading word OCR was unsure of (a speck before the name) is left out.
+    """
+    units = []
+    for position, phrase in enumerate(line.phrases):
+        unit = phrase
+        if position and legal_tail(phrase.text):
+            unit = Span([word for earlier in line.phrases[: position + 1] for word in earlier.words])
+        units.append(without_junk_prefix(unit))
     if len(line.phrases) > 1 and not POSTCODE.search(line.text.upper()):
         whole = Span(list(line.words))
         gaps_ok = all(
@@ -133,7 +151,7 @@ def _units(line: Line, index: LabelIndex) -> list[Span]:
         )
         labelled = any(index.match(phrase) is not None for phrase in line.phrases)
         if gaps_ok and not labelled and name_like(_without_registration(whole.text), index, whole):
-            units.append(whole)
+            units.append(without_junk_prefix(whole))
     return units
 
 
@@ -185,6 +203,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     for i in top:
         line_scored = False
         fragment_evidence = 0.0
+        fragment_score = float("-inf")
         units = _units(lines[i], index)
         for unit in units:
             text = _without_registration(unit.text.strip(" :,;|-"))
@@ -204,13 +223,25 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
                 compact in other for j, other in enumerate(compact_lines) if abs(j - i) > 3 and lines[j].y0 > 0.5
             ):
                 evidence += 0.5
-            if unit is units[-1] and len(units) > len(lines[i].phrases):
-                # The whole wide-spaced line carries its fragments' evidence ("POPULAR" repeated in a footer
-                # is evidence for "POPULAR BOOK"), and so beats them.
+            whole_line = unit is units[-1] and len(units) > len(lines[i].phrases)
+            if whole_line:
+                # The whole wide-spaced line carries its fragments' evidence (a word of it repeated in a footer
+                # is evidence for the whole name), and so beats them.
                 evidence = max(evidence, fragment_evidence)
             else:
                 fragment_evidence = max(fragment_evidence, evidence)
+            if _ADDRESS_START.search(text) or POSTCODE.search(text.upper()):
+                score += ADDRESS_LIKE_PENALTY
+            if sum(char.isalpha() for char in text) < MIN_NAME_LETTERS:
+                score += SHORT_NAME_PENALTY
+            if _heads_address(lines, i, unit, index):
+                evidence += LETTERHEAD_SHAPE_EVIDENCE
             score += evidence + 0.05 * len(unit.words)
+            if whole_line:
+                # A short word in the line ("&") lowers its median height: the whole still beats its parts.
+                score = max(score, fragment_score + 0.01)
+            else:
+                fragment_score = max(fragment_score, score)
             if best is None or score > best[0]:
                 best = (score, i, unit, evidence)
         name_like_seen += line_scored
@@ -244,6 +275,11 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     return VendorBlock(candidate, line_index, address)
 
 
+def _heads_address(lines: list[Line], line_index: int, unit: Span, index: LabelIndex) -> bool:
+    """Whether address lines reaching a postcode follow a name candidate in its column."""
+    return any(POSTCODE.search(span.text.upper()) for span in address_below(lines, line_index, unit, index))
+
+
 def address_below(lines: list[Line], line_index: int, anchor: Span, index: LabelIndex) -> list[Span]:
     """Address lines under a name, in its column, to the postcode (and a state after it), stopping at contacts,
     labels and titles; company numbers and dates between the name and the first address line are passed over."""
@@ -260,6 +296,8 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
             continue
         span = Span([word for phrase in column for word in phrase.words])
         text = span.text.strip()
+        if sum(char.isalnum() for char in text) < 2:
+            continue  # a speck or a rule OCR read as a character or two, inside the block
         # Between the name and the address sit company numbers, a printed date or a "SITE: 2395"; after the
         # address (its postcode read) the same lines end it, and so does a branch name in brackets.
         aside = (

@@ -302,3 +302,79 @@ def test_receipt_photo_is_read() -> None:
     assert result.value("VendorAddress") == "NO 12, JALAN BUNGA RAYA 3, 43000 KAJANG, SELANGOR"
     assert result.value("InvoiceDate") == "2018-03-14"
     assert result.value("InvoiceTotal") == "28.35"
+
+
+def _read_lines(lines: list[str], unsure: set[str] = frozenset()) -> dict[str, object]:
+    """Fields of fixed-width lines, with the words in ``unsure`` read at OCR confidence 0.2 (specks, junk)."""
+    words = [
+        Word(word.text, word.page, word.x0, word.y0, word.x1, word.y1, 0.2 if word.text in unsure else 1.0)
+        for word in text_words("\n".join(lines) + "\n")
+    ]
+    result = read_fields(group_lines(words), [])
+    return {name: found.value for name, found in result.fields.items() if found.value is not None}
+
+
+@pytest.mark.parametrize(
+    ("lines", "unsure", "vendor"),
+    [
+        # OCR's gaps split the legal form from the name: the name is the whole line, not "SDN BHD" alone.
+        (["KAYU              MANIS              SDN BHD", "NO 3, JALAN DAMAR 2,", "43000 KAJANG"], set(),
+         "KAYU MANIS SDN BHD"),
+        # A wide-spaced name with a one-letter word: the whole line beats its longest part.
+        (["J  &  K  BAKERY", "LOT 7, JALAN MELUR", "43000 KAJANG"], set(), "J & K BAKERY"),
+        # A speck OCR read as a short word before the name is left out of it.
+        (["ye  NORTHGATE TRADING SDN BHD", "12, JALAN SEROJA", "43000 KAJANG"], {"ye"},
+         "NORTHGATE TRADING SDN BHD"),
+        # Initials of a logo above the letterhead are no name: the line heading the address is.
+        (["QX", "KEDAI BUKU CAHAYA", "(0001234567-K)", "LOT 276 JALAN MERAK", "43800 DENGKIL, SELANGOR."], set(),
+         "KEDAI BUKU CAHAYA"),
+    ],
+)  # fmt: skip
+def test_receipt_vendor_name(lines: list[str], unsure: set[str], vendor: str) -> None:
+    assert _read_lines([*lines, "", "", "TOTAL:  1.00"], unsure)["VendorName"] == vendor
+
+
+@pytest.mark.parametrize(
+    ("lines", "address"),
+    [
+        # A company number whose closing bracket OCR read as a brace, and a speck line inside the block.
+        (["SERI WANGI TRADING", "(742016-W}", "67, JLN MAWAR 25/63,", "%", "40400 SHAH ALAM,", "SELANGOR.",
+          "TEL/FAX : 03-5121 0000"], "67, JLN MAWAR 25/63, 40400 SHAH ALAM, SELANGOR."),
+        # A line of two characters or fewer between the company number and the address.
+        (["CAHAYA SNACKS ENTERPRISE", "(002022599 - U)", "=", "19 & 19A, JALAN MERANTI 2A,",
+          "44300 BATANG KALI", "03-6057 0000"], "19 & 19A, JALAN MERANTI 2A, 44300 BATANG KALI"),
+    ],
+)  # fmt: skip
+def test_receipt_address_passes_specks(lines: list[str], address: str) -> None:
+    assert _read_lines([*lines, "", "", "TOTAL:  1.00"])["VendorAddress"] == address
+
+
+@pytest.mark.parametrize(
+    ("lines", "date"),
+    [
+        # A code with digit groups first, the transaction's date and time later: the dated line wins.
+        (["REF RC11-23-42", "15-03-2018   15:41   COUNTER 2"], "2018-03-15"),
+        # A phone number in dotted pairs is no date.
+        (["Tel. : 05.22.95.66.66", "le 30/03/2018 a 12:36"], "2018-03-30"),
+        # OCR's gaps split the day from the month: the whole line is read too.
+        (["CLOSED   24   Mar   18   09:58:26 PM"], "2018-03-24"),
+        # A labelled date whose slashes OCR read as sevens.
+        (["Doc No: CS00010930    Date: 1770372018"], "2018-03-17"),
+    ],
+)
+def test_receipt_date(lines: list[str], date: str) -> None:
+    assert _read_lines(["ACME STORES SDN BHD", "1 JALAN BESAR", "", "", *lines, "TOTAL:  1.00"])["InvoiceDate"] == date
+
+
+@pytest.mark.parametrize(
+    ("lines", "unsure", "total"),
+    [
+        # A speck read as a short unsure word before the label: the label is still found.
+        (["SUB TOTAL   27.00", "cae TOTAL INCL GST   28.62"], {"cae"}, "28.62"),
+        # A space after the decimal point.
+        (["TOTAL SALES   RM   29. 70", "CASH   RM   30. 00", "CHANGE   RM   0. 30"], set(), "29.70"),
+    ],
+)
+def test_receipt_total_despite_ocr_noise(lines: list[str], unsure: set[str], total: str) -> None:
+    fields = _read_lines(["ACME STORES SDN BHD", "1 JALAN BESAR", "", "", *lines], unsure)
+    assert fields["InvoiceTotal"] == total
