@@ -102,6 +102,13 @@ _WEAK_LABELS = frozenset(
     }
 )
 
+# OCR misreads a letter of a long label word ("fotal", "Tatal"). A word read with less than full confidence (so
+# never a text layer's) that is one letter from exactly one word of these fields' labels, as long as this, is read
+# as that word.
+FUZZY_LABEL_FIELDS = frozenset({"InvoiceTotal", "AmountDue", "SubTotal", "InvoiceDate", "InvoiceId"})
+FUZZY_LABEL_MIN_CHARS = 5
+FUZZY_LABEL_MAX_CONFIDENCE = 0.95
+
 # Where the value sits relative to its label, and how much that placement is worth.
 SAME_PHRASE_WEIGHT = 0.95
 RIGHT_WEIGHT = 0.9
@@ -173,6 +180,8 @@ class LabelIndex:
 
     labels: dict[str, tuple[str, int]] = field(default_factory=dict)  # normalised label -> (field, rank)
     longest: int = 1
+    words: frozenset[str] = frozenset()  # every label word, to leave alone
+    fuzzy_words: frozenset[str] = frozenset()  # label words an OCR'd word one letter off is read as
 
     @classmethod
     def build(cls, extra: Mapping[str, Iterable[str]] | None = None) -> LabelIndex:
@@ -185,13 +194,36 @@ class LabelIndex:
             for rank, synonym in enumerate(synonyms):
                 index.labels.setdefault(normalise_label(synonym), (name, rank))
         index.longest = max(len(label.split()) for label in index.labels)
+        index.words = frozenset(token for label in index.labels for token in label.split())
+        index.fuzzy_words = frozenset(
+            token
+            for label, (name, _) in index.labels.items()
+            if name in FUZZY_LABEL_FIELDS
+            for token in label.split()
+            if len(token) >= FUZZY_LABEL_MIN_CHARS and token.isalpha()
+        )
         return index
+
+    def _read_as_label(self, token: str) -> str:
+        """The one label word an OCR'd token is a single letter away from ("fotal" -> "total"), else the token."""
+        if token in self.words or len(token) < FUZZY_LABEL_MIN_CHARS or not token.isalpha():
+            return token
+        near = [
+            word
+            for word in self.fuzzy_words
+            if len(word) == len(token) and sum(a != b for a, b in zip(word, token, strict=True)) == 1
+        ]
+        return near[0] if len(near) == 1 else token
 
     def match(self, span: Span) -> tuple[str, int, str, int] | None:
         """(field, rank, label, words used) for the longest label the span starts with, else None."""
         tokens: list[tuple[str, int]] = []  # normalised tokens with the index of the word they came from
         for position, word in enumerate(span.words):
-            tokens.extend((token, position) for token in normalise_label(word.text).split())
+            unsure = word.conf < FUZZY_LABEL_MAX_CONFIDENCE
+            tokens.extend(
+                (self._read_as_label(token) if unsure else token, position)
+                for token in normalise_label(word.text).split()
+            )
             if len(tokens) > self.longest:
                 break
         for size in range(min(self.longest, len(tokens)), 0, -1):
@@ -371,6 +403,8 @@ def labelled_candidates(
                 if parsed is None:
                     continue
                 value, parse_confidence, number = parsed
+                if weight == BELOW_WEIGHT and number is not None and number == number.to_integral_value():
+                    continue  # a whole number under a label is a column's quantity or code more often than money
                 read_confidence = min(word.conf for word in words)
                 # The label's whole wording, up to the value, when the value sits further along the line.
                 context = phrase.text

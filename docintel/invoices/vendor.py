@@ -79,6 +79,10 @@ POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?!
 
 # "SITE: 2395", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
 _LABEL_VALUE = re.compile(r"^[^\W\d_][\w .#/-]{0,20}?\s?:\s?\S")
+_CORPORATE_NOTE = re.compile(
+    r"\b(formerly|previously|trading\s+as|t/a|licensee|franchisee|a\s+member\s+of|a\s+division\s+of|part\s+of)\b",
+    re.IGNORECASE,
+)
 # A region or country on its own line, up to three words without digits ("SELANGOR.", "West Yorkshire").
 _REGION = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\.?")
 # A time of day or opening hours ("18:25", "1000 HRS").
@@ -304,6 +308,8 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
             (_REGISTRATION.search(text) and not POSTCODE.search(text.upper()))
             or _LABEL_VALUE.search(text)
             or (not block and (parse.parse_date(text) or _CLOCK.search(text)))
+            # "formerly known as ...", "Licensee of ...", another company's name: about the company, not where it is.
+            or (not block and (_CORPORATE_NOTE.search(text) or LEGAL_SUFFIX.search(text)))
         )
         if aside and not block:
             previous = line

@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from docintel.extract.ocr import OcrResult, OcrWord
 from docintel.invoices import extract_invoice
 from docintel.invoices.extract import read_fields
-from docintel.invoices.layout import Word, group_lines, ocr_words, split_glued, text_words
+from docintel.invoices.fields import LabelIndex
+from docintel.invoices.layout import Span, Word, group_lines, ocr_words, split_glued, text_words
 from docintel.invoices.vendor import clean_name, domain_names
 from docintel.settings import Settings
 
@@ -378,3 +379,38 @@ def test_receipt_date(lines: list[str], date: str) -> None:
 def test_receipt_total_despite_ocr_noise(lines: list[str], unsure: set[str], total: str) -> None:
     fields = _read_lines(["ACME STORES SDN BHD", "1 JALAN BESAR", "", "", *lines], unsure)
     assert fields["InvoiceTotal"] == total
+
+
+@pytest.mark.parametrize(
+    ("lines", "unsure", "total"),
+    [
+        # One letter of "Total" misread by OCR, the word read unsurely: still the total's label.
+        (["SUB TOTAL   25.30", "fotal Sales Inclusive GST :   26.82", "CASH   50.00"], {"fotal"}, "26.82"),
+        # A whole number under a "Total" column header is a quantity or a code, not the total.
+        (["QTY   DESCRIPTION          TOTAL", "1     PAPER 450G           4506", "", "TOTAL INCL GST :   16.50"],
+         set(), "16.50"),
+        # No total line read agrees with subtotal + tax and cash - change, which agree: the sums give it.
+        (["SUB TOTAL   26.79", "GST 6%   1.61", "TOTAL   23.40", "CASH   50.00", "CHANGE   21.60"], set(), "28.40"),
+    ],
+)  # fmt: skip
+def test_receipt_total_despite_misreads(lines: list[str], unsure: set[str], total: str) -> None:
+    fields = _read_lines(["ACME STORES SDN BHD", "1 JALAN BESAR", "", "", *lines], unsure)
+    assert fields["InvoiceTotal"] == total
+
+
+@pytest.mark.parametrize(
+    ("words", "unsure", "field"),
+    [
+        (("fotal", "Sales:"), True, "InvoiceTotal"),
+        (("fotal", "Sales:"), False, None),  # a text layer's word is never corrected
+        (("Tatal:",), True, "InvoiceTotal"),
+        (("Totaal:",), True, "InvoiceTotal"),  # a label word of its own (Dutch), not a misread
+        (("Chance:",), True, None),  # "Change" is a label, but only totals', dates' and ids' words are corrected
+        (("Tote",), True, None),  # too short to correct
+    ],
+)
+def test_unsure_label_words_one_letter_off(words: tuple[str, ...], unsure: bool, field: str | None) -> None:
+    conf = 0.6 if unsure else 1.0
+    span = Span([Word(text, 1, 0.1 * n, 0.1, 0.1 * n + 0.08, 0.12, conf) for n, text in enumerate(words)])
+    matched = LabelIndex.build().match(span)
+    assert (matched[0] if matched else None) == field
