@@ -43,7 +43,7 @@ MONTHS = {
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
 }  # fmt: skip
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-# Not part of a longer chain of digit groups: "05.22.95.66.66" is a phone number, not 22 May 1995.
+# Not part of a longer chain of digit groups: "04.21.93.11.20" is a phone number, not 21 April 1993.
 _NUMERIC_DATE = re.compile(r"(?<!\d)(?<!\d[/.\-])(\d{1,4})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{2,4})(?!\d)(?![/.\-]\d)")
 # A receipt printer's slashes that OCR read as a digit or a bar ("17/03/2018" -> "1770372018"): day, month and a
 # four-digit year with one such character between each, tried only on a labelled date's value.

@@ -23,7 +23,7 @@ LETTERHEAD_BOTTOM = 0.45
 BLOCK_GAP_HEIGHTS = 2.2
 # Most addresses fit in this many lines.
 MAX_ADDRESS_LINES = 5
-# Phrases of one line closer than this many line heights may together be one name ("FY    EAGLE    ENTERPRISE"
+# Phrases of one line closer than this many line heights may together be one name ("SRI    MELUR    ENTERPRISE"
 # on a receipt: edges are fractions of the page, so on a tall receipt a gap reads about twice as wide).
 WHOLE_LINE_GAP_HEIGHTS = 6
 # OCR reads a logo or a picture above the name as junk words with confidence near 0; a name is read better.
@@ -46,14 +46,14 @@ _TITLE = re.compile(
     r"^(simplified\s+|full\s+|official\s+|original\s+|copy\s+|kopie\s+)?(tax\s+)?(invoice|receipt|bill|cash\s+bill|"
     r"credit\s+note|statement|quotation|delivery\s+note|payment\s+receipt|factuur|rechnung|facture|faktura|"
     r"cash\s+sales?|sales\s+receipt|order|guest\s+check|welcome|thank\s+you)\b|"
-    # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME LESS KITCHENETTE" or "TOPLINE STORES".
+    # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME OUT CAFE" or "TOPAZ STORES".
     r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)",
     re.IGNORECASE,
 )
 _REGISTRATION = re.compile(
     r"(\b(reg|regd|registration|registered|company\s+no|co\.?\s?no|roc|gst|vat|sst|tin|gstin|cin|siren|siret|kvk|"
     r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$|"
-    # A company number in brackets anywhere on the line: "BR NO.: (124525-H)", "(CO. NO. 113825-W)".
+    # A company number in brackets anywhere on the line: "BR NO.: (204711-H)", "(CO. NO. 330152-W)".
     r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*[)}\]])",
     re.IGNORECASE,
 )
@@ -65,7 +65,7 @@ CONTACT = re.compile(
 _DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*)", re.IGNORECASE)
 _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
 # What a name line is not: the first line of an address ("No. 18, Jalan ...", "Lot 6 ...", "Unit 4, ...").
-# A number starting a name is no sign ("99 Speed Mart"); a number with a comma or "&" after it is ("67, Jln").
+# A number starting a name is no sign ("7 Star Mart"); a number with a comma or "&" after it is ("67, Jln").
 _ADDRESS_START = re.compile(r"^(?:no\.?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
 ADDRESS_LIKE_PENALTY = -1.0
 # Fewer letters than this is a logo's initials or OCR junk more often than a trading name.
@@ -77,7 +77,7 @@ LETTERHEAD_SHAPE_EVIDENCE = 0.4
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?![\d-])|\b\d{4}\s?[A-Z]{2}\b")
 
 
-# "SITE: 2395", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
+# "SITE: 1048", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
 _LABEL_VALUE = re.compile(r"^[^\W\d_][\w .#/-]{0,20}?\s?:\s?\S")
 _CORPORATE_NOTE = re.compile(
     r"\b(formerly|previously|trading\s+as|t/a|licensee|franchisee|a\s+member\s+of|a\s+division\s+of|part\s+of)\b",
@@ -163,7 +163,7 @@ _INLINE_REGISTRATION = re.compile(r"\(?\b[A-Z]{0,3}\d{4,}-?[A-Z]?\b\)?\s*$", re.
 
 
 def _without_registration(text: str) -> str:
-    """A name line without the company number printed after it ("99 SPEED MART S/B (519537-X)")."""
+    """A name line without the company number printed after it ("7 STAR MART S/B (402113-X)")."""
     return _INLINE_REGISTRATION.sub("", text).strip()
 
 
@@ -254,7 +254,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     _, line_index, unit, evidence = best
     name_spans = [unit]
     end_index = line_index
-    # Only the legal form won ("SDN BHD", "CO. (M) SDN BHD" under "POPULAR BOOK"): the name is the line above.
+    # Only the legal form won ("SDN BHD", "CO. (M) SDN BHD" under "CAHAYA BOOK"): the name is the line above.
     if line_index > 0 and legal_tail(unit.text):
         above = lines[line_index - 1]
         above_text = _without_registration(above.text.strip(" :,;|-"))
@@ -262,7 +262,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
         if above.page == page and close and name_like(above_text, index, Span(list(above.words))):
             name_spans.insert(0, Span(list(above.words)))
             line_index -= 1
-    # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
+    # A name broken over two lines: "SINAR BARU HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
     if line_index + 1 < len(lines) and lines[line_index + 1].page == page:
         following = lines[line_index + 1]
         following_text = following.text.strip()
@@ -302,7 +302,7 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
         text = span.text.strip()
         if sum(char.isalnum() for char in text) < 2:
             continue  # a speck or a rule OCR read as a character or two, inside the block
-        # Between the name and the address sit company numbers, a printed date or a "SITE: 2395"; after the
+        # Between the name and the address sit company numbers, a printed date or a "SITE: 1048"; after the
         # address (its postcode read) the same lines end it, and so does a branch name in brackets.
         aside = (
             (_REGISTRATION.search(text) and not POSTCODE.search(text.upper()))
@@ -326,7 +326,7 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
         previous = line
         postcode = POSTCODE.search(text.upper())
         # A UK (or Dutch) postcode ends the address ("Leeds LS1 4AB"); a numeric one may be followed by a
-        # region ("45600 BATANG BERJUNTAI" / "SELANGOR DARUL EHSAN").
+        # region ("45900 SUNGAI LIMAU" / "SELANGOR DARUL EHSAN").
         final = postcode is not None and not postcode.group(0).isdigit() and not text[postcode.end() :].strip(" .,")
         if postcode_seen or len(block) >= MAX_ADDRESS_LINES or final:
             break

@@ -64,7 +64,7 @@ def test_parse_date(text: str, day_first: bool, expected: dt.date, ambiguous: bo
         "Invoice 12345",
         "v1.2.3",
         "",
-        "Tel. : 05.22.95.66.66",  # a phone number in dotted pairs, not 22 May 1995
+        "Tel. : 04.21.93.11.20",  # a phone number in dotted pairs, not 22 May 1995
         "Ref 2018-03-06-0042",  # a date-like head of a longer reference
     ],
 )
