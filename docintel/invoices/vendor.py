@@ -66,7 +66,7 @@ _DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a
 _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
 # What a name line is not: the first line of an address ("No. 18, Jalan ...", "Lot 6 ...", "Unit 4, ...").
 # A number starting a name is no sign ("7 Star Mart"); a number with a comma or "&" after it is ("67, Jln").
-_ADDRESS_START = re.compile(r"^(?:no\.?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
+_ADDRESS_START = re.compile(r"^(?:no[.:]?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
 ADDRESS_LIKE_PENALTY = -1.0
 # Fewer letters than this is a logo's initials or OCR junk more often than a trading name.
 MIN_NAME_LETTERS = 4
@@ -306,7 +306,7 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
         # address (its postcode read) the same lines end it, and so does a branch name in brackets.
         aside = (
             (_REGISTRATION.search(text) and not POSTCODE.search(text.upper()))
-            or _LABEL_VALUE.search(text)
+            or (_LABEL_VALUE.search(text) and not _ADDRESS_START.search(text))  # but "No: 1-1, Jalan ..."
             or (not block and (parse.parse_date(text) or _CLOCK.search(text)))
             # "formerly known as ...", "Licensee of ...", another company's name: about the company, not where it is.
             or (not block and (_CORPORATE_NOTE.search(text) or LEGAL_SUFFIX.search(text)))

@@ -298,6 +298,10 @@ def test_receipt_vendor_name(lines: list[str], unsure: set[str], vendor: str) ->
         # A line of two characters or fewer between the company number and the address.
         (["CAHAYA SNACKS ENTERPRISE", "(001122334 - U)", "=", "7 & 7A, JALAN KERUING 4,",
           "44010 BUKIT RAMBAI", "03-6000 1234"], "7 & 7A, JALAN KERUING 4, 44010 BUKIT RAMBAI"),
+        # A house number written "No:" starts the address; it is no "label: value" line to pass over.
+        (["KAYU MANIS SDN. BHD. (1234567-V)", "NO: 3-1&2 GROUND FLOOR,", "JLN CEMPAKA 9/2,",
+          "47810 KOTA SERAI SELANGOR.", "(GST REG.NO: 001234567890)"],
+         "NO: 3-1&2 GROUND FLOOR, JLN CEMPAKA 9/2, 47810 KOTA SERAI SELANGOR."),
     ],
 )  # fmt: skip
 def test_receipt_address_passes_specks(lines: list[str], address: str) -> None:
