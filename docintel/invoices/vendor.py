@@ -47,7 +47,9 @@ _TITLE = re.compile(
     r"credit\s+note|statement|quotation|delivery\s+note|payment\s+receipt|factuur|rechnung|facture|faktura|"
     r"cash\s+sales?|sales\s+receipt|order|guest\s+check|welcome|thank\s+you)\b|"
     # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME OUT CAFE" or "TOPAZ STORES".
-    r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)",
+    r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)|"
+    # Who served and where: "Cashier: Amy", "Salesperson. Dan", "Table 9", "Counter 2", "Served by Jo".
+    r"^(cashier|salesperson|sales\s+person|operator|counter|table|till|terminal|served\s+by|staff)\b",
     re.IGNORECASE,
 )
 _REGISTRATION = re.compile(
@@ -67,7 +69,6 @@ _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example",
 # What a name line is not: the first line of an address ("No. 18, Jalan ...", "Lot 6 ...", "Unit 4, ...").
 # A number starting a name is no sign ("7 Star Mart"); a number with a comma or "&" after it is ("67, Jln").
 _ADDRESS_START = re.compile(r"^(?:no[.:]?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
-ADDRESS_LIKE_PENALTY = -1.0
 # Fewer letters than this is a logo's initials or OCR junk more often than a trading name.
 MIN_NAME_LETTERS = 4
 SHORT_NAME_PENALTY = -0.5
@@ -211,7 +212,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
         units = _units(lines[i], index)
         for unit in units:
             text = _without_registration(unit.text.strip(" :,;|-"))
-            if not name_like(text, index, unit) or _mean_conf(unit) < MIN_NAME_CONFIDENCE:
+            if not name_like(text, index, unit) or _mean_conf(unit) < MIN_NAME_CONFIDENCE or _address_like(text):
                 continue
             line_scored = True
             compact = _compact(text)
@@ -234,8 +235,6 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
                 evidence = max(evidence, fragment_evidence)
             else:
                 fragment_evidence = max(fragment_evidence, evidence)
-            if _ADDRESS_START.search(text) or POSTCODE.search(text.upper()):
-                score += ADDRESS_LIKE_PENALTY
             if sum(char.isalpha() for char in text) < MIN_NAME_LETTERS:
                 score += SHORT_NAME_PENALTY
             if _heads_address(lines, i, unit, index):
@@ -277,6 +276,15 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     candidate = Candidate("VendorName", text, text, words, confidence)
     address = address_below(lines, end_index, name_spans[0], index)
     return VendorBlock(candidate, line_index, address)
+
+
+def _address_like(text: str) -> bool:
+    """Whether a line reads as an address line, never the name: a house number first, or a postcode without a
+    legal form before it (a one-line letterhead "Acme Ltd, 1 High St, Leeds LS1 4AB" still names the company)."""
+    if _ADDRESS_START.search(text):
+        return True
+    postcode = POSTCODE.search(text.upper())
+    return postcode is not None and not LEGAL_SUFFIX.search(text[: postcode.start()])
 
 
 def _heads_address(lines: list[Line], line_index: int, unit: Span, index: LabelIndex) -> bool:

@@ -280,13 +280,17 @@ def _read_lines(lines: list[str], unsure: set[str] = frozenset()) -> dict[str, o
         # A speck OCR read as a short word before the name is left out of it.
         (["ye  NORTHGATE TRADING SDN BHD", "12, JALAN SEROJA", "43000 KAJANG"], {"ye"},
          "NORTHGATE TRADING SDN BHD"),
+        # An address line is never the name, even when nothing else is name-like.
+        (["NO 18, 20, JALAN MAWAR 2/16,", "47810 KOTA SERAI, SELANGOR"], set(), None),
+        # A one-line letterhead: the postcode after the legal form does not make it an address line.
+        (["Acme Widgets Ltd, 1 High Street, Leeds LS1 4AB", "Tel 0113 496 0000"], set(), "Acme Widgets Ltd"),
         # Initials of a logo above the letterhead are no name: the line heading the address is.
         (["QX", "KEDAI BUKU CAHAYA", "(0001234567-K)", "LOT 58 JALAN MERAK", "43950 BUKIT TINGGI, SELANGOR."], set(),
          "KEDAI BUKU CAHAYA"),
     ],
 )  # fmt: skip
-def test_receipt_vendor_name(lines: list[str], unsure: set[str], vendor: str) -> None:
-    assert _read_lines([*lines, "", "", "TOTAL:  1.00"], unsure)["VendorName"] == vendor
+def test_receipt_vendor_name(lines: list[str], unsure: set[str], vendor: str | None) -> None:
+    assert _read_lines([*lines, "", "", "TOTAL:  1.00"], unsure).get("VendorName") == vendor
 
 
 @pytest.mark.parametrize(
