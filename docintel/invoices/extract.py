@@ -9,6 +9,7 @@ of the fields a failed check involves.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -41,6 +42,7 @@ from docintel.invoices.fields import (
     text_parser,
     vat_parser,
 )
+from docintel.invoices.images import enlarged, pages_to_reread
 from docintel.invoices.layout import Line, Span, Word, group_lines, ocr_words, pdf_page_words, text_words
 from docintel.invoices.models import (
     FIELD_NAMES,
@@ -49,6 +51,7 @@ from docintel.invoices.models import (
     InvoiceItem,
     InvoiceResult,
     LayoutLine,
+    ValidationCheck,
 )
 from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
 from docintel.invoices.table import find_items
@@ -97,10 +100,11 @@ def extract_invoice(
         raise TooLarge(f"the invoice is {len(content):,} bytes, over the limit of {settings.limits.max_file_bytes:,}")
     file_type, mime = sniff(content, name)
     notes: list[str] = []
+    rereading: list[Word] | None = None
     if file_type == FileType.PDF:
         words, page_count, methods = _pdf_words(content, settings, ocr, notes)
     elif file_type == FileType.IMAGE:
-        words, page_count, methods = _image_words(content, settings, ocr, notes)
+        words, rereading, page_count, methods = _image_words(content, settings, ocr, notes)
     elif file_type == FileType.TEXT:
         # Plain-text invoices (ERP and e-mail exports) carry the same labels in fixed-width columns.
         words, page_count, methods = text_words(_decode_text(content)), 1, {"text"}
@@ -112,6 +116,8 @@ def extract_invoice(
     elif isinstance(profiles, Path | str):
         profiles = load_profiles(profiles)
     result = read_fields(lines, list(profiles))
+    if rereading is not None:
+        result = merge_readings(result, read_fields(group_lines(rereading), list(profiles)))
     result.pages = page_count
     result.method = methods.pop() if len(methods) == 1 else "mixed"
     result.notes = notes + result.notes
@@ -174,8 +180,12 @@ def _pdf_words(
 
 def _image_words(
     content: bytes, settings: Settings, ocr: TesseractOcr | None, notes: list[str]
-) -> tuple[list[Word], int, set[str]]:
-    """Words of every frame of an image, by OCR."""
+) -> tuple[list[Word], list[Word] | None, int, set[str]]:
+    """Words of every frame of an image by OCR, and a second reading's where the text is small (else None).
+
+    The second reading reads enlarged copies of the frames with small text (``docintel.invoices.images``) and
+    keeps the first reading of the others.
+    """
     limit = settings.limits.max_image_pixels
     image = _open_image(content, limit)
     try:
@@ -183,15 +193,23 @@ def _image_words(
         count = min(frames, MAX_INVOICE_PAGES)
         if not settings.ocr.enabled:
             notes.append("image not read (OCR disabled)")
-            return [], frames, {"ocr"}
+            return [], None, frames, {"ocr"}
         pictures: list[Image.Image] = list(_frames(image, count, limit))
     finally:
         image.close()
     reader = ocr or TesseractOcr(settings.ocr, page_segmentation=IMAGE_PAGE_SEGMENTATION)
-    words: list[Word] = []
-    for number, (picture, result) in enumerate(zip(pictures, reader.ocr_many(pictures), strict=True), start=1):
-        words.extend(ocr_words(result, picture.width, picture.height, number))
-    return words, frames, {"ocr"}
+    results = list(reader.ocr_many(pictures))
+    readings = [ocr_words(result, picture.width, picture.height, number)
+                for number, (picture, result) in enumerate(zip(pictures, results, strict=True), start=1)]  # fmt: skip
+    words = [word for reading in readings for word in reading]
+    small = pages_to_reread(results)
+    if not small:
+        return words, None, frames, {"ocr"}
+    copies = [enlarged(pictures[index], factor) for index, factor in small]
+    for (index, _), copy, result in zip(small, copies, reader.ocr_many(copies), strict=True):
+        readings[index] = ocr_words(result, copy.width, copy.height, index + 1)
+    notes.append(f"{len(small)} page(s) with small text read twice, the second time enlarged")
+    return words, [word for reading in readings for word in reading], frames, {"ocr"}
 
 
 @lru_cache(maxsize=1)
@@ -323,12 +341,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     elif currency is not None:
         fields["Currency"] = currency.to_field()
 
-    checks = validate(fields, items)
-    for check in checks:
-        if check.status == CheckStatus.FAIL:
-            for name in _CHECK_FIELDS[check.name]:
-                if name in fields:
-                    fields[name].confidence = round(fields[name].confidence * FAILED_CHECK_PENALTY, 3)
+    checks = _checked(fields, items)
     ordered = {name: fields.get(name) or InvoiceField() for name in FIELD_NAMES}
     return InvoiceResult(
         fields=ordered,
@@ -338,6 +351,44 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
         day_first=day_first,
         layout=layout,
     )
+
+
+def _checked(fields: dict[str, InvoiceField], items: list[InvoiceItem]) -> list[ValidationCheck]:
+    """The validation checks, with the confidence of every field a failed check involves lowered."""
+    checks = validate(fields, items)
+    for check in checks:
+        if check.status == CheckStatus.FAIL:
+            for name in _CHECK_FIELDS[check.name]:
+                if name in fields:
+                    fields[name].confidence = round(fields[name].confidence * FAILED_CHECK_PENALTY, 3)
+    return checks
+
+
+def merge_readings(first: InvoiceResult, second: InvoiceResult) -> InvoiceResult:
+    """Two OCR readings of one document as one result: each field from the reading more confident of it.
+
+    The items, layout and notes are the first reading's; the checks are made again on the merged fields.
+    A tie keeps the first reading's field.
+    """
+    fields: dict[str, InvoiceField] = {}
+    source: dict[str, InvoiceResult] = {}
+    for name in FIELD_NAMES:
+        mine, other = first.fields.get(name) or InvoiceField(), second.fields.get(name) or InvoiceField()
+        source[name] = second if other.value is not None and other.confidence > mine.confidence else first
+        fields[name] = (other if source[name] is second else mine).model_copy(deep=True)
+    present = {name: found for name, found in fields.items() if found.value is not None}
+    checks = validate(present, first.items)
+    for check in checks:
+        if check.status != CheckStatus.FAIL:
+            continue
+        for name in _CHECK_FIELDS[check.name]:
+            # A field whose own reading failed the same check has had its confidence lowered for it already.
+            failed_before = any(
+                earlier.name == check.name and earlier.status == CheckStatus.FAIL for earlier in source[name].validation
+            )
+            if name in present and not failed_before:
+                present[name].confidence = round(present[name].confidence * FAILED_CHECK_PENALTY, 3)
+    return first.model_copy(update={"fields": fields, "validation": checks})
 
 
 def _name_like(candidate: Candidate, index: LabelIndex) -> bool:
@@ -362,15 +413,9 @@ def _pick_total(fields: dict[str, InvoiceField], candidates: list[Candidate], cu
 def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_first: bool) -> None:
     """Fallbacks for a missing date or VAT number: the first one on the page, with a confidence that says so."""
     if "InvoiceDate" not in fields:
-        for line in lines:
-            for phrase in line.phrases:
-                parsed = parse.parse_date(phrase.text, day_first=day_first)
-                if parsed is not None:
-                    candidate = Candidate("InvoiceDate", parsed.value.isoformat(), phrase.text, phrase.words, 0.45)
-                    fields["InvoiceDate"] = candidate.to_field()
-                    break
-            if "InvoiceDate" in fields:
-                break
+        dated = unlabelled_date(lines, day_first)
+        if dated is not None:
+            fields["InvoiceDate"] = dated.to_field()
     if "VendorTaxId" not in fields:
         for line in lines:
             for phrase in line.phrases:
@@ -383,6 +428,52 @@ def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_fir
                         "VendorTaxId", found[0], phrase.text, phrase.words, confidence
                     ).to_field()
                     return
+
+
+# An unlabelled date with a time of day beside it is the transaction's ("25/12/2018 8:13 PM"); a printed
+# four-digit year or month name is a date more surely than two-digit groups; digits glued to letters
+# ("RC11-23-42") are a code. Weights of those signs when choosing among the page's unlabelled dates.
+DATE_WITH_TIME = 0.3
+DATE_WRITTEN_OUT = 0.3
+DATE_IN_CODE = -0.6
+_CLOCK = re.compile(r"(?<![\d.])\d{1,2}:\d{2}(?!\d)")
+
+
+def unlabelled_date(lines: list[Line], day_first: bool) -> Candidate | None:
+    """The most date-like date on the page when no label names one, with a confidence that says it is a guess.
+
+    Each line is read phrase by phrase and whole (OCR splits "21 Apr 2019" into phrases on wide-spaced receipts).
+    """
+    best: tuple[float, Candidate] | None = None
+    for number, line in enumerate(lines):
+        has_clock = _CLOCK.search(line.text) is not None
+        spans = line.phrases if len(line.phrases) == 1 else [*line.phrases, line]
+        for span in spans:
+            text = span.text
+            parsed = parse.parse_date(text, day_first=day_first)
+            if parsed is None:
+                continue
+            written = text[parsed.start : parsed.end]
+            score = -0.1 * number / len(lines)
+            score += DATE_WITH_TIME if has_clock else 0.0
+            score += DATE_WRITTEN_OUT if re.search(r"\d{4}|[^\W\d_]{3}", written) else 0.0
+            score += DATE_IN_CODE if parsed.start > 0 and text[parsed.start - 1].isalpha() else 0.0
+            words = _words_at(span, parsed.start, parsed.end)
+            candidate = Candidate("InvoiceDate", parsed.value.isoformat(), written, words, 0.45)
+            if best is None or score > best[0]:
+                best = (score, candidate)
+    return best[1] if best else None
+
+
+def _words_at(span: Span, start: int, end: int) -> list[Word]:
+    """The words of a span that the characters start..end of its text fall in."""
+    words: list[Word] = []
+    offset = 0
+    for word in span.words:
+        if offset < end and offset + len(word.text) > start:
+            words.append(word)
+        offset += len(word.text) + 1
+    return words or list(span.words)
 
 
 def _payment_details(best: dict[str, Candidate], lines: list[Line]) -> InvoiceField | None:

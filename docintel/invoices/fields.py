@@ -102,12 +102,21 @@ _WEAK_LABELS = frozenset(
     }
 )
 
+# OCR misreads a letter of a long label word ("fotal", "Tatal"). A word read with less than full confidence (so
+# never a text layer's) that is one letter from exactly one word of these fields' labels, as long as this, is read
+# as that word.
+FUZZY_LABEL_FIELDS = frozenset({"InvoiceTotal", "AmountDue", "SubTotal", "InvoiceDate", "InvoiceId"})
+FUZZY_LABEL_MIN_CHARS = 5
+FUZZY_LABEL_MAX_CONFIDENCE = 0.95
+
 # Where the value sits relative to its label, and how much that placement is worth.
 SAME_PHRASE_WEIGHT = 0.95
 RIGHT_WEIGHT = 0.9
 BELOW_WEIGHT = 0.8
 # Whole numbers from this size up are read as references (GST ids, account numbers) rather than amounts.
 MAX_WHOLE_AMOUNT = Decimal(10_000_000)
+# A labelled date read only by taking OCR'd digits for its slashes: likely right, but say so.
+MISREAD_DATE_CONFIDENCE = 0.6
 # How far below a label (in label line heights) its value may sit.
 BELOW_MAX_LINE_HEIGHTS = 2.5
 
@@ -171,6 +180,8 @@ class LabelIndex:
 
     labels: dict[str, tuple[str, int]] = field(default_factory=dict)  # normalised label -> (field, rank)
     longest: int = 1
+    words: frozenset[str] = frozenset()  # every label word, to leave alone
+    fuzzy_words: frozenset[str] = frozenset()  # label words an OCR'd word one letter off is read as
 
     @classmethod
     def build(cls, extra: Mapping[str, Iterable[str]] | None = None) -> LabelIndex:
@@ -183,13 +194,36 @@ class LabelIndex:
             for rank, synonym in enumerate(synonyms):
                 index.labels.setdefault(normalise_label(synonym), (name, rank))
         index.longest = max(len(label.split()) for label in index.labels)
+        index.words = frozenset(token for label in index.labels for token in label.split())
+        index.fuzzy_words = frozenset(
+            token
+            for label, (name, _) in index.labels.items()
+            if name in FUZZY_LABEL_FIELDS
+            for token in label.split()
+            if len(token) >= FUZZY_LABEL_MIN_CHARS and token.isalpha()
+        )
         return index
+
+    def _read_as_label(self, token: str) -> str:
+        """The one label word an OCR'd token is a single letter away from ("fotal" -> "total"), else the token."""
+        if token in self.words or len(token) < FUZZY_LABEL_MIN_CHARS or not token.isalpha():
+            return token
+        near = [
+            word
+            for word in self.fuzzy_words
+            if len(word) == len(token) and sum(a != b for a, b in zip(word, token, strict=True)) == 1
+        ]
+        return near[0] if len(near) == 1 else token
 
     def match(self, span: Span) -> tuple[str, int, str, int] | None:
         """(field, rank, label, words used) for the longest label the span starts with, else None."""
         tokens: list[tuple[str, int]] = []  # normalised tokens with the index of the word they came from
         for position, word in enumerate(span.words):
-            tokens.extend((token, position) for token in normalise_label(word.text).split())
+            unsure = word.conf < FUZZY_LABEL_MAX_CONFIDENCE
+            tokens.extend(
+                (self._read_as_label(token) if unsure else token, position)
+                for token in normalise_label(word.text).split()
+            )
             if len(tokens) > self.longest:
                 break
         for size in range(min(self.longest, len(tokens)), 0, -1):
@@ -220,6 +254,8 @@ def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     """The last amount in a value text, refusing texts that are mostly words and the years of dates in it."""
     for found in reversed(parse.find_dates(text)):
         text = text[: found.start] + " " * (found.end - found.start) + text[found.end :]
+    # OCR of a receipt printer's wide decimal point leaves a space after it ("29. 70"): one amount, not two.
+    text = _SPACED_DECIMALS.sub(r"\1.\2", text)
     amounts = parse.find_amounts(text)
     if not amounts:
         return None
@@ -233,13 +269,17 @@ def amount_parser(text: str) -> tuple[str, float, Decimal | None] | None:
     return parse.format_amount(value), 0.9, value
 
 
+_SPACED_DECIMALS = re.compile(r"(?<![\d.,])(\d{1,7})[.,]\s(\d{2})(?![\d.,%])")
+
+
 def make_date_parser(day_first: bool) -> Parser:
     """A parser for date values, reading ambiguous numeric dates as the document's convention says."""
 
     def parser(text: str) -> tuple[str, float, Decimal | None] | None:
         parsed = parse.parse_date(text, day_first=day_first)
         if parsed is None:
-            return None
+            misread = parse.parse_misread_date(text)
+            return (misread.value.isoformat(), MISREAD_DATE_CONFIDENCE, None) if misread else None
         return parsed.value.isoformat(), 0.85 if parsed.ambiguous else 0.92, None
 
     return parser
@@ -307,6 +347,21 @@ def _below(lines: list[Line], line_index: int, label: Span) -> Span | None:
     return None
 
 
+# OCR reads a speck, a stamp or the edge of a logo before a label as a short word it is unsure of ("cae TOTAL").
+JUNK_WORD_MAX_CONFIDENCE = 0.5
+JUNK_WORD_MAX_CHARS = 3
+
+
+def without_junk_prefix(span: Span) -> Span:
+    """The span without a leading short word OCR was unsure of, or the span itself when it has none."""
+    if len(span.words) < 2:
+        return span
+    first = span.words[0]
+    if first.conf < JUNK_WORD_MAX_CONFIDENCE and len(first.text) <= JUNK_WORD_MAX_CHARS:
+        return Span(span.words[1:])
+    return span
+
+
 def labelled_candidates(
     lines: list[Line], index: LabelIndex, parsers: Mapping[str, Parser], skip: set[int] | None = None
 ) -> list[Candidate]:
@@ -315,8 +370,12 @@ def labelled_candidates(
     for line_index, line in enumerate(lines):
         if skip and line_index in skip:
             continue
-        for phrase_index, phrase in enumerate(line.phrases):
+        for phrase_index, whole in enumerate(line.phrases):
+            phrase = whole
             matched = index.match(phrase)
+            if matched is None:
+                phrase = without_junk_prefix(whole)
+                matched = index.match(phrase) if phrase is not whole else None
             if matched is None:
                 continue
             name, rank, _, used = matched
@@ -344,6 +403,8 @@ def labelled_candidates(
                 if parsed is None:
                     continue
                 value, parse_confidence, number = parsed
+                if weight == BELOW_WEIGHT and number is not None and number == number.to_integral_value():
+                    continue  # a whole number under a label is a column's quantity or code more often than money
                 read_confidence = min(word.conf for word in words)
                 # The label's whole wording, up to the value, when the value sits further along the line.
                 context = phrase.text

@@ -169,7 +169,7 @@ def ocr_words(result: OcrResult, width: int, height: int, number: int) -> list[W
     ]
 
 
-# A label glued to its value by a colon ("TOTAL:$6.90", "DATE:12/03/2018"): the label ends in a letter.
+# A label glued to its value by a colon ("TOTAL:$8.40", "DATE:12/03/2018"): the label ends in a letter.
 _GLUED_LABEL = re.compile(r"([^\W\d_][^:]*?[^\W\d_]\.?:)(?=\S*\d)(\S+)")
 
 

@@ -43,7 +43,11 @@ MONTHS = {
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
 }  # fmt: skip
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,4})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{2,4})(?!\d)")
+# Not part of a longer chain of digit groups: "04.21.93.11.20" is a phone number, not 21 April 1993.
+_NUMERIC_DATE = re.compile(r"(?<!\d)(?<!\d[/.\-])(\d{1,4})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{2,4})(?!\d)(?![/.\-]\d)")
+# A receipt printer's slashes that OCR read as a digit or a bar ("17/03/2018" -> "1770372018"): day, month and a
+# four-digit year with one such character between each, tried only on a labelled date's value.
+_MISREAD_SEPARATORS = re.compile(r"(?<!\d)(\d{2})[71lI|](\d{2})[71lI|]((?:19|20)\d{2})(?!\d)")
 _DAY_MONTH_NAME = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?[\s.\-/]*({_MONTH_NAMES})\.?[\s.\-/,]*(\d{{4}}|\d{{2}})(?!\d)", re.IGNORECASE
 )
@@ -188,6 +192,20 @@ def parse_date(text: str, *, day_first: bool = True) -> ParsedDate | None:
     for parsed in find_dates(text, day_first=day_first):
         if 1990 <= parsed.value.year <= 2099:
             return parsed
+    return None
+
+
+def parse_misread_date(text: str) -> ParsedDate | None:
+    """A day-first numeric date whose separators OCR read as "7", "1", "l" or "|" ("Date: 1770372018"), else None.
+
+    Only for a value printed after a date label: elsewhere such a run of digits is more likely a number.
+    """
+    for match in _MISREAD_SEPARATORS.finditer(text):
+        try:
+            value = dt.date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        except ValueError:
+            continue
+        return ParsedDate(value, True, *match.span())
     return None
 
 

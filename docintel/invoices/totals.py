@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from docintel.invoices.fields import Candidate
+from docintel.invoices.parse import format_amount
 
 # Label words that say an amount is not the amount payable.
 _NOT_PAYABLE = re.compile(
@@ -110,4 +111,33 @@ def choose_total(
         value += 0.15 * (candidate.words[0].y0 - highest) / span
         return value
 
-    return max(on_last, key=score)
+    chosen = max(on_last, key=score)
+    if (
+        expected is not None
+        and _fits(expected, tendered)
+        and not any(_fits(c.number or Decimal(0), expected) for c in on_last)
+    ):
+        # No total read agrees with two independent sums that agree with each other (subtotal + tax, and cash
+        # tendered - change): the total line was misread; the sums give the figure.
+        return _computed_total(candidates, expected)
+    return chosen
+
+
+# Confidence of a total computed from subtotal + tax = cash - change when no total line read agrees.
+COMPUTED_TOTAL_CONFIDENCE = 0.5
+
+
+def _computed_total(candidates: list[Candidate], value: Decimal) -> Candidate:
+    """The total as the sums give it, placed at the cash line (the figure printed nowhere readable)."""
+    cash = [c for c in candidates if c.name == "Paid" and c.words]
+    paid = max(cash, key=lambda c: (c.words[0].page, c.words[0].y0)) if cash else None
+    return Candidate(
+        "InvoiceTotal",
+        format_amount(value),
+        paid.content if paid else "",
+        paid.words if paid else [],
+        COMPUTED_TOTAL_CONFIDENCE,
+        label="subtotal + tax = tendered - change",
+        currency=paid.currency if paid else None,
+        number=value,
+    )

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from docintel.invoices import parse
-from docintel.invoices.fields import Candidate, LabelIndex
+from docintel.invoices.fields import Candidate, LabelIndex, without_junk_prefix
 from docintel.invoices.layout import Line, Span
 
 # Only the top of page one holds the letterhead (a footer repeat is evidence, not a candidate).
@@ -23,7 +23,7 @@ LETTERHEAD_BOTTOM = 0.45
 BLOCK_GAP_HEIGHTS = 2.2
 # Most addresses fit in this many lines.
 MAX_ADDRESS_LINES = 5
-# Phrases of one line closer than this many line heights may together be one name ("FY    EAGLE    ENTERPRISE"
+# Phrases of one line closer than this many line heights may together be one name ("SRI    MELUR    ENTERPRISE"
 # on a receipt: edges are fractions of the page, so on a tall receipt a gap reads about twice as wide).
 WHOLE_LINE_GAP_HEIGHTS = 6
 # OCR reads a logo or a picture above the name as junk words with confidence near 0; a name is read better.
@@ -46,15 +46,17 @@ _TITLE = re.compile(
     r"^(simplified\s+|full\s+|official\s+|original\s+|copy\s+|kopie\s+)?(tax\s+)?(invoice|receipt|bill|cash\s+bill|"
     r"credit\s+note|statement|quotation|delivery\s+note|payment\s+receipt|factuur|rechnung|facture|faktura|"
     r"cash\s+sales?|sales\s+receipt|order|guest\s+check|welcome|thank\s+you)\b|"
-    # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME LESS KITCHENETTE" or "TOPLINE STORES".
-    r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)",
+    # "Date:", "Time 10:25", "Page 1", "To" alone; but not "TIME OUT CAFE" or "TOPAZ STORES".
+    r"^(page|date|time|to|from|copy|original)\b\s*([:#.\d]|$)|"
+    # Who served and where: "Cashier: Amy", "Salesperson. Dan", "Table 9", "Counter 2", "Served by Jo".
+    r"^(cashier|salesperson|sales\s+person|operator|counter|table|till|terminal|served\s+by|staff)\b",
     re.IGNORECASE,
 )
 _REGISTRATION = re.compile(
     r"(\b(reg|regd|registration|registered|company\s+no|co\.?\s?no|roc|gst|vat|sst|tin|gstin|cin|siren|siret|kvk|"
     r"coc|btw|ust|tax\s+id|business\s+no|abn)\b|^\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?$|"
-    # A company number in brackets anywhere on the line: "BR NO.: (124525-H)", "(CO. NO. 113825-W)".
-    r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*\))",
+    # A company number in brackets anywhere on the line: "BR NO.: (204711-H)", "(CO. NO. 330152-W)".
+    r"\([^()]*\d{4,}\s?-?\s?[A-Z]?\s*[)}\]])",
     re.IGNORECASE,
 )
 CONTACT = re.compile(
@@ -64,12 +66,24 @@ CONTACT = re.compile(
 )
 _DOMAIN = re.compile(r"(?:@|www\.|https?://(?:www\.)?)([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*)", re.IGNORECASE)
 _GENERIC_DOMAINS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "example", "mail", "live", "icloud", "aol"})
+# What a name line is not: the first line of an address ("No. 18, Jalan ...", "Lot 6 ...", "Unit 4, ...").
+# A number starting a name is no sign ("7 Star Mart"); a number with a comma or "&" after it is ("67, Jln").
+_ADDRESS_START = re.compile(r"^(?:no[.:]?\s?\d|lot\s?\d|unit\s|level\s?\d|suite\s|\d+[a-z]?\s?[,&/])", re.IGNORECASE)
+# Fewer letters than this is a logo's initials or OCR junk more often than a trading name.
+MIN_NAME_LETTERS = 4
+SHORT_NAME_PENALTY = -0.5
+# The letterhead's shape: a name with address lines under it that reach a postcode.
+LETTERHEAD_SHAPE_EVIDENCE = 0.4
 # A postcode or zip: UK, five-digit (Malaysia, France, Germany, US), Dutch.
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|(?<![\d-])\d{5}(?![\d-])|\b\d{4}\s?[A-Z]{2}\b")
 
 
-# "SITE: 2395", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
+# "SITE: 1048", "TABLE : BAR 7": a label, a colon and a short value, which no address line looks like.
 _LABEL_VALUE = re.compile(r"^[^\W\d_][\w .#/-]{0,20}?\s?:\s?\S")
+_CORPORATE_NOTE = re.compile(
+    r"\b(formerly|previously|trading\s+as|t/a|licensee|franchisee|a\s+member\s+of|a\s+division\s+of|part\s+of)\b",
+    re.IGNORECASE,
+)
 # A region or country on its own line, up to three words without digits ("SELANGOR.", "West Yorkshire").
 _REGION = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\.?")
 # A time of day or opening hours ("18:25", "1000 HRS").
@@ -123,8 +137,17 @@ def name_like(text: str, index: LabelIndex, span: Span) -> bool:
 
 
 def _units(line: Line, index: LabelIndex) -> list[Span]:
-    """The phrases of a line, and the whole line when all its phrases are name-like (wide-spaced receipt type)."""
-    units = list(line.phrases)
+    """The phrases of a line, and the whole line when all its phrases are name-like (wide-spaced receipt type).
+
+    A phrase that is only a legal form ("Sdn Bhd" set apart by OCR's gaps) is no name alone: it stands for the
+    phrases before it on the line with it. A leading word OCR was unsure of (a speck before the name) is left out.
+    """
+    units = []
+    for position, phrase in enumerate(line.phrases):
+        unit = phrase
+        if position and legal_tail(phrase.text):
+            unit = Span([word for earlier in line.phrases[: position + 1] for word in earlier.words])
+        units.append(without_junk_prefix(unit))
     if len(line.phrases) > 1 and not POSTCODE.search(line.text.upper()):
         whole = Span(list(line.words))
         gaps_ok = all(
@@ -133,7 +156,7 @@ def _units(line: Line, index: LabelIndex) -> list[Span]:
         )
         labelled = any(index.match(phrase) is not None for phrase in line.phrases)
         if gaps_ok and not labelled and name_like(_without_registration(whole.text), index, whole):
-            units.append(whole)
+            units.append(without_junk_prefix(whole))
     return units
 
 
@@ -141,7 +164,7 @@ _INLINE_REGISTRATION = re.compile(r"\(?\b[A-Z]{0,3}\d{4,}-?[A-Z]?\b\)?\s*$", re.
 
 
 def _without_registration(text: str) -> str:
-    """A name line without the company number printed after it ("99 SPEED MART S/B (519537-X)")."""
+    """A name line without the company number printed after it ("7 STAR MART S/B (402113-X)")."""
     return _INLINE_REGISTRATION.sub("", text).strip()
 
 
@@ -185,10 +208,11 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     for i in top:
         line_scored = False
         fragment_evidence = 0.0
+        fragment_score = float("-inf")
         units = _units(lines[i], index)
         for unit in units:
             text = _without_registration(unit.text.strip(" :,;|-"))
-            if not name_like(text, index, unit) or _mean_conf(unit) < MIN_NAME_CONFIDENCE:
+            if not name_like(text, index, unit) or _mean_conf(unit) < MIN_NAME_CONFIDENCE or _address_like(text):
                 continue
             line_scored = True
             compact = _compact(text)
@@ -204,13 +228,23 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
                 compact in other for j, other in enumerate(compact_lines) if abs(j - i) > 3 and lines[j].y0 > 0.5
             ):
                 evidence += 0.5
-            if unit is units[-1] and len(units) > len(lines[i].phrases):
-                # The whole wide-spaced line carries its fragments' evidence ("POPULAR" repeated in a footer
-                # is evidence for "POPULAR BOOK"), and so beats them.
+            whole_line = unit is units[-1] and len(units) > len(lines[i].phrases)
+            if whole_line:
+                # The whole wide-spaced line carries its fragments' evidence (a word of it repeated in a footer
+                # is evidence for the whole name), and so beats them.
                 evidence = max(evidence, fragment_evidence)
             else:
                 fragment_evidence = max(fragment_evidence, evidence)
+            if sum(char.isalpha() for char in text) < MIN_NAME_LETTERS:
+                score += SHORT_NAME_PENALTY
+            if _heads_address(lines, i, unit, index):
+                evidence += LETTERHEAD_SHAPE_EVIDENCE
             score += evidence + 0.05 * len(unit.words)
+            if whole_line:
+                # A short word in the line ("&") lowers its median height: the whole still beats its parts.
+                score = max(score, fragment_score + 0.01)
+            else:
+                fragment_score = max(fragment_score, score)
             if best is None or score > best[0]:
                 best = (score, i, unit, evidence)
         name_like_seen += line_scored
@@ -219,7 +253,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     _, line_index, unit, evidence = best
     name_spans = [unit]
     end_index = line_index
-    # Only the legal form won ("SDN BHD", "CO. (M) SDN BHD" under "POPULAR BOOK"): the name is the line above.
+    # Only the legal form won ("SDN BHD", "CO. (M) SDN BHD" under "CAHAYA BOOK"): the name is the line above.
     if line_index > 0 and legal_tail(unit.text):
         above = lines[line_index - 1]
         above_text = _without_registration(above.text.strip(" :,;|-"))
@@ -227,7 +261,7 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
         if above.page == page and close and name_like(above_text, index, Span(list(above.words))):
             name_spans.insert(0, Span(list(above.words)))
             line_index -= 1
-    # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
+    # A name broken over two lines: "SINAR BARU HARDWARE &" / "ELECTRICAL", or the legal form on its own line.
     if line_index + 1 < len(lines) and lines[line_index + 1].page == page:
         following = lines[line_index + 1]
         following_text = following.text.strip()
@@ -242,6 +276,20 @@ def find_vendor(lines: list[Line], index: LabelIndex, exclude: set[int]) -> Vend
     candidate = Candidate("VendorName", text, text, words, confidence)
     address = address_below(lines, end_index, name_spans[0], index)
     return VendorBlock(candidate, line_index, address)
+
+
+def _address_like(text: str) -> bool:
+    """Whether a line reads as an address line, never the name: a house number first, or a postcode without a
+    legal form before it (a one-line letterhead "Acme Ltd, 1 High St, Leeds LS1 4AB" still names the company)."""
+    if _ADDRESS_START.search(text):
+        return True
+    postcode = POSTCODE.search(text.upper())
+    return postcode is not None and not LEGAL_SUFFIX.search(text[: postcode.start()])
+
+
+def _heads_address(lines: list[Line], line_index: int, unit: Span, index: LabelIndex) -> bool:
+    """Whether address lines reaching a postcode follow a name candidate in its column."""
+    return any(POSTCODE.search(span.text.upper()) for span in address_below(lines, line_index, unit, index))
 
 
 def address_below(lines: list[Line], line_index: int, anchor: Span, index: LabelIndex) -> list[Span]:
@@ -260,12 +308,16 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
             continue
         span = Span([word for phrase in column for word in phrase.words])
         text = span.text.strip()
-        # Between the name and the address sit company numbers, a printed date or a "SITE: 2395"; after the
+        if sum(char.isalnum() for char in text) < 2:
+            continue  # a speck or a rule OCR read as a character or two, inside the block
+        # Between the name and the address sit company numbers, a printed date or a "SITE: 1048"; after the
         # address (its postcode read) the same lines end it, and so does a branch name in brackets.
         aside = (
             (_REGISTRATION.search(text) and not POSTCODE.search(text.upper()))
-            or _LABEL_VALUE.search(text)
+            or (_LABEL_VALUE.search(text) and not _ADDRESS_START.search(text))  # but "No: 1-1, Jalan ..."
             or (not block and (parse.parse_date(text) or _CLOCK.search(text)))
+            # "formerly known as ...", "Licensee of ...", another company's name: about the company, not where it is.
+            or (not block and (_CORPORATE_NOTE.search(text) or LEGAL_SUFFIX.search(text)))
         )
         if aside and not block:
             previous = line
@@ -282,7 +334,7 @@ def address_below(lines: list[Line], line_index: int, anchor: Span, index: Label
         previous = line
         postcode = POSTCODE.search(text.upper())
         # A UK (or Dutch) postcode ends the address ("Leeds LS1 4AB"); a numeric one may be followed by a
-        # region ("45600 BATANG BERJUNTAI" / "SELANGOR DARUL EHSAN").
+        # region ("45900 SUNGAI LIMAU" / "SELANGOR DARUL EHSAN").
         final = postcode is not None and not postcode.group(0).isdigit() and not text[postcode.end() :].strip(" .,")
         if postcode_seen or len(block) >= MAX_ADDRESS_LINES or final:
             break

@@ -6,10 +6,11 @@ import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -199,3 +200,47 @@ def uk_spec() -> InvoiceSpec:
 @pytest.fixture(scope="session")
 def uk_invoice(uk_spec: InvoiceSpec) -> bytes:
     return invoice_pdf(uk_spec)
+
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+RECEIPT_PHOTO_LINES = [
+    ("centre", "KEDAI RUNCIT MAJU JAYA SDN BHD"),
+    ("centre", "(123456-X)"),
+    ("centre", "NO 12, JALAN BUNGA RAYA 3,"),
+    ("centre", "43000 KAJANG, SELANGOR"),
+    ("centre", "TEL: 03-8737 1234"),
+    ("centre", "TAX INVOICE"),
+    ("left", "DATE: 14/03/2018      TIME: 18:25"),
+    ("row", ("MILO 1KG", "1 X 18.90", "18.90")),
+    ("row", ("GARDENIA BREAD", "2 X 3.75", "7.50")),
+    ("row", ("TOTAL SALES (EXCL GST)", "", "26.79")),
+    ("row", ("GST 6%", "", "1.61")),
+    ("row", ("ROUNDING ADJ", "", "-0.05")),
+    ("row", ("TOTAL", "", "28.35")),
+    ("row", ("CASH", "", "50.00")),
+    ("row", ("CHANGE", "", "21.65")),
+    ("centre", "THANK YOU, PLEASE COME AGAIN"),
+]
+
+
+def receipt_photo() -> bytes:
+    """A narrow thermal-receipt-like image: centred letterhead, wide-spaced item rows, a border at the right."""
+    font = ImageFont.truetype(str(FONT), 26)
+    width, line_height = 720, 40
+    image = Image.new("RGB", (width, line_height * (len(RECEIPT_PHOTO_LINES) + 4)), (248, 246, 240))
+    draw = ImageDraw.Draw(image)
+    for number, (kind, content) in enumerate(RECEIPT_PHOTO_LINES):
+        y = line_height * (number + 2)
+        if kind == "row":
+            label, middle, amount = content
+            draw.text((30, y), label, font=font, fill=(30, 30, 60))
+            draw.text((330, y), middle, font=font, fill=(30, 30, 60))
+            draw.text((width - 30 - draw.textlength(amount, font=font), y), amount, font=font, fill=(30, 30, 60))
+        else:
+            assert isinstance(content, str)
+            x = 30 if kind == "left" else (width - draw.textlength(content, font=font)) / 2
+            draw.text((x, y), content, font=font, fill=(30, 30, 60))
+    draw.line([(width - 8, 10), (width - 8, image.height - 10)], fill=(60, 60, 60), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from docintel.invoices import parse
-from docintel.invoices.fields import LabelIndex, id_parser
+from docintel.invoices.fields import LabelIndex, amount_parser, id_parser, make_date_parser
 from docintel.invoices.layout import Span, Word, group_lines
 
 
@@ -56,7 +56,18 @@ def test_parse_date(text: str, day_first: bool, expected: dt.date, ambiguous: bo
     assert (parsed.value, parsed.ambiguous) == (expected, ambiguous)
 
 
-@pytest.mark.parametrize("text", ["32/13/2025", "31/02/2025", "Invoice 12345", "v1.2.3", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "32/13/2025",
+        "31/02/2025",
+        "Invoice 12345",
+        "v1.2.3",
+        "",
+        "Tel. : 04.21.93.11.20",  # a phone number in dotted pairs, not 22 May 1995
+        "Ref 2018-03-06-0042",  # a date-like head of a longer reference
+    ],
+)
 def test_parse_date_rejects(text: str) -> None:
     assert parse.parse_date(text) is None
 
@@ -157,3 +168,49 @@ def test_group_lines_splits_phrases_at_wide_gaps() -> None:
     lines = group_lines(words)
     assert [line.text for line in lines] == ["Invoice No: INV-7", "Date:"]
     assert [phrase.text for phrase in lines[0].phrases] == ["Invoice No:", "INV-7"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1770372018", dt.date(2018, 3, 17)),  # both slashes read as 7
+        ("0111212019", dt.date(2019, 12, 1)),  # read as 1
+        ("05l06l2020", dt.date(2020, 6, 5)),
+        ("3170232018", None),  # day 31 of February: no date
+        ("0132002018", None),  # month 20
+        ("12345678", None),
+        ("1770371818", None),  # no plausible four-digit year
+    ],
+)
+def test_parse_misread_date(text: str, expected: dt.date | None) -> None:
+    parsed = parse.parse_misread_date(text)
+    assert (parsed.value if parsed else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("17/03/2018", ("2018-03-17", 0.92)),
+        ("1770372018", ("2018-03-17", 0.6)),  # separators misread: found, with a confidence that says so
+        ("CS00058953", None),
+    ],
+)
+def test_labelled_date_value(text: str, expected: tuple[str, float] | None) -> None:
+    parsed = make_date_parser(day_first=True)(text)
+    assert (parsed[:2] if parsed else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("RM 29. 70", "29.70"),  # a space after the decimal point: one amount
+        ("100, 00", "100.00"),
+        ("12.50", "12.50"),
+        ("2 x 3.75  7.50", "7.50"),
+        ("29. 700", "700.00"),  # three digits after the gap: not decimals
+        ("6. 25%", "6.00"),  # a rate, not an amount: never joined
+    ],
+)
+def test_amount_parser_spaced_decimals(text: str, expected: str) -> None:
+    parsed = amount_parser(text)
+    assert parsed is not None and parsed[0] == expected
