@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from docintel.invoices import parse
 from docintel.invoices.layout import Line, Span, Word
-from docintel.invoices.models import BoundingBox, InvoiceField
+from docintel.invoices.models import AMOUNT_FIELDS, BoundingBox, InvoiceField
 
 # Label synonyms per field, strongest first (English, then the Dutch, German and French that peers' test sets use).
 LABELS: dict[str, tuple[str, ...]] = {
@@ -215,8 +215,12 @@ class LabelIndex:
         ]
         return near[0] if len(near) == 1 else token
 
-    def match(self, span: Span) -> tuple[str, int, str, int] | None:
-        """(field, rank, label, words used) for the longest label the span starts with, else None."""
+    def match(self, span: Span, value_right: bool = False) -> tuple[str, int, str, int] | None:
+        """(field, rank, label, words used) for the longest label the span starts with, else None.
+
+        ``value_right``: the line carries figures in a later phrase, so a weak totals label standing alone
+        ("Net" in one column, its amount in the next) is read as a label.
+        """
         tokens: list[tuple[str, int]] = []  # normalised tokens with the index of the word they came from
         for position, word in enumerate(span.words):
             unsure = word.conf < FUZZY_LABEL_MAX_CONFIDENCE
@@ -236,7 +240,8 @@ class LabelIndex:
                 )
                 if rest_of_word:
                     continue  # the label ends inside a word ("Totaal" is not "Total" + "aal")
-                if label in _WEAK_LABELS and not _looks_labelled(span, used):
+                weak_total_with_value = value_right and name in AMOUNT_FIELDS and used == len(span.words)
+                if label in _WEAK_LABELS and not (_looks_labelled(span, used) or weak_total_with_value):
                     continue
                 return name, rank, label, used
         return None
@@ -372,7 +377,8 @@ def labelled_candidates(
             continue
         for phrase_index, whole in enumerate(line.phrases):
             phrase = whole
-            matched = index.match(phrase)
+            figures_right = any(char.isdigit() for later in line.phrases[phrase_index + 1 :] for char in later.text)
+            matched = index.match(phrase, value_right=figures_right)
             if matched is None:
                 phrase = without_junk_prefix(whole)
                 matched = index.match(phrase) if phrase is not whole else None

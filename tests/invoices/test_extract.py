@@ -221,3 +221,19 @@ def test_bad_profile_fails_naming_the_file(tmp_path: Path, data: dict[str, objec
 def test_shipped_example_profile_loads() -> None:
     profiles = load_profiles(Path(__file__).resolve().parents[2] / "config" / "suppliers")
     assert profiles and all(profile.match for profile in profiles)
+
+
+def test_demo_invoice_totals_block_in_the_table_columns() -> None:
+    """The demo sample puts "Net", "VAT" and "Total due" in the unit-price column, each amount beside it."""
+    from docintel.samples import content as sample_content
+    from docintel.samples import pdf as sample_pdf
+
+    invoice = sample_content.invoice()
+    result = read(sample_pdf.invoice_pdf(invoice))
+    assert result.value("SubTotal") == f"{invoice.net:.2f}"  # "Net" alone is a label when figures follow it
+    assert result.value("InvoiceTotal") == f"{invoice.total:.2f}"
+    assert len(result.items) == len(invoice.lines)  # the totals rows are not line items
+    assert {check.name: check.status for check in result.validation} == dict.fromkeys(
+        ("items_sum_to_subtotal", "subtotal_plus_tax_is_total", "vat_rate_consistent", "vat_number_valid"),
+        CheckStatus.PASS,
+    )
