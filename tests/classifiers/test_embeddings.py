@@ -17,7 +17,9 @@ from classifiers.embeddings import (
     get_encoder,
     lexical_vectorizer,
     model_path,
+    static_table_path,
     terms,
+    user_cache_dir,
 )
 from docintel.errors import ClassificationError
 
@@ -207,4 +209,24 @@ def test_encoder_for_follows_the_setting(tmp_path: Path, setting: str, kind: str
     assert encoder.kind == kind  # type: ignore[attr-defined]
     assert encoder is encoder_for(config)  # one per process
     if kind == "static":
-        assert encoder.cache_path == (tmp_path / "minilm-l6-static.npz").resolve()  # type: ignore[attr-defined]
+        # One table per machine, in the user's cache, whatever folder the head is in.
+        expected = (user_cache_dir() / "minilm-l6-static.npz").resolve()
+        assert encoder.cache_path == expected  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"XDG_CACHE_HOME": "/srv/cache"}, Path("/srv/cache/docintel")),
+        ({}, Path.home() / ".cache" / "docintel"),
+        ({"XDG_CACHE_HOME": ""}, Path.home() / ".cache" / "docintel"),
+    ],
+)
+def test_user_cache_dir_follows_xdg(environ: dict[str, str], expected: Path) -> None:
+    assert user_cache_dir(environ) == expected
+
+
+def test_static_table_path_setting_wins_over_the_user_cache(tmp_path: Path) -> None:
+    config = ClassifierConfig(head_path=tmp_path / "head.npz", static_table_path=tmp_path / "table.npz")
+    assert static_table_path(config) == tmp_path / "table.npz"
+    assert static_table_path(ClassifierConfig(head_path=tmp_path / "head.npz")).parent == user_cache_dir()
