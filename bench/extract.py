@@ -66,7 +66,7 @@ from bench._common import (
 from docintel.errors import DocintelError
 from docintel.extract import default_registry
 from docintel.extract.base import ExtractContext
-from docintel.extract.ocr import prepare_image
+from docintel.extract.ocr import IMAGE_FILE_SUFFIX, prepare_image, save_for_tesseract
 from docintel.extract.sniff import sniff
 from docintel.settings import OcrSettings
 
@@ -677,14 +677,14 @@ def page_images(case: Case, dpi: int, folder: Path) -> list[Path]:
 
 def render_page(document: pdfium.PdfDocument, index: int, dpi: int, folder: Path) -> Path:
     """Rasterise one PDF page at ``dpi`` into the uncompressed file docintel hands tesseract (grey unless colour)."""
-    path = folder / f"page-{index + 1:04d}.pnm"
+    path = folder / f"page-{index + 1:04d}{IMAGE_FILE_SUFFIX}"
     page = document[index]
     try:
         bitmap = page.render(scale=dpi / 72)
         try:
-            # The same pixels in the same encoding as docintel: tesseract reads a grey PGM ~40% faster than
-            # the equal RGB PPM, so handing the CLI RGB would flatter docintel and a PNG would flatter the CLI.
-            prepare_image(bitmap.to_pil()).save(path, format="PPM")
+            # The same pixels in the same file format as docintel: tesseract reads a grey page faster than the
+            # equal RGB one, and an uncompressed TIFF faster than a PNM, so anything else would flatter one side.
+            save_for_tesseract(prepare_image(bitmap.to_pil()), path)
         finally:
             bitmap.close()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytesseract
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 from docintel.errors import ExtractionError, ExtractionTimeout
 from docintel.extract import ocr as ocr_module
 from docintel.extract.ocr import (
+    IMAGE_FILE_SUFFIX,
     OcrResult,
     OcrWord,
     Orientation,
@@ -22,6 +24,7 @@ from docintel.extract.ocr import (
     osd_region,
     parse_osd,
     prepare_image,
+    save_for_tesseract,
     solid_word_share,
     text_from_words,
     words_from_tsv,
@@ -103,30 +106,30 @@ def test_mean_confidence(confidences: list[float], expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "fill"),
+    ("mode", "fill", "expected_mode"),
     [
-        ("RGB", (0, 0, 0)),
-        ("RGBA", (0, 0, 0, 255)),
-        ("LA", (0, 255)),
-        ("P", 0),
-        ("1", 0),
-        ("L", 0),
-        ("CMYK", (0, 0, 0, 255)),
-        ("I;16", 0),
-        ("I", 0),
-        ("F", 0.0),
+        ("RGB", (0, 0, 0), "L"),
+        ("RGBA", (0, 0, 0, 255), "L"),
+        ("LA", (0, 255), "L"),
+        ("P", 0, "L"),
+        ("1", 0, "1"),  # bilevel stays bilevel: tesseract then skips its own thresholding
+        ("L", 0, "L"),
+        ("CMYK", (0, 0, 0, 255), "L"),
+        ("I;16", 0, "L"),
+        ("I", 0, "L"),
+        ("F", 0.0, "L"),
     ],
 )
-def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: object) -> None:
+def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: object, expected_mode: str) -> None:
     transparent_modes = {"RGBA": (0, 0, 0, 0), "LA": (0, 0)}
-    light = {"RGB": (255, 255, 255), "P": 255, "1": 1, "L": 255, "CMYK": (0, 0, 0, 0), "I;16": 65535, "I": 65535}
+    light = {"RGB": (255, 255, 255), "P": 255, "1": 255, "L": 255, "CMYK": (0, 0, 0, 0), "I;16": 65535, "I": 65535}
     background = transparent_modes.get(mode, light.get(mode, 1000.0))
     image = Image.new(mode, (20, 10), background)  # type: ignore[arg-type]
     if mode == "P":
         image.putpalette([0, 0, 0] * 255 + [255, 255, 255])
     image.paste(fill, (0, 0, 10, 10))  # type: ignore[arg-type]
     prepared = prepare_image(image)
-    assert prepared.mode == "L"
+    assert prepared.mode == expected_mode
     assert prepared.getpixel((2, 2)) < 60  # ink stays dark
     assert prepared.getpixel((15, 5)) > 200  # background (transparent or light) becomes white
 
@@ -144,6 +147,32 @@ def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: o
 def test_prepare_image_keeps_colour_and_reduces_grey(mode: str, colour: tuple[int, ...], expected_mode: str) -> None:
     image = Image.new(mode, (20, 10), colour)  # type: ignore[arg-type]
     assert prepare_image(image).mode == expected_mode
+
+
+@pytest.mark.parametrize(
+    ("mode", "source_format", "source_options"),
+    [
+        pytest.param("L", None, {}, id="grey"),
+        pytest.param("RGB", None, {}, id="colour"),
+        pytest.param("1", None, {}, id="bilevel"),
+        pytest.param("1", "TIFF", {"compression": "group4"}, id="fax-tiff-compression-not-reused"),
+        pytest.param("L", "TIFF", {"compression": "tiff_lzw"}, id="lzw-tiff-compression-not-reused"),
+    ],
+)
+def test_images_go_to_tesseract_as_uncompressed_tiff(
+    tmp_path: Path, mode: str, source_format: str | None, source_options: dict[str, str]
+) -> None:
+    image = Image.new(mode, (64, 32), 255 if mode != "RGB" else (255, 255, 255))
+    image.paste(0 if mode != "RGB" else (0, 0, 0), (8, 8, 24, 24))
+    if source_format:  # an image opened from a compressed TIFF carries its compression in .info
+        source = tmp_path / "source.tif"
+        image.save(source, format=source_format, **source_options)
+        image = Image.open(source)
+    target = tmp_path / f"page{IMAGE_FILE_SUFFIX}"
+    save_for_tesseract(image, target)
+    with Image.open(target) as written:
+        assert (written.format, written.info["compression"], written.mode) == ("TIFF", "raw", mode)
+        assert written.tobytes() == image.tobytes()
 
 
 def _words(*specs: tuple[str, float]) -> list[OcrWord]:
@@ -204,6 +233,14 @@ def test_ocr_reads_words_lines_and_boxes(make_text_image) -> None:
         assert word.top >= 0 and word.top + word.height <= image.height
         assert 0 <= word.conf <= 100
     assert {"planning", "committee", "recycling."} <= {word.text for word in result.words}
+
+
+@pytest.mark.needs_tesseract
+def test_bilevel_image_is_read_as_it_is(make_text_image) -> None:
+    image = make_text_image(MINUTES, font_size=32).convert("1")
+    result = TesseractOcr().ocr(image)
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+    assert result.confidence > 85
 
 
 @pytest.mark.needs_tesseract
