@@ -24,11 +24,13 @@ from docintel.extract.ocr import (
     osd_region,
     parse_osd,
     prepare_image,
+    reads_only_latin,
     save_for_tesseract,
     solid_word_share,
     text_from_words,
     words_from_tsv,
 )
+from docintel.extract.orientation import OrientationGuess
 from docintel.settings import OcrSettings
 
 MINUTES = [
@@ -282,6 +284,12 @@ class _CountingOcr(TesseractOcr):
         return super()._read(image, dpi, rotation)
 
 
+@pytest.fixture
+def glyphs_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages whose glyphs give no answer (docintel.extract.orientation abstains): read first, then OSD if poor."""
+    monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(None))
+
+
 OSD_REPORT = "Page number: 0\nOrientation in degrees: {deg}\nRotate: {rotate}\nOrientation confidence: {conf}\n"
 OSD_REPORT += "Script: {script}\nScript confidence: 1.30\n"
 
@@ -367,6 +375,7 @@ def test_script_readability(language: str, script: str | None, expected: bool) -
     assert can_read_script(language, script) is expected
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 @pytest.mark.parametrize(("angle", "osd_runs"), [(0, 0), (180, 1)])
 def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle: int, osd_runs: int) -> None:
@@ -377,6 +386,7 @@ def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle:
     assert "planning committee" in result.text
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_turned_page_in_a_script_the_language_cannot_read_is_not_read_again(
     make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
@@ -390,6 +400,7 @@ def test_turned_page_in_a_script_the_language_cannot_read_is_not_read_again(
     assert result.rotation == 0
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_turned_page_in_a_readable_script_is_read_again(make_text_image: Callable[..., Image.Image]) -> None:
     ocr = _CountingOcr()
@@ -398,6 +409,7 @@ def test_turned_page_in_a_readable_script_is_read_again(make_text_image: Callabl
     assert result.rotation == 180 and "planning committee" in result.text
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 @pytest.mark.parametrize("angle", [90, 180])  # at 270 tesseract's own vertical-text handling reads it upright
 def test_orientation_is_detected_on_the_text_region_of_a_large_page(
@@ -415,6 +427,7 @@ def test_orientation_is_detected_on_the_text_region_of_a_large_page(
         assert width * height < 0.2 * page.width * page.height
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_orientation_falls_back_to_the_whole_page_when_the_region_is_too_small(
     make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
@@ -426,6 +439,79 @@ def test_orientation_falls_back_to_the_whole_page_when_the_region_is_too_small(
     result = ocr.ocr(image)
     assert ocr.osd_image_sizes[:2] == [(40, 40), image.size]
     assert result.rotation == 180 and "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_turned_page_whose_glyphs_tell_is_read_once(make_text_image: Callable[..., Image.Image], angle: int) -> None:
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(angle, expand=True))
+    assert (ocr.reads, ocr.osd_runs) == (1, 0)
+    assert result.rotation == angle
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+
+
+@pytest.mark.needs_tesseract
+def test_wrong_guess_costs_a_reading_not_the_text(
+    make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Glyphs misjudged as upside down: the turned reading is junk, so the page is read as it is and that is kept.
+    monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(180))
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32))
+    assert ocr.reads == 2
+    assert result.rotation == 0
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize(
+    ("guess", "osd_asked"),
+    [
+        pytest.param(None, True, id="glyphs-silent"),
+        pytest.param(OrientationGuess(0, 150, 5, ascenders=14, descenders=6), True, id="weakly-upright"),
+        pytest.param(OrientationGuess(0, 150, 5, ascenders=40, descenders=10), False, id="plainly-upright"),
+    ],
+)
+def test_poor_reading_of_a_plainly_upright_page_does_not_ask_osd(
+    make_text_image: Callable[..., Image.Image],
+    monkeypatch: pytest.MonkeyPatch,
+    guess: OrientationGuess | None,
+    osd_asked: bool,
+) -> None:
+    # Every reading counts as poor here (a faded scan, or a script the language cannot read): whether OSD
+    # is asked then depends only on how plainly the glyphs showed the page upright.
+    monkeypatch.setattr(ocr_module, "may_be_turned", lambda result: True)
+    if guess is None:
+        monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(None))
+    else:
+        monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: guess)
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32))
+    assert (ocr.osd_runs > 0) is osd_asked
+    assert "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+def test_no_guess_without_orientation_detection_or_for_other_scripts(
+    make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(image: Image.Image) -> OrientationGuess:
+        raise AssertionError("the glyph guess must not run")
+
+    monkeypatch.setattr(ocr_module, "guess_orientation", fail)
+    image = make_text_image(MINUTES, font_size=32)
+    assert TesseractOcr(OcrSettings(detect_orientation=False)).ocr(image).rotation == 0
+    monkeypatch.setitem(ocr_module.LANGUAGE_SCRIPTS, "eng", frozenset({"Han"}))
+    assert "planning committee" in TesseractOcr().ocr(image).text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("eng", True), ("eng+cym", True), ("fra+deu", True), ("eng+chi_sim", False), ("rus", False), ("xyz", False)],
+)
+def test_glyph_guess_is_for_latin_script_languages(language: str, expected: bool) -> None:
+    assert reads_only_latin(language) is expected
 
 
 @pytest.mark.needs_tesseract
