@@ -914,11 +914,14 @@ def check_targets(summaries: Sequence[RowSummary]) -> list[tuple[str, str, bool 
         wall = ratio(s.docintel_s_per_page, s.tesseract_s_per_page)
         if wall is not None:
             cpu = ratio(s.docintel_cpu_per_page, s.tesseract_cpu_per_page)
+            # Judged on CPU time: docintel reads two pages at once and the CLI one after another, and on a
+            # shared machine wall time mostly measures the neighbours. Wall is shown beside it.
+            judged = cpu if cpu is not None else wall
             checks.append(
                 (
-                    f"{s.label}: OCR time <= {TARGET_OCR_RATIO_TO_CLI:g}x tesseract CLI",
-                    f"wall {wall:.2f}x, cpu {fmt(cpu, 2)}x, median per file {fmt(s.tesseract_median_file_ratio, 2)}x",
-                    wall <= TARGET_OCR_RATIO_TO_CLI,
+                    f"{s.label}: OCR CPU time <= {TARGET_OCR_RATIO_TO_CLI:g}x tesseract CLI",
+                    f"cpu {fmt(cpu, 2)}x, wall {wall:.2f}x, per-file median {fmt(s.tesseract_median_file_ratio, 2)}x",
+                    judged <= TARGET_OCR_RATIO_TO_CLI,
                 )
             )
     for s in summaries:
