@@ -925,7 +925,7 @@ def check_targets(summaries: Sequence[RowSummary]) -> list[tuple[str, str, bool 
                 )
             )
     for s in summaries:
-        # "a format both handle": each tool read at least one file of the row (EPUB: docintel has no reader)
+        # "a format both handle": each tool read at least one file of the row
         handled_by_both = s.peer_failures is not None and s.peer_failures < s.files and s.docintel_failures < s.files
         if s.docintel_recall is not None and s.peer_recall is not None and handled_by_both:
             checks.append(
