@@ -136,17 +136,13 @@ def glyph_boxes(ink: NDArray[np.bool_]) -> NDArray[np.float64]:
     labels, count = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
     if not count:
         return np.empty((0, 4))
-    rows, cols = np.nonzero(labels)
-    blob = labels[rows, cols] - 1
+    # find_objects keeps memory to one slice pair per blob (pixel coordinate arrays would take tens of MB).
+    corners = np.array(
+        [(rows.start, rows.stop, cols.start, cols.stop) for rows, cols in ndimage.find_objects(labels)], dtype=np.intp
+    )
+    del labels
     page_height, page_width = ink.shape
-    top = np.full(count, page_height)
-    left = np.full(count, page_width)
-    bottom = np.zeros(count, dtype=np.intp)
-    right = np.zeros(count, dtype=np.intp)
-    np.minimum.at(top, blob, rows)
-    np.minimum.at(left, blob, cols)
-    np.maximum.at(bottom, blob, rows + 1)
-    np.maximum.at(right, blob, cols + 1)
+    top, bottom, left, right = corners.T
     heights, widths = bottom - top, right - left
     # Narrow glyphs (l, i, t: one or two pixels wide once reduced) are kept: they are most of the ascenders.
     sized = (heights >= MIN_GLYPH_PIXELS) & (heights < MAX_GLYPH_SHARE * page_height)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from docintel.extract.orientation import glyph_boxes, guess_orientation, ink_mask, otsu_threshold
+from docintel.extract.orientation import OrientationGuess, glyph_boxes, guess_orientation, ink_mask, otsu_threshold
 from tests.extract.conftest import FONT_PATH, render_text
 
 LETTER = [
@@ -112,3 +112,12 @@ def test_glyph_boxes_keep_letters_and_drop_rules_and_dots() -> None:
     # l, the stem of i and d are glyphs (the narrow l included); the dot of the i and the rule are not.
     assert len(boxes) == 3
     assert widths.max() < 100 and heights.min() >= 20
+
+
+@pytest.mark.parametrize(
+    ("ascenders", "descenders", "evidence"),
+    [(0, 0, 0.0), (9, 0, 3.0), (0, 9, 3.0), (50, 50, 0.0), (60, 40, 2.0)],
+)
+def test_evidence_is_the_majority_in_standard_deviations(ascenders: int, descenders: int, evidence: float) -> None:
+    guess = OrientationGuess(0, 100, 0, ascenders=ascenders, descenders=descenders)
+    assert guess.evidence == pytest.approx(evidence)
