@@ -4,6 +4,7 @@ Where each format is read:
 
     pdf.py           PDF text layer and ruled tables (pypdfium2), scans → ocr.py
     ocr.py           tesseract OCR with orientation detection and word boxes
+    orientation.py   which way up a page of Latin text is, from its glyphs, before OCR
     image.py         PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP → OCR
     office.py        DOCX, XLSX, PPTX
     opendocument.py  ODT, ODS, ODP
