@@ -66,7 +66,7 @@ from bench._common import (
 from docintel.errors import DocintelError
 from docintel.extract import default_registry
 from docintel.extract.base import ExtractContext
-from docintel.extract.ocr import prepare_image
+from docintel.extract.ocr import IMAGE_FILE_SUFFIX, prepare_image, save_for_tesseract
 from docintel.extract.sniff import sniff
 from docintel.settings import OcrSettings
 
@@ -677,14 +677,14 @@ def page_images(case: Case, dpi: int, folder: Path) -> list[Path]:
 
 def render_page(document: pdfium.PdfDocument, index: int, dpi: int, folder: Path) -> Path:
     """Rasterise one PDF page at ``dpi`` into the uncompressed file docintel hands tesseract (grey unless colour)."""
-    path = folder / f"page-{index + 1:04d}.pnm"
+    path = folder / f"page-{index + 1:04d}{IMAGE_FILE_SUFFIX}"
     page = document[index]
     try:
         bitmap = page.render(scale=dpi / 72)
         try:
-            # The same pixels in the same encoding as docintel: tesseract reads a grey PGM ~40% faster than
-            # the equal RGB PPM, so handing the CLI RGB would flatter docintel and a PNG would flatter the CLI.
-            prepare_image(bitmap.to_pil()).save(path, format="PPM")
+            # The same pixels in the same file format as docintel: tesseract reads a grey page faster than the
+            # equal RGB one, and an uncompressed TIFF faster than a PNM, so anything else would flatter one side.
+            save_for_tesseract(prepare_image(bitmap.to_pil()), path)
         finally:
             bitmap.close()
     finally:
@@ -914,15 +914,18 @@ def check_targets(summaries: Sequence[RowSummary]) -> list[tuple[str, str, bool 
         wall = ratio(s.docintel_s_per_page, s.tesseract_s_per_page)
         if wall is not None:
             cpu = ratio(s.docintel_cpu_per_page, s.tesseract_cpu_per_page)
+            # Judged on CPU time: docintel reads two pages at once and the CLI one after another, and on a
+            # shared machine wall time mostly measures the neighbours. Wall is shown beside it.
+            judged = cpu if cpu is not None else wall
             checks.append(
                 (
-                    f"{s.label}: OCR time <= {TARGET_OCR_RATIO_TO_CLI:g}x tesseract CLI",
-                    f"wall {wall:.2f}x, cpu {fmt(cpu, 2)}x, median per file {fmt(s.tesseract_median_file_ratio, 2)}x",
-                    wall <= TARGET_OCR_RATIO_TO_CLI,
+                    f"{s.label}: OCR CPU time <= {TARGET_OCR_RATIO_TO_CLI:g}x tesseract CLI",
+                    f"cpu {fmt(cpu, 2)}x, wall {wall:.2f}x, per-file median {fmt(s.tesseract_median_file_ratio, 2)}x",
+                    judged <= TARGET_OCR_RATIO_TO_CLI,
                 )
             )
     for s in summaries:
-        # "a format both handle": each tool read at least one file of the row (EPUB: docintel has no reader)
+        # "a format both handle": each tool read at least one file of the row
         handled_by_both = s.peer_failures is not None and s.peer_failures < s.files and s.docintel_failures < s.files
         if s.docintel_recall is not None and s.peer_recall is not None and handled_by_both:
             checks.append(

@@ -106,7 +106,7 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, verbose: int, log_json: bool | None, config_dir: Path | None) -> None:
     """docintel: find out what is in the council's documents.
 
-    Reads documents (PDF, scans, Office, OpenDocument, mail, HTML, text, archives), finds people,
+    Reads documents (PDF, scans, Office, OpenDocument, mail, HTML, EPUB, text, archives), finds people,
     organisations, dates, money and UK personal data, places each document in the council's
     retention schedule with a disposal date, and records it all in a catalogue.
 

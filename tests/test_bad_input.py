@@ -57,6 +57,32 @@ def make_zip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def make_drm_epub() -> bytes:
+    """An EPUB whose only chapter META-INF/encryption.xml lists as encrypted (a DRM-protected e-book)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr(
+            "META-INF/container.xml",
+            '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="book.opf" media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        archive.writestr(
+            "book.opf",
+            '<package xmlns="http://www.idpf.org/2007/opf"><manifest>'
+            '<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest>'
+            '<spine><itemref idref="c1"/></spine></package>',
+        )
+        archive.writestr("c1.xhtml", bytes(range(256)))  # ciphertext
+        archive.writestr(
+            "META-INF/encryption.xml",
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
+            '<enc:CipherReference URI="c1.xhtml"/></enc:CipherData></enc:EncryptedData></encryption>',
+        )
+    return buffer.getvalue()
+
+
 BAD_INPUTS = {
     # name: (bytes or builder, expected error type)
     "empty.docx": (b"", "EmptyDocument"),
@@ -65,6 +91,7 @@ BAD_INPUTS = {
     "locked.pdf": (make_pdf(GOOD_TEXT, password="s3cret"), "EncryptedDocument"),
     "bomb.png": (make_png_bomb(), "TooLarge"),
     "bomb.zip": (make_zip_bomb(), "ArchiveBomb"),
+    "drm.epub": (make_drm_epub(), "EncryptedDocument"),
     "huge.txt": (b"Lorem ipsum dolor sit amet. " * 4000, "TooLarge"),
     "program.bin": (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "UnsupportedType"),
 }

@@ -4,12 +4,14 @@ Where each format is read:
 
     pdf.py           PDF text layer and ruled tables (pypdfium2), scans → ocr.py
     ocr.py           tesseract OCR with orientation detection and word boxes
+    orientation.py   which way up a page of Latin text is, from its glyphs, before OCR
     image.py         PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP → OCR
     office.py        DOCX, XLSX, PPTX
     opendocument.py  ODT, ODS, ODP
     legacy.py        DOC, XLS, PPT, RTF (LibreOffice headless → the OOXML readers)
     mail.py          EML, Outlook MSG; attachments become child documents
     html.py          HTML (visible text only)
+    epub.py          EPUB e-books: the spine's XHTML documents in reading order → html.py
     text.py          TXT, CSV with encoding detection
     archive.py       ZIP, with depth, member-count, size and ratio limits
     sniff.py         the real type, from libmagic
@@ -25,6 +27,7 @@ __all__ = ["ExtractContext", "Extractor", "ExtractorRegistry", "FileType", "defa
 def default_registry() -> ExtractorRegistry:
     """A registry with an extractor for every file type docintel reads."""
     from docintel.extract.archive import ZipExtractor
+    from docintel.extract.epub import EpubExtractor
     from docintel.extract.html import HtmlExtractor
     from docintel.extract.image import ImageExtractor
     from docintel.extract.legacy import LegacyOfficeExtractor
@@ -48,6 +51,7 @@ def default_registry() -> ExtractorRegistry:
     registry.register(FileType.EML, EmlExtractor())
     registry.register(FileType.MSG, MsgExtractor())
     registry.register(FileType.HTML, HtmlExtractor())
+    registry.register(FileType.EPUB, EpubExtractor())
     registry.register(FileType.TEXT, TextExtractor())
     registry.register(FileType.CSV, CsvExtractor())
     registry.register(FileType.ZIP, ZipExtractor())

@@ -34,6 +34,7 @@ class FileType(StrEnum):
     EML = "eml"
     MSG = "msg"
     HTML = "html"
+    EPUB = "epub"
     TEXT = "text"
     CSV = "csv"
     ZIP = "zip"
@@ -61,6 +62,7 @@ _MIME_TYPES: dict[FileType, tuple[str, ...]] = {
     FileType.EML: ("message/rfc822",),
     FileType.MSG: ("application/vnd.ms-outlook",),
     FileType.HTML: ("text/html", "application/xhtml+xml"),
+    FileType.EPUB: ("application/epub+zip",),
     FileType.TEXT: ("text/plain",),
     FileType.CSV: ("text/csv",),
     FileType.ZIP: ("application/zip",),

@@ -117,7 +117,7 @@ def _check_pixels(image: Image.Image, limit: int, frame: int) -> None:
 
 
 def _frames(image: Image.Image, count: int, limit: int) -> Iterator[Image.Image]:
-    """Decode frames one at a time, upright (EXIF orientation) and prepared for OCR (grey, or RGB when in colour)."""
+    """Decode frames one at a time, upright (EXIF orientation) and prepared for OCR (bilevel, grey or colour)."""
     dpi = image.info.get("dpi")
     for index in range(count):
         try:

@@ -2,7 +2,7 @@
 
 libmagic names most formats outright. It stops short on three containers, so we look inside them:
 OLE compound files (MSG, DOC, XLS, PPT and password-protected OOXML all share one), ZIP files
-(OOXML and ODF are zips with a known manifest) and text (CSV, HTML and RFC 822 mail are all text).
+(OOXML, ODF and EPUB are zips with a known manifest) and text (CSV, HTML and RFC 822 mail are all text).
 The file name is only a tie-breaker where the bytes cannot tell (a ``.csv`` of one column, which
 OOXML type an encrypted package holds, an OLE file too damaged to list).
 """
@@ -61,6 +61,7 @@ _GENERIC_OLE_MIMES = frozenset(
 )
 _OLE_MAGIC = olefile.MAGIC
 _ZIP_MAGIC = b"PK\x03\x04"
+_EPUB_CONTAINER = "META-INF/container.xml"
 
 # MIME types libmagic (or an OOXML manifest) uses beyond those FileType lists.
 _MIME_ALIASES: dict[str, FileType] = {
@@ -220,8 +221,10 @@ def _sniff_zip(content: bytes) -> tuple[FileType, str]:
             if "mimetype" in names:
                 declared = _read_member(archive, "mimetype").decode("ascii", errors="replace").strip().lower()
                 odf_type = _BY_MIME.get(declared)
-                if odf_type in {FileType.ODT, FileType.ODS, FileType.ODP}:
+                if odf_type in {FileType.ODT, FileType.ODS, FileType.ODP, FileType.EPUB}:
                     return odf_type, declared
+            if _EPUB_CONTAINER in names and any(name.lower().endswith(".opf") for name in names):
+                return FileType.EPUB, FileType.EPUB.mime_types[0]  # an EPUB whose mimetype member is missing
             if "[Content_Types].xml" in names:
                 manifest = _read_member(archive, "[Content_Types].xml").decode("utf-8", errors="replace").lower()
                 if _XLSB_MAIN_PART in manifest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytesseract
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 from docintel.errors import ExtractionError, ExtractionTimeout
 from docintel.extract import ocr as ocr_module
 from docintel.extract.ocr import (
+    IMAGE_FILE_SUFFIX,
     OcrResult,
     OcrWord,
     Orientation,
@@ -22,10 +24,13 @@ from docintel.extract.ocr import (
     osd_region,
     parse_osd,
     prepare_image,
+    reads_only_latin,
+    save_for_tesseract,
     solid_word_share,
     text_from_words,
     words_from_tsv,
 )
+from docintel.extract.orientation import OrientationGuess
 from docintel.settings import OcrSettings
 
 MINUTES = [
@@ -103,30 +108,30 @@ def test_mean_confidence(confidences: list[float], expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "fill"),
+    ("mode", "fill", "expected_mode"),
     [
-        ("RGB", (0, 0, 0)),
-        ("RGBA", (0, 0, 0, 255)),
-        ("LA", (0, 255)),
-        ("P", 0),
-        ("1", 0),
-        ("L", 0),
-        ("CMYK", (0, 0, 0, 255)),
-        ("I;16", 0),
-        ("I", 0),
-        ("F", 0.0),
+        ("RGB", (0, 0, 0), "L"),
+        ("RGBA", (0, 0, 0, 255), "L"),
+        ("LA", (0, 255), "L"),
+        ("P", 0, "L"),
+        ("1", 0, "1"),  # bilevel stays bilevel: tesseract then skips its own thresholding
+        ("L", 0, "L"),
+        ("CMYK", (0, 0, 0, 255), "L"),
+        ("I;16", 0, "L"),
+        ("I", 0, "L"),
+        ("F", 0.0, "L"),
     ],
 )
-def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: object) -> None:
+def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: object, expected_mode: str) -> None:
     transparent_modes = {"RGBA": (0, 0, 0, 0), "LA": (0, 0)}
-    light = {"RGB": (255, 255, 255), "P": 255, "1": 1, "L": 255, "CMYK": (0, 0, 0, 0), "I;16": 65535, "I": 65535}
+    light = {"RGB": (255, 255, 255), "P": 255, "1": 255, "L": 255, "CMYK": (0, 0, 0, 0), "I;16": 65535, "I": 65535}
     background = transparent_modes.get(mode, light.get(mode, 1000.0))
     image = Image.new(mode, (20, 10), background)  # type: ignore[arg-type]
     if mode == "P":
         image.putpalette([0, 0, 0] * 255 + [255, 255, 255])
     image.paste(fill, (0, 0, 10, 10))  # type: ignore[arg-type]
     prepared = prepare_image(image)
-    assert prepared.mode == "L"
+    assert prepared.mode == expected_mode
     assert prepared.getpixel((2, 2)) < 60  # ink stays dark
     assert prepared.getpixel((15, 5)) > 200  # background (transparent or light) becomes white
 
@@ -144,6 +149,32 @@ def test_prepare_image_gives_greyscale_with_dark_ink_on_white(mode: str, fill: o
 def test_prepare_image_keeps_colour_and_reduces_grey(mode: str, colour: tuple[int, ...], expected_mode: str) -> None:
     image = Image.new(mode, (20, 10), colour)  # type: ignore[arg-type]
     assert prepare_image(image).mode == expected_mode
+
+
+@pytest.mark.parametrize(
+    ("mode", "source_format", "source_options"),
+    [
+        pytest.param("L", None, {}, id="grey"),
+        pytest.param("RGB", None, {}, id="colour"),
+        pytest.param("1", None, {}, id="bilevel"),
+        pytest.param("1", "TIFF", {"compression": "group4"}, id="fax-tiff-compression-not-reused"),
+        pytest.param("L", "TIFF", {"compression": "tiff_lzw"}, id="lzw-tiff-compression-not-reused"),
+    ],
+)
+def test_images_go_to_tesseract_as_uncompressed_tiff(
+    tmp_path: Path, mode: str, source_format: str | None, source_options: dict[str, str]
+) -> None:
+    image = Image.new(mode, (64, 32), 255 if mode != "RGB" else (255, 255, 255))
+    image.paste(0 if mode != "RGB" else (0, 0, 0), (8, 8, 24, 24))
+    if source_format:  # an image opened from a compressed TIFF carries its compression in .info
+        source = tmp_path / "source.tif"
+        image.save(source, format=source_format, **source_options)
+        image = Image.open(source)
+    target = tmp_path / f"page{IMAGE_FILE_SUFFIX}"
+    save_for_tesseract(image, target)
+    with Image.open(target) as written:
+        assert (written.format, written.info["compression"], written.mode) == ("TIFF", "raw", mode)
+        assert written.tobytes() == image.tobytes()
 
 
 def _words(*specs: tuple[str, float]) -> list[OcrWord]:
@@ -207,6 +238,14 @@ def test_ocr_reads_words_lines_and_boxes(make_text_image) -> None:
 
 
 @pytest.mark.needs_tesseract
+def test_bilevel_image_is_read_as_it_is(make_text_image) -> None:
+    image = make_text_image(MINUTES, font_size=32).convert("1")
+    result = TesseractOcr().ocr(image)
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+    assert result.confidence > 85
+
+
+@pytest.mark.needs_tesseract
 @pytest.mark.parametrize("angle", [90, 180])
 def test_ocr_turns_sideways_and_upside_down_pages(make_text_image, angle: int) -> None:
     image = make_text_image(MINUTES, font_size=32).rotate(angle, expand=True)
@@ -243,6 +282,12 @@ class _CountingOcr(TesseractOcr):
     def _read(self, image: Image.Image, dpi: int | None, rotation: int = 0) -> OcrResult:
         self.reads += 1
         return super()._read(image, dpi, rotation)
+
+
+@pytest.fixture
+def glyphs_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages whose glyphs give no answer (docintel.extract.orientation abstains): read first, then OSD if poor."""
+    monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(None))
 
 
 OSD_REPORT = "Page number: 0\nOrientation in degrees: {deg}\nRotate: {rotate}\nOrientation confidence: {conf}\n"
@@ -330,6 +375,7 @@ def test_script_readability(language: str, script: str | None, expected: bool) -
     assert can_read_script(language, script) is expected
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 @pytest.mark.parametrize(("angle", "osd_runs"), [(0, 0), (180, 1)])
 def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle: int, osd_runs: int) -> None:
@@ -340,6 +386,7 @@ def test_orientation_detection_runs_only_on_turned_pages(make_text_image, angle:
     assert "planning committee" in result.text
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_turned_page_in_a_script_the_language_cannot_read_is_not_read_again(
     make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
@@ -353,6 +400,7 @@ def test_turned_page_in_a_script_the_language_cannot_read_is_not_read_again(
     assert result.rotation == 0
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_turned_page_in_a_readable_script_is_read_again(make_text_image: Callable[..., Image.Image]) -> None:
     ocr = _CountingOcr()
@@ -361,6 +409,7 @@ def test_turned_page_in_a_readable_script_is_read_again(make_text_image: Callabl
     assert result.rotation == 180 and "planning committee" in result.text
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 @pytest.mark.parametrize("angle", [90, 180])  # at 270 tesseract's own vertical-text handling reads it upright
 def test_orientation_is_detected_on_the_text_region_of_a_large_page(
@@ -378,6 +427,7 @@ def test_orientation_is_detected_on_the_text_region_of_a_large_page(
         assert width * height < 0.2 * page.width * page.height
 
 
+@pytest.mark.usefixtures("glyphs_cannot_tell")
 @pytest.mark.needs_tesseract
 def test_orientation_falls_back_to_the_whole_page_when_the_region_is_too_small(
     make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
@@ -389,6 +439,79 @@ def test_orientation_falls_back_to_the_whole_page_when_the_region_is_too_small(
     result = ocr.ocr(image)
     assert ocr.osd_image_sizes[:2] == [(40, 40), image.size]
     assert result.rotation == 180 and "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_turned_page_whose_glyphs_tell_is_read_once(make_text_image: Callable[..., Image.Image], angle: int) -> None:
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32).rotate(angle, expand=True))
+    assert (ocr.reads, ocr.osd_runs) == (1, 0)
+    assert result.rotation == angle
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+
+
+@pytest.mark.needs_tesseract
+def test_wrong_guess_costs_a_reading_not_the_text(
+    make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Glyphs misjudged as upside down: the turned reading is junk, so the page is read as it is and that is kept.
+    monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(180))
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32))
+    assert ocr.reads == 2
+    assert result.rotation == 0
+    assert result.text.splitlines()[0] == "The planning committee met on Tuesday"
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize(
+    ("guess", "osd_asked"),
+    [
+        pytest.param(None, True, id="glyphs-silent"),
+        pytest.param(OrientationGuess(0, 150, 5, ascenders=14, descenders=6), True, id="weakly-upright"),
+        pytest.param(OrientationGuess(0, 150, 5, ascenders=40, descenders=10), False, id="plainly-upright"),
+    ],
+)
+def test_poor_reading_of_a_plainly_upright_page_does_not_ask_osd(
+    make_text_image: Callable[..., Image.Image],
+    monkeypatch: pytest.MonkeyPatch,
+    guess: OrientationGuess | None,
+    osd_asked: bool,
+) -> None:
+    # Every reading counts as poor here (a faded scan, or a script the language cannot read): whether OSD
+    # is asked then depends only on how plainly the glyphs showed the page upright.
+    monkeypatch.setattr(ocr_module, "may_be_turned", lambda result: True)
+    if guess is None:
+        monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: OrientationGuess(None))
+    else:
+        monkeypatch.setattr(ocr_module, "guess_orientation", lambda image: guess)
+    ocr = _CountingOcr()
+    result = ocr.ocr(make_text_image(MINUTES, font_size=32))
+    assert (ocr.osd_runs > 0) is osd_asked
+    assert "planning committee" in result.text
+
+
+@pytest.mark.needs_tesseract
+def test_no_guess_without_orientation_detection_or_for_other_scripts(
+    make_text_image: Callable[..., Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(image: Image.Image) -> OrientationGuess:
+        raise AssertionError("the glyph guess must not run")
+
+    monkeypatch.setattr(ocr_module, "guess_orientation", fail)
+    image = make_text_image(MINUTES, font_size=32)
+    assert TesseractOcr(OcrSettings(detect_orientation=False)).ocr(image).rotation == 0
+    monkeypatch.setitem(ocr_module.LANGUAGE_SCRIPTS, "eng", frozenset({"Han"}))
+    assert "planning committee" in TesseractOcr().ocr(image).text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("eng", True), ("eng+cym", True), ("fra+deu", True), ("eng+chi_sim", False), ("rus", False), ("xyz", False)],
+)
+def test_glyph_guess_is_for_latin_script_languages(language: str, expected: bool) -> None:
+    assert reads_only_latin(language) is expected
 
 
 @pytest.mark.needs_tesseract
