@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from docintel.enrich import nlp as nlp_loader
@@ -94,7 +95,7 @@ class TextAnalyzer:
         with self._lock:
             if self._nlp is not None:
                 return
-            nlp = nlp_loader.load_spacy(self.settings.nlp.models)
+            nlp = nlp_loader.load_spacy(self.settings.nlp.models, self.settings.nlp.blas)
             if self.settings.pii.enabled:
                 self._nlp_engine, self._presidio = self._build_presidio(nlp)
             self._nlp = nlp
@@ -144,6 +145,10 @@ class TextAnalyzer:
         for (offset, _), doc in zip(chunks, docs, strict=True):
             yield offset, doc
 
+    def _blas_threads(self) -> AbstractContextManager[object]:
+        """Numpy's BLAS on one thread while the model runs on it (nlp.blas numpy); nothing to do for blis."""
+        return nlp_loader.single_threaded_blas if self.settings.nlp.blas == "numpy" else nullcontext()
+
     def tokenize_rest(self, text: str) -> Iterator[tuple[int, Doc]]:
         """(offset, Doc) for the text past nlp.max_chars, tokenized only: no tagger, lemmatizer or NER."""
         for offset, chunk in split_chunks(text[self.max_chars :], self.chunk_chars):
@@ -156,11 +161,12 @@ class TextAnalyzer:
         if not text.strip():
             return entities, findings
         try:
-            for offset, doc in self.parse(text):
-                chunk_text = doc.text  # built from the tokens on every access: once per chunk
-                chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
-                entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
-                findings.extend(chunk_findings)
+            with self._blas_threads():
+                for offset, doc in self.parse(text):
+                    chunk_text = doc.text  # built from the tokens on every access: once per chunk
+                    chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
+                    entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
+                    findings.extend(chunk_findings)
             if len(text) > self.max_chars:
                 # Past the NLP budget, identifiers are still found (patterns and checksums cost little);
                 # names, which need the model, are not. Cutting silently would hide an NHS number on page 900.
