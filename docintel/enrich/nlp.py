@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Only the NER component runs (it has its own embedding layer in the en_core_web models): the parser, tagger,
-# attribute ruler and lemmatizer feed nothing docintel uses. Presidio's context enhancer wants lemmas; it gets
-# cheap ones from the token text instead (docintel.enrich.recognizers.nlp_engine.cheap_lemma). On a 10 KB letter
+# attribute ruler and lemmatizer feed nothing docintel uses. Context words are compared with lemmas; they are
+# cheap ones made from the token text (docintel.enrich.recognizers.context.cheap_lemma). On a 10 KB letter
 # the NER-only pipeline is ~2x faster than the full one (bench/pii.py measures it).
 DISABLED_COMPONENTS = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
 # Where the NER model's matrix products run (settings nlp.blas). "numpy": the OpenBLAS that numpy ships, which

