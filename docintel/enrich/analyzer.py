@@ -131,13 +131,18 @@ class TextAnalyzer:
 
     def parse(self, text: str) -> Iterator[tuple[int, Doc]]:
         """(offset, Doc) for each chunk of ``text`` (capped at nlp.max_chars), from one nlp.pipe pass."""
+        for offset, _, doc in self._parse_chunks(text):
+            yield offset, doc
+
+    def _parse_chunks(self, text: str) -> Iterator[tuple[int, str, Doc]]:
+        """(offset, chunk, Doc) for each chunk: the chunk string is the Doc's text (doc.text rebuilds it per call)."""
         text = text[: self.max_chars]
         chunks = list(split_chunks(text, self.chunk_chars))
         # One chunk per batch: spaCy batches 1,000 texts by default, and a batch of nine 100k-character chunks
         # held 2.9 GB of activations at once (an 872-page handbook).
         docs = self.nlp.pipe((chunk for _, chunk in chunks), batch_size=1)
-        for (offset, _), doc in zip(chunks, docs, strict=True):
-            yield offset, doc
+        for (offset, chunk), doc in zip(chunks, docs, strict=True):
+            yield offset, chunk, doc
 
     def _blas_threads(self) -> AbstractContextManager[object]:
         """Numpy's BLAS on one thread while the model runs on it (nlp.blas numpy); nothing to do for blis."""
@@ -156,8 +161,7 @@ class TextAnalyzer:
             return entities, findings
         try:
             with self._blas_threads():
-                for offset, doc in self.parse(text):
-                    chunk_text = doc.text  # built from the tokens on every access: once per chunk
+                for offset, chunk_text, doc in self._parse_chunks(text):
                     chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
                     entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
                     findings.extend(chunk_findings)

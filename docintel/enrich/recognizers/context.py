@@ -6,7 +6,7 @@ The rule is Presidio's ``LemmaContextAwareEnhancer`` in whole-word mode, applied
   counting only keywords (lemmas that are not stop words, punctuation, "-PRON-" or "be"; a keyword with a ":" in it
   stands for its parts, so "tel:" makes "tel" a keyword); the match's own first word is counted on both sides;
 - when one of the recognizer's context words equals one of them, the score goes up by ``similarity_factor``, to
-  at least ``min_score_with_context`` and at most 1.0.
+  at least ``min_score_with_context`` and at most 1.0 (so a result at 1.0 already, a checksum pass, is not looked at).
 
 Presidio computes lemma and keyword lists for every token of the text, deep-copies every result, and tests each
 word against the whole keyword list; here lemmas are worked out only for the words next to a match, results are
@@ -142,6 +142,8 @@ class ContextScorer:
                 continue
             if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 continue  # the recognizer scored its own context already
+            if result.score >= MAX_SCORE:
+                continue  # a checksum-validated match: a context word cannot raise it
             if words is None:
                 words = _DocWords(doc, text, self.vocab)
             nearby = words.around(words.token_at(result.start), self.prefix_count, self.suffix_count)
