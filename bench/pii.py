@@ -26,7 +26,9 @@ Datasets (precision, recall, F1, F2 per entity type; ratios docintel / vanilla):
 Throughput: KB of text per CPU second (one process = one core) for NER + PII over the generated corpus:
   docintel = TextAnalyzer.analyze (one spaCy pass without the parser, NER entities + all recognizers);
   vanilla  = AnalyzerEngine.analyze (its own spaCy pass with every component; its NER recognizer gives the
-             PERSON/LOCATION/DATE_TIME entities, so that one pass is its NER too). Medians over --repeat runs.
+             PERSON/LOCATION/DATE_TIME entities, so that one pass is its NER too).
+  The two take turns pass by pass (--repeat passes each): medians per system, and the median (with range) of the
+  per-pair CPU ratios, which is the figure held against the target.
 
 Vanilla Presidio: AnalyzerEngine() with its default recognizers and default threshold (0; 0.4 on research), on the same
 spaCy model; tldextract is switched to its bundled suffix list so the email check never goes to the network.
@@ -357,18 +359,35 @@ def eval_generated(corpus: list[ukdata.LabelledDoc], predict: Predictor) -> Resu
     return result
 
 
-def throughput(analyze: Callable[[str], object], texts: list[str], repeat: int) -> dict[str, float]:
-    """Median KB of text per CPU second and per wall second over ``repeat`` passes."""
+def throughput(systems: dict[str, Callable[[str], object]], texts: list[str], repeat: int) -> dict[str, Any]:
+    """KB of text per CPU and per wall second of each system (medians of ``repeat`` passes), and their CPU ratio.
+
+    The systems take turns pass by pass (a, b, a, b, ...), so a change in the machine's load hits both alike; each
+    pair of passes gives one ratio of the first system's speed to each other's, and the median of those is reported
+    with its range.
+    """
     kilobytes = sum(len(text.encode()) for text in texts) / 1000
-    cpu, wall = [], []
+    cpu: dict[str, list[float]] = {name: [] for name in systems}
+    wall: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(repeat):
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
-        for text in texts:
-            analyze(text)
-        cpu.append(time.process_time() - cpu_start)
-        wall.append(time.perf_counter() - wall_start)
-    return {"kb": kilobytes, "kb_per_cpu_s": kilobytes / statistics.median(cpu),
-            "kb_per_wall_s": kilobytes / statistics.median(wall)}  # fmt: skip
+        for name, analyze in systems.items():
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            for text in texts:
+                analyze(text)
+            cpu[name].append(time.process_time() - cpu_start)
+            wall[name].append(time.perf_counter() - wall_start)
+    speed: dict[str, Any] = {
+        name: {"kb": kilobytes, "kb_per_cpu_s": kilobytes / statistics.median(cpu[name]),
+               "kb_per_wall_s": kilobytes / statistics.median(wall[name]), "cpu_s": cpu[name]}
+        for name in systems
+    }  # fmt: skip
+    first, *others = systems
+    for other in others:
+        pairs = [theirs / ours for ours, theirs in zip(cpu[first], cpu[other], strict=True)]
+        speed[first][f"cpu_ratio_vs_{other}"] = {
+            "median": statistics.median(pairs), "min": min(pairs), "max": max(pairs), "pairs": pairs,
+        }  # fmt: skip
+    return speed
 
 
 # --- output ----------------------------------------------------------------------------------------------
@@ -444,9 +463,8 @@ def main(argv: list[str] | None = None) -> int:
             name: {kind: score.as_dict() for kind, score in result.scores.items()}
             for name, result in results[dataset].items()
         }
-    speed = {
-        name: throughput(analyze, [doc.text for doc in corpus], args.repeat) for name, (_, analyze) in systems.items()
-    }
+    speed = throughput({name: analyze for name, (_, analyze) in systems.items()}, [doc.text for doc in corpus],
+                       args.repeat)  # fmt: skip
     report["throughput"] = speed
     report["datasets"]["research"] = {
         name: {"pii": result.pii().as_dict(), "typed_micro": result.typed_micro().as_dict(),
@@ -471,9 +489,12 @@ def main(argv: list[str] | None = None) -> int:
                       *pair("generated"), ukdata.LABELS))  # fmt: skip
     print()
     rows = [[name, fmt(s["kb"], 1), fmt(s["kb_per_cpu_s"], 1), fmt(s["kb_per_wall_s"], 1)] for name, s in speed.items()]
-    print(
-        format_table(["system", "KB", "KB/CPU-s", "KB/wall-s"], rows, f"Throughput, NER + PII, median of {args.repeat}")
-    )
+    title = f"Throughput, NER + PII, median of {args.repeat} passes each (the systems take turns, pass by pass)"
+    print(format_table(["system", "KB", "KB/CPU-s", "KB/wall-s"], rows, title))
+    paired = speed["docintel"].get("cpu_ratio_vs_vanilla")
+    if paired:
+        print(f"    docintel / vanilla CPU speed, pass by pass: median {paired['median']:.2f}x "
+              f"(range {paired['min']:.2f}-{paired['max']:.2f}x over {len(paired['pairs'])} pairs)")  # fmt: skip
 
     print("\nTargets")
     uk = results["uk-cases"]["docintel"]
@@ -484,10 +505,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  {'PASS' if f2 >= TARGET_RESEARCH_F2 else 'FAIL'}  presidio-research PII F2 {f2:.3f} >= {TARGET_RESEARCH_F2}"
     )
-    if "vanilla" in speed:
-        speed_ratio = ratio(speed["docintel"]["kb_per_cpu_s"], speed["vanilla"]["kb_per_cpu_s"]) or 0.0
+    if paired:
+        speed_ratio = paired["median"]
         print(f"  {'PASS' if speed_ratio >= TARGET_SPEED_RATIO else 'FAIL'}  throughput {speed_ratio:.2f}x vanilla >= "
-              f"{TARGET_SPEED_RATIO}x")  # fmt: skip
+              f"{TARGET_SPEED_RATIO}x (median of the pass-by-pass ratios)")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -60,6 +60,9 @@ class NlpSettings(_Section):
     max_chars: int = defaults.MAX_NLP_CHARS
     max_pii_scan_chars: int = defaults.MAX_PII_SCAN_CHARS
     max_findings: int = defaults.MAX_FINDINGS_PER_DOCUMENT
+    # Where the NER model's matrix products run: "numpy" (numpy's OpenBLAS, one thread) or "blis" (spaCy's
+    # default); docintel.enrich.nlp.BLAS_BACKENDS says why.
+    blas: Literal["numpy", "blis"] = "numpy"
 
 
 class PiiSettings(_Section):

@@ -39,6 +39,7 @@ def test_environment_overrides(environ: dict[str, str], check) -> None:  # type:
         ("limits:\n  max_file_bytes: lots\n", "limits.max_file_bytes"),
         ("nonsense: {}\n", "nonsense"),
         ("ocr: [unclosed\n", "not valid YAML"),
+        ("nlp:\n  blas: mkl\n", "nlp.blas"),
     ],
 )
 def test_bad_settings_name_file_and_key(tmp_path: Path, yaml_text: str, named: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from docintel.enrich import nlp as nlp_loader
@@ -17,11 +18,10 @@ from docintel.models import Entity, PiiFinding
 from docintel.settings import Settings
 
 if TYPE_CHECKING:
-    from presidio_analyzer import AnalyzerEngine, EntityRecognizer
     from spacy.language import Language
     from spacy.tokens import Doc
 
-    from docintel.enrich.recognizers.nlp_engine import SharedSpacyNlpEngine
+    from docintel.enrich.recognizers.engine import PiiEngine
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ class TextAnalyzer:
         self.chunk_chars = CHUNK_CHARS
         self._lock = threading.Lock()
         self._nlp: Language | None = None
-        self._nlp_engine: SharedSpacyNlpEngine | None = None
-        self._presidio: AnalyzerEngine | None = None
+        self._engine: PiiEngine | None = None
 
     @property
     def nlp(self) -> Language:
@@ -83,10 +82,9 @@ class TextAnalyzer:
     def recognizer_names(self) -> list[str]:
         """Names of the Presidio recognizers loaded (empty when PII detection is off)."""
         self._load()
-        if self._presidio is None:
+        if self._engine is None:
             return []
-        recognizers: list[EntityRecognizer] = list(self._presidio.registry.recognizers)
-        return sorted(str(getattr(recognizer, "name", "")) for recognizer in recognizers)
+        return sorted(str(getattr(recognizer, "name", "")) for recognizer in self._engine.recognizers)
 
     def _load(self) -> None:
         if self._nlp is not None:
@@ -94,17 +92,18 @@ class TextAnalyzer:
         with self._lock:
             if self._nlp is not None:
                 return
-            nlp = nlp_loader.load_spacy(self.settings.nlp.models)
+            nlp = nlp_loader.load_spacy(self.settings.nlp.models, self.settings.nlp.blas)
             if self.settings.pii.enabled:
-                self._nlp_engine, self._presidio = self._build_presidio(nlp)
+                self._engine = self._build_engine(nlp)
             self._nlp = nlp
 
-    def _build_presidio(self, nlp: Language) -> tuple[SharedSpacyNlpEngine, AnalyzerEngine]:
+    def _build_engine(self, nlp: Language) -> PiiEngine:
         # Presidio is imported here, not at module level: it is slow to import and pulls in optional
         # NLP back-ends (transformers, when installed) that only a worker doing enrichment should pay for.
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import RecognizerRegistry
 
-        from docintel.enrich.recognizers.nlp_engine import IndexedContextEnhancer, SharedSpacyNlpEngine
+        from docintel.enrich.recognizers.context import ContextScorer
+        from docintel.enrich.recognizers.engine import PiiEngine
         from docintel.enrich.recognizers.registry import build_recognizer
 
         config = self.pii_config
@@ -113,22 +112,18 @@ class TextAnalyzer:
             build_recognizer(name, context=spec.context, score=spec.score, score_threshold=spec.score_threshold)
             for name, spec in config.enabled().items()
         ]
-        nlp_engine = SharedSpacyNlpEngine(nlp, language=language)
-        enhancer = IndexedContextEnhancer(
-            context_prefix_count=config.context_window,
-            context_suffix_count=config.context_suffix_window,
-            # Presidio's default "substring" mode lets "ni" match "opinion" and "acc" match "accept".
-            context_matching_mode="whole_word",
-        )
-        engine = AnalyzerEngine(
+        engine = PiiEngine(
             registry=RecognizerRegistry(recognizers=recognizers, supported_languages=[language]),
-            nlp_engine=nlp_engine,
-            supported_languages=[language],
+            entities=self.pii_entities,
+            language=language,
             default_score_threshold=config.default_score_threshold,
-            context_aware_enhancer=enhancer,
+            # Whole words only: Presidio's default "substring" mode lets "ni" match "opinion" and "acc" match "accept".
+            context_scorer=ContextScorer(
+                nlp.vocab, prefix_count=config.context_window, suffix_count=config.context_suffix_window
+            ),
         )
         logger.info("Presidio ready with %d recognizers: %s", len(recognizers), ",".join(config.enabled()))
-        return nlp_engine, engine
+        return engine
 
     def warm(self) -> None:
         """Load the model and recognizers and run them once, so a worker can do it before forking."""
@@ -136,13 +131,22 @@ class TextAnalyzer:
 
     def parse(self, text: str) -> Iterator[tuple[int, Doc]]:
         """(offset, Doc) for each chunk of ``text`` (capped at nlp.max_chars), from one nlp.pipe pass."""
+        for offset, _, doc in self._parse_chunks(text):
+            yield offset, doc
+
+    def _parse_chunks(self, text: str) -> Iterator[tuple[int, str, Doc]]:
+        """(offset, chunk, Doc) for each chunk: the chunk string is the Doc's text (doc.text rebuilds it per call)."""
         text = text[: self.max_chars]
         chunks = list(split_chunks(text, self.chunk_chars))
         # One chunk per batch: spaCy batches 1,000 texts by default, and a batch of nine 100k-character chunks
         # held 2.9 GB of activations at once (an 872-page handbook).
         docs = self.nlp.pipe((chunk for _, chunk in chunks), batch_size=1)
-        for (offset, _), doc in zip(chunks, docs, strict=True):
-            yield offset, doc
+        for (offset, chunk), doc in zip(chunks, docs, strict=True):
+            yield offset, chunk, doc
+
+    def _blas_threads(self) -> AbstractContextManager[object]:
+        """Numpy's BLAS on one thread while the model runs on it (nlp.blas numpy); nothing to do for blis."""
+        return nlp_loader.single_threaded_blas if self.settings.nlp.blas == "numpy" else nullcontext()
 
     def tokenize_rest(self, text: str) -> Iterator[tuple[int, Doc]]:
         """(offset, Doc) for the text past nlp.max_chars, tokenized only: no tagger, lemmatizer or NER."""
@@ -156,11 +160,11 @@ class TextAnalyzer:
         if not text.strip():
             return entities, findings
         try:
-            for offset, doc in self.parse(text):
-                chunk_text = doc.text  # built from the tokens on every access: once per chunk
-                chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
-                entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
-                findings.extend(chunk_findings)
+            with self._blas_threads():
+                for offset, chunk_text, doc in self._parse_chunks(text):
+                    chunk_findings = resolve_overlaps(self._pii(doc, offset, chunk_text=chunk_text))
+                    entities.extend(self._entities(doc, offset, chunk_findings, chunk_text))
+                    findings.extend(chunk_findings)
             if len(text) > self.max_chars:
                 # Past the NLP budget, identifiers are still found (patterns and checksums cost little);
                 # names, which need the model, are not. Cutting silently would hide an NHS number on page 900.
@@ -170,7 +174,7 @@ class TextAnalyzer:
                     self.max_chars,
                 )
                 for offset, doc in self.tokenize_rest(text):
-                    findings.extend(resolve_overlaps(self._pii(doc, offset, tokens_only=True)))
+                    findings.extend(resolve_overlaps(self._pii(doc, offset)))
         except DocintelError:
             raise
         except (ValueError, RuntimeError, MemoryError) as exc:
@@ -224,20 +228,11 @@ class TextAnalyzer:
             entities.append(Entity(label=PERSON_ENTITY, start=span.start + offset, end=span.end + offset, text=text))
         return sorted(entities, key=lambda e: (e.start, e.end))
 
-    def _pii(self, doc: Doc, offset: int, tokens_only: bool = False, chunk_text: str | None = None) -> list[PiiFinding]:
-        if self._presidio is None or self._nlp_engine is None:
+    def _pii(self, doc: Doc, offset: int, chunk_text: str | None = None) -> list[PiiFinding]:
+        if self._engine is None:
             return []
         chunk_text = doc.text if chunk_text is None else chunk_text
-        artifacts = self._nlp_engine.tokens_only_artifacts(doc) if tokens_only else self._nlp_engine.artifacts(doc)
-        results = self._presidio.analyze(
-            text=chunk_text,
-            language=self.pii_config.language,
-            entities=self.pii_entities,
-            # None lets each recognizer's own threshold from pii.yaml apply, else the engine default.
-            score_threshold=None,
-            nlp_artifacts=artifacts,
-        )
-        return to_findings(chunk_text, results, offset)
+        return to_findings(chunk_text, self._engine.analyze(chunk_text, doc), offset)
 
 
 _analyzers: dict[str, TextAnalyzer] = {}

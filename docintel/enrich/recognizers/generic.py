@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,43 @@ PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
 _NATIONAL_GROUPING = {"US": re.compile(r"(?<!\d)\(?\d{3}\)?[ \t.\-/]*\d{3}[ \t.\-/]+\d{4}(?!\d)")}
 # A date or a date and time after a label ("Fax: 2024-03-12") is not a number to ring.
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+# The fewest digits, country code included, of a number libphonenumber accepts: a valid one (leniency VALID and
+# stricter) has at least 6 (Austria and Germany have 4-digit national numbers: "+43 1234"), a possible one 4 (German
+# local-only lengths). tests/enrich/test_phone.py derives both from phonenumbers' metadata for every region.
+MIN_VALID_PHONE_DIGITS = 6
+MIN_POSSIBLE_PHONE_DIGITS = 4
+
+
+class PhoneMatcher(phonenumbers.PhoneNumberMatcher):
+    """libphonenumber's matcher, refusing a candidate with too few digits to be any number before parsing it.
+
+    Most digit runs in a letter are house numbers, days, years and postcode districts; each cost a parse and a
+    validation. The matches are the same (a candidate this short has no number in it, nor does any part of it),
+    except in text with so many candidates that libphonenumber's budget of tries (65,535) ran out: the refused ones
+    no longer use it up, so later numbers are still found.
+    """
+
+    def __init__(self, text: str, region: str, leniency: int) -> None:
+        super().__init__(text, region, leniency=leniency)
+        self.min_digits = MIN_POSSIBLE_PHONE_DIGITS if leniency == PHONE_LENIENCY_POSSIBLE else MIN_VALID_PHONE_DIGITS
+
+    def _extract_match(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
+        if sum(ch.isdigit() for ch in candidate) < self.min_digits:
+            return None
+        match: phonenumbers.PhoneNumberMatch | None = super()._extract_match(candidate, offset)
+        return match
+
+
+def _lines_with(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of ``text`` holding a match of ``pattern``, in order, each line once."""
+    lines: list[tuple[int, int]] = []
+    for match in pattern.finditer(text):
+        if lines and match.start() < lines[-1][1]:
+            continue
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        lines.append((start, len(text) if end == -1 else end))
+    return lines
 
 
 @lru_cache(maxsize=1)
@@ -124,22 +162,18 @@ class UkPhoneRecognizer(PhoneRecognizer):
 
         if not any(ch.isdigit() for ch in text):
             return results
-        for match in phonenumbers.PhoneNumberMatcher(text, UK_PHONE_REGIONS[0], leniency=PHONE_LENIENCY_VALID):
+        for match in PhoneMatcher(text, UK_PHONE_REGIONS[0], PHONE_LENIENCY_VALID):
             add(match, UK_PHONE_REGIONS[0])
         # A number written with its international prefix was meant as a phone number even where libphonenumber does
         # not know the range: a second pass at POSSIBLE leniency, only over text that has such a prefix.
         if _ANY_INTERNATIONAL_PREFIX.search(text):
-            for match in phonenumbers.PhoneNumberMatcher(text, UK_PHONE_REGIONS[0], leniency=PHONE_LENIENCY_POSSIBLE):
+            for match in PhoneMatcher(text, UK_PHONE_REGIONS[0], PHONE_LENIENCY_POSSIBLE):
                 if _INTERNATIONAL_PREFIX.match(match.raw_string) and not any(
                     match.start < end and start < match.end for start, end in taken
                 ):
                     add(match, UK_PHONE_REGIONS[0])
-        # Each region's pass is a full libphonenumber scan; a text with no digits in that region's grouping (for the
-        # North American plan 3-3-4: "905-674-3793") has nothing it could match, so the pass is skipped.
-        for region in (
-            r for r in self.other_regions if r not in _NATIONAL_GROUPING or _NATIONAL_GROUPING[r].search(text)
-        ):
-            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=PHONE_LENIENCY_STRICT_GROUPING):
+        for region in self.other_regions:
+            for match in self._national_matches(text, region):
                 if any(match.start < end and start < match.end for start, end in taken):
                     continue
                 if not _SEPARATED_DIGITS.search(match.raw_string) or _is_uk_shaped(match.raw_string):
@@ -150,6 +184,21 @@ class UkPhoneRecognizer(PhoneRecognizer):
                 taken.append((start, end))
                 results.append(self._labelled_result(start, end))
         return EntityRecognizer.remove_duplicates(results)
+
+    @staticmethod
+    def _national_matches(text: str, region: str) -> Iterator[phonenumbers.PhoneNumberMatch]:
+        """``region``'s national numbers in ``text`` in its own digit grouping, with offsets into ``text``."""
+        grouping = _NATIONAL_GROUPING.get(region)
+        if grouping is None:
+            yield from PhoneMatcher(text, region, PHONE_LENIENCY_STRICT_GROUPING)
+            return
+        # A number in the region's grouping ("905-674-3793" for the North American plan) holds a match of the
+        # grouping pattern, so only the lines holding one are scanned. libphonenumber's candidates never span a line
+        # break, and a line break before or after a candidate counts as nothing, so a line gives what the whole text
+        # gives there; a letter with no such digits costs no scan at all.
+        for line_start, line_end in _lines_with(grouping, text):
+            for match in PhoneMatcher(text[line_start:line_end], region, PHONE_LENIENCY_STRICT_GROUPING):
+                yield phonenumbers.PhoneNumberMatch(line_start + match.start, match.raw_string, match.number)
 
     def _labelled_result(self, start: int, end: int) -> RecognizerResult:
         name = str(getattr(self, "name", type(self).__name__))
