@@ -13,6 +13,7 @@ from docintel.enrich.hashing import pii_hash
 from docintel.enrich.names import PERSON_ENTITY, name_spans
 from docintel.enrich.pii import PiiConfig, load_pii_config, resolve_overlaps, to_findings
 from docintel.enrich.places import place_spans
+from docintel.enrich.stack import import_nlp_stack
 from docintel.errors import DocintelError, EnrichmentError
 from docintel.models import Entity, PiiFinding
 from docintel.settings import Settings
@@ -98,8 +99,9 @@ class TextAnalyzer:
             self._nlp = nlp
 
     def _build_engine(self, nlp: Language) -> PiiEngine:
-        # Presidio is imported here, not at module level: it is slow to import and pulls in optional
-        # NLP back-ends (transformers, when installed) that only a worker doing enrichment should pay for.
+        # Presidio is imported here, not at module level: it is slow to import, and only a worker doing
+        # enrichment should pay for it (docintel.enrich.stack keeps its optional back-ends out).
+        import_nlp_stack()
         from presidio_analyzer import RecognizerRegistry
 
         from docintel.enrich.recognizers.context import ContextScorer

@@ -8,6 +8,7 @@ from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from docintel.enrich.stack import import_nlp_stack
 from docintel.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def load_spacy(models: list[str] | tuple[str, ...], blas: str = "numpy") -> Lang
 
 @lru_cache(maxsize=4)
 def _load_spacy(models: tuple[str, ...], blas: str) -> Language:
+    import_nlp_stack()
     import spacy
     from thinc.api import use_ops
 

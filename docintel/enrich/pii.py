@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from docintel.enrich.hashing import normalise
+from docintel.enrich.stack import import_nlp_stack
 from docintel.errors import ConfigError
 from docintel.models import PiiFinding
 from docintel.settings import load_yaml_file
@@ -86,6 +87,7 @@ def load_pii_config(path: Path) -> PiiConfig:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+    import_nlp_stack()
     from docintel.enrich.recognizers.registry import RECOGNIZERS
 
     unknown = sorted(set(config.recognizers) - set(RECOGNIZERS))
