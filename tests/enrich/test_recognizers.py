@@ -323,7 +323,11 @@ def test_generated_emails_found(analyzer: TextAnalyzer, seed: int) -> None:
         ("Passport number 123456789 expired.", "UK_PASSPORT"),  # older nine-digit books, with context
         ("Order 123456789 was dispatched.", None),  # nine digits alone are anything
         ("Passport number AB1234567 expired.", "UK_PASSPORT"),
-        ("Holder AB1234567 of the scheme.", None),  # letters + digits without "passport" do not count
+        ("Holder AB1234567 of the scheme.", "UK_PASSPORT"),  # the current format counts on its own
+        ("Invoice No.: CS0013132", None),  # the same shape, labelled as another reference
+        ("COMPANY NO: SA0127959-D", None),
+        ("Order ref AB1234567 was dispatched.", None),
+        ("Passport ref AB1234567 was seen.", "UK_PASSPORT"),  # "passport" outweighs the reference label
         ("IBAN GB82 WEST 1234 5698 7654 33 for the refund.", None),  # bad IBAN checksum
         ("Card 4111 1111 1111 1112 was charged.", None),  # fails Luhn
     ],

@@ -161,19 +161,46 @@ class UkVatNumberRecognizer(UkPatternRecognizer):
 
 
 class UkPassportRecognizer(UkPatternRecognizer):
-    """UK passport number: two letters + seven digits (current books), or nine digits (older books), with context."""
+    """UK passport number: two letters + seven digits (current books), or nine digits (older books) with context.
+
+    Two letters and seven digits count on their own, unless one of the words just before them names the token as
+    some other reference ("Invoice No. CS0013132", "Company No: SA0127959"): the shapes are the same and nothing
+    in the number tells them apart (the check digit is only printed in the machine-readable zone).
+    """
 
     ENTITY = "UK_PASSPORT"
     PATTERNS = (
-        ("passport_letters", r"\b(?:[A-Z]{2}|[a-z]{2})\d{7}\b", 0.4),
+        ("passport_letters", r"\b(?:[A-Z]{2}|[a-z]{2})\d{7}\b", 0.5),
         # Nine digits are anything (a phone number, a reference): only next to "passport".
         ("passport_digits", r"(?<![\d-])\d{9}(?![\d-])", 0.15),
     )  # fmt: skip
     CONTEXT = ("passport", "hmpo")
+    # Labels of references shaped like passport numbers; compared with the last words before the match.
+    OTHER_REFERENCE_WORDS = frozenset({
+        "account", "acc", "acct", "booking", "case", "claim", "company", "contract", "crn", "customer", "inv",
+        "invoice", "job", "licence", "member", "membership", "order", "part", "po", "policy", "purchase", "receipt",
+        "ref", "reference", "registration", "reg", "serial", "ticket", "tracking", "transaction", "trn", "vat",
+    })  # fmt: skip
+    OTHER_REFERENCE_WINDOW = 3  # words, on the same line
+    OTHER_REFERENCE_SCORE = 0.3
+    _WORD = regex.compile(r"[A-Za-z]+")
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """A run of one digit is a placeholder."""
         return len(set(pattern_text[-7:])) == 1
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        """Pattern matches, with letters + digits labelled as another kind of reference scored down."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if not text[result.start].isalpha():
+                continue
+            line_start = text.rfind("\n", 0, result.start) + 1
+            before = self._WORD.findall(text[max(line_start, result.start - 60) : result.start])
+            if any(word.lower() in self.OTHER_REFERENCE_WORDS for word in before[-self.OTHER_REFERENCE_WINDOW :]):
+                result.score = min(result.score, self.OTHER_REFERENCE_SCORE)
+        return results
 
 
 class UkUtrRecognizer(UkPatternRecognizer):
