@@ -10,7 +10,10 @@ the transformer encoder) imports it as usual. A process that has already importe
 sees it.
 
 The cost: thinc's torch support is off in a process whose spaCy loaded this way, so spaCy transformer pipelines
-(``*_trf``) cannot run in it; docintel ships and configures none.
+(``*_trf``) cannot run in it; docintel ships and configures none. The hiding is process-wide for the second or
+two the imports take: a thread importing torch in that window would get ImportError. docintel's only threads then
+are tesseract runners (``docintel.extract.ocr``), which never import it, and workers load everything in ``warm()``
+before they start any.
 """
 
 from __future__ import annotations
