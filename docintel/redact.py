@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 # What masks a personal-data character in text kept in the catalogue (catalogue.keep_text).
 MASK_CHAR = "\u2588"
+_NOT_SPACE = re.compile(r"\S")
 # Rendering resolution of redacted PDF pages: legible for people, and an A4 page stays under ~1 MB as PNG.
 REDACT_DPI = 150
 POINTS_PER_INCH = 72
@@ -58,12 +60,16 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     The catalogue keeps text masked this way, so the findings' offsets still index into it (subject-access
     snippets are cut from it) while no value survives in clear.
     """
-    chars = list(text)
-    for start, end in spans:
-        for index in range(max(0, start), min(end, len(chars))):
-            if not chars[index].isspace():
-                chars[index] = MASK_CHAR
-    return "".join(chars)
+    pieces: list[str] = []
+    done = 0  # text[:done] is in pieces
+    for span_start, span_end in sorted(spans):
+        start, end = max(span_start, done), min(span_end, len(text))
+        if start >= end:
+            continue
+        pieces += [text[done:start], _NOT_SPACE.sub(MASK_CHAR, text[start:end])]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def redact_text(text: str, findings: list[PiiFinding]) -> str:

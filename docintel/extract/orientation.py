@@ -20,7 +20,7 @@ without ascenders and descenders (Han, Hangul, all-capital receipts) give no maj
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -97,14 +97,14 @@ def guess_orientation(image: Image.Image) -> OrientationGuess:
         ascenders, descenders, upright, flipped = down[0], down[1], 90, 270
     else:
         return OrientationGuess(None, lined_across, lined_down)
-    rotation: int | None = None
     guess = OrientationGuess(None, lined_across, lined_down, ascenders, descenders)
-    if ascenders + descenders >= MIN_VOTES and guess.evidence >= VOTE_Z:
-        if ascenders >= VOTE_DOMINANCE * descenders:
-            rotation = upright
-        elif descenders >= VOTE_DOMINANCE * ascenders:
-            rotation = flipped
-    return OrientationGuess(rotation, lined_across, lined_down, ascenders, descenders)
+    if ascenders + descenders < MIN_VOTES or guess.evidence < VOTE_Z:
+        return guess
+    if ascenders >= VOTE_DOMINANCE * descenders:
+        return replace(guess, rotation=upright)
+    if descenders >= VOTE_DOMINANCE * ascenders:
+        return replace(guess, rotation=flipped)
+    return guess
 
 
 def ink_mask(image: Image.Image) -> NDArray[np.bool_]:

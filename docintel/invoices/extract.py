@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -353,13 +353,20 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     )
 
 
-def _checked(fields: dict[str, InvoiceField], items: list[InvoiceItem]) -> list[ValidationCheck]:
-    """The validation checks, with the confidence of every field a failed check involves lowered."""
+def _checked(
+    fields: dict[str, InvoiceField],
+    items: list[InvoiceItem],
+    penalised: Callable[[str, str], bool] = lambda _field, _check: False,
+) -> list[ValidationCheck]:
+    """The validation checks, with the confidence of every field a failed check involves lowered.
+
+    ``penalised(field, check)`` says a field was lowered for that check already (it keeps its confidence).
+    """
     checks = validate(fields, items)
     for check in checks:
         if check.status == CheckStatus.FAIL:
             for name in _CHECK_FIELDS[check.name]:
-                if name in fields:
+                if name in fields and not penalised(name, check.name):
                     fields[name].confidence = round(fields[name].confidence * FAILED_CHECK_PENALTY, 3)
     return checks
 
@@ -377,17 +384,12 @@ def merge_readings(first: InvoiceResult, second: InvoiceResult) -> InvoiceResult
         source[name] = second if other.value is not None and other.confidence > mine.confidence else first
         fields[name] = (other if source[name] is second else mine).model_copy(deep=True)
     present = {name: found for name, found in fields.items() if found.value is not None}
-    checks = validate(present, first.items)
-    for check in checks:
-        if check.status != CheckStatus.FAIL:
-            continue
-        for name in _CHECK_FIELDS[check.name]:
-            # A field whose own reading failed the same check has had its confidence lowered for it already.
-            failed_before = any(
-                earlier.name == check.name and earlier.status == CheckStatus.FAIL for earlier in source[name].validation
-            )
-            if name in present and not failed_before:
-                present[name].confidence = round(present[name].confidence * FAILED_CHECK_PENALTY, 3)
+
+    def failed_before(name: str, check_name: str) -> bool:
+        # A field whose own reading failed the same check has had its confidence lowered for it already.
+        return any(c.name == check_name and c.status == CheckStatus.FAIL for c in source[name].validation)
+
+    checks = _checked(present, first.items, failed_before)
     return first.model_copy(update={"fields": fields, "validation": checks})
 
 
