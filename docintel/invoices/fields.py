@@ -377,8 +377,7 @@ def labelled_candidates(
             continue
         for phrase_index, whole in enumerate(line.phrases):
             phrase = whole
-            figures_right = any(char.isdigit() for later in line.phrases[phrase_index + 1 :] for char in later.text)
-            matched = index.match(phrase, value_right=figures_right)
+            matched = index.match(phrase, value_right=line.figures_after(phrase_index))
             if matched is None:
                 phrase = without_junk_prefix(whole)
                 matched = index.match(phrase) if phrase is not whole else None

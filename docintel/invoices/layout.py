@@ -99,6 +99,10 @@ class Line(Span):
 
     phrases: list[Span] = field(default_factory=list)
 
+    def figures_after(self, phrase_index: int) -> bool:
+        """Whether any phrase to the right of phrase ``phrase_index`` holds a digit (where a label's value sits)."""
+        return any(char.isdigit() for phrase in self.phrases[phrase_index + 1 :] for char in phrase.text)
+
 
 def pdf_page_words(page: pdfium.PdfPage, number: int) -> list[Word]:
     """Words of one PDF page from pdfium's per-character boxes."""

@@ -234,7 +234,7 @@ _TOTAL_FIELDS = frozenset({"SubTotal", "TotalTax", "InvoiceTotal", "AmountDue"})
 def _is_totals_line(line: Line, index: LabelIndex) -> bool:
     """A line that starts with a totals label followed by nothing or by figures ("Tax advice" is an item)."""
     first = line.phrases[0]
-    matched = index.match(first, value_right=any(char.isdigit() for phrase in line.phrases[1:] for char in phrase.text))
+    matched = index.match(first, value_right=line.figures_after(0))
     if matched is None or matched[0] not in _TOTAL_FIELDS:
         return False
     rest = " ".join(word.text for word in first.words[matched[3] :])

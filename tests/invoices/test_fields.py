@@ -168,6 +168,9 @@ def test_group_lines_splits_phrases_at_wide_gaps() -> None:
     lines = group_lines(words)
     assert [line.text for line in lines] == ["Invoice No: INV-7", "Date:"]
     assert [phrase.text for phrase in lines[0].phrases] == ["Invoice No:", "INV-7"]
+    assert lines[0].figures_after(0)  # "INV-7" holds a digit
+    assert not lines[0].figures_after(1)  # nothing to the right of the last phrase
+    assert not lines[1].figures_after(0)
 
 
 @pytest.mark.parametrize(
