@@ -1,7 +1,7 @@
 """Request guards: a body size limit that holds for chunked uploads too, and per-key rate limits.
 
-The rate limiter is a token bucket in memory for a single server, or a fixed one-minute window in
-Redis when several servers share the load (every server then counts against the same budget).
+The rate limiter is a token bucket per API key: in memory for a single server, or in Redis when
+several servers share the load (every server then counts against the same budget).
 """
 
 from __future__ import annotations
@@ -53,23 +53,42 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Fixed one-minute windows counted in Redis, shared by every server using the same Redis."""
+    """The same token bucket as :class:`MemoryRateLimiter`, kept in Redis and shared by every server.
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    The bucket is stored as its "theoretical arrival time" (the generic cell rate algorithm): one
+    number per key, moved on by a Lua script so that concurrent servers cannot both take the last
+    token. A fixed window would let a client spend two minutes' budget across a window boundary and
+    would reset mid-burst; the bucket does neither. The time comes from the calling server, so the
+    servers' clocks should agree (NTP); a server running s seconds fast grants at most s seconds'
+    worth of extra requests.
+    """
+
+    # KEYS[1]: the key's bucket. ARGV: now (seconds), seconds per token, burst span (seconds).
+    # Returns nil when the request may go ahead, else the seconds to wait, as a string.
+    _SCRIPT = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local span = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if tat < now then tat = now end
+local next_tat = tat + interval
+if next_tat - now > span then
+  return string.format('%.6f', next_tat - now - span)
+end
+redis.call('SET', KEYS[1], string.format('%.6f', next_tat), 'PX', math.ceil((next_tat - now) * 1000))
+return false
+"""
+
+    def __init__(self, redis: Redis, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._script = redis.register_script(self._SCRIPT)
 
     def hit(self, key_id: str, per_minute: int) -> float | None:
-        """Count the request in the current window; the time left in the window when over budget."""
-        now = time.time()
-        window = int(now // _WINDOW_SECONDS)
-        key = f"{_REDIS_PREFIX}{key_id}:{window}"
-        pipe = self._redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, _WINDOW_SECONDS * 2)
-        count = int(pipe.execute()[0])
-        if count <= per_minute:
-            return None
-        return (window + 1) * _WINDOW_SECONDS - now
+        """Take a token from the key's shared bucket; the wait until one is free when none is left."""
+        interval = _WINDOW_SECONDS / per_minute
+        bucket = f"{_REDIS_PREFIX}{key_id}"
+        wait = self._script(keys=[bucket], args=[repr(self._clock()), repr(interval), _WINDOW_SECONDS])
+        return None if wait is None else float(wait)
 
 
 def retry_after_header(seconds: float) -> str:

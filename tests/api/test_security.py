@@ -1,10 +1,10 @@
-"""Rate limiting (token bucket) and API settings from the environment."""
+"""Rate limiting (token bucket, in memory and in Redis) and API settings from the environment."""
 
 from __future__ import annotations
 
 import pytest
 
-from docintel.api.security import MemoryRateLimiter, retry_after_header
+from docintel.api.security import MemoryRateLimiter, RateLimiter, RedisRateLimiter, retry_after_header
 from docintel.api.settings import ApiSettings, load_api_settings
 from docintel.errors import ConfigError
 
@@ -17,9 +17,20 @@ class Clock:
         return self.now
 
 
-def test_token_bucket_allows_a_burst_then_refills_evenly() -> None:
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.needs_redis)])
+def limiter_and_clock(request: pytest.FixtureRequest) -> tuple[RateLimiter, Clock]:
     clock = Clock()
-    limiter = MemoryRateLimiter(clock)
+    if request.param == "memory":
+        return MemoryRateLimiter(clock), clock
+    from redis import Redis
+
+    redis = Redis.from_url(request.getfixturevalue("redis_url"))
+    redis.flushdb()
+    return RedisRateLimiter(redis, clock), clock
+
+
+def test_token_bucket_allows_a_burst_then_refills_evenly(limiter_and_clock: tuple[RateLimiter, Clock]) -> None:
+    limiter, clock = limiter_and_clock
     assert [limiter.hit("k", 3) for _ in range(3)] == [None, None, None]
     wait = limiter.hit("k", 3)
     assert wait == pytest.approx(20.0)  # 3 per minute: one token every 20 s
@@ -27,6 +38,20 @@ def test_token_bucket_allows_a_burst_then_refills_evenly() -> None:
     assert limiter.hit("k", 3) is None
     assert limiter.hit("k", 3) is not None
     assert limiter.hit("other", 3) is None  # buckets are per key
+    clock.now += 600  # a long pause refills the bucket to the burst, not beyond
+    assert [limiter.hit("k", 3) for _ in range(4)][3] == pytest.approx(20.0)
+
+
+@pytest.mark.needs_redis
+def test_redis_bucket_is_shared_between_servers_and_spans_minute_boundaries(redis_url: str) -> None:
+    from redis import Redis
+
+    clock = Clock()
+    clock.now = 59 * 60 + 59.5  # half a second before a minute boundary
+    first, second = (RedisRateLimiter(Redis.from_url(redis_url), clock) for _ in range(2))
+    assert [first.hit("shared", 3), second.hit("shared", 3), first.hit("shared", 3)] == [None, None, None]
+    clock.now += 1  # a fixed one-minute window would start afresh here
+    assert second.hit("shared", 3) == pytest.approx(19.0)
 
 
 @pytest.mark.parametrize(("seconds", "header"), [(0.01, "1"), (1.0, "1"), (1.2, "2"), (59.9, "60")])
