@@ -155,7 +155,8 @@ def scan(
 
     settings = _settings(ctx)
     engines = Engines(settings=settings)
-    _ = engines.key  # fail fast, before any work, when the PII key is missing
+    _ = engines.key  # fail fast, before any work, when the PII key is missing...
+    engines.check_ocr()  # ...or the OCR language is not installed
     url = _catalogue_url(settings, catalogue_url)
     store = open_catalogue(url)
     source = LocalFolderSource(paths)

@@ -111,8 +111,16 @@ class Engines:
 
         return load_classifier_config(settings=self.settings).signals
 
+    def check_ocr(self) -> None:
+        """Fail fast (ConfigError) when OCR is on and tesseract cannot load the configured language."""
+        if self.settings.ocr.enabled:
+            from docintel.extract.ocr import check_languages
+
+            check_languages(self.settings.ocr.language)
+
     def warm(self) -> None:
-        """Load every model now (workers call this before forking)."""
+        """Check the OCR language and load every model now (workers call this before forking)."""
+        self.check_ocr()
         _ = self.key, self.signal_settings
         warm_classifier = getattr(self.classifier, "warm", None)
         if callable(warm_classifier):  # the model classifiers load their encoder and head here

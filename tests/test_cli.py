@@ -116,6 +116,20 @@ def test_bad_config_exits_2_naming_the_key(runner: CliRunner, tmp_path: Path) ->
     assert "ocr.dpii" in result.output
 
 
+@pytest.mark.needs_tesseract
+def test_scan_with_an_ocr_language_not_installed_exits_2_before_any_work(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCINTEL_OCR__LANGUAGE", "eng+cym")
+    (tmp_path / "a.txt").write_text("hello", encoding="utf-8")
+    catalogue = tmp_path / "c.db"
+    result = runner.invoke(main, ["scan", str(tmp_path), "--catalogue", f"sqlite:///{catalogue}"])
+    assert result.exit_code == 2, result.output
+    assert "OCR language 'cym' is not installed" in result.output
+    assert "apt-get install tesseract-ocr-cym" in result.output
+    assert not catalogue.exists()
+
+
 def test_scan_without_pii_key_exits_2(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOCINTEL_PII_KEY")
     monkeypatch.delenv("DOCINTEL_PII_KEY_FILE", raising=False)

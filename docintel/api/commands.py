@@ -61,8 +61,11 @@ def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str |
     import uvicorn
 
     from docintel.api.app import create_app
+    from docintel.extract.ocr import check_languages
 
     settings = _settings(ctx)
+    if settings.ocr.enabled:
+        check_languages(settings.ocr.language)  # scanned invoices need it; fail now, not on each scan
     if catalogue_url:
         catalogue = settings.catalogue.model_copy(update={"url": catalogue_url})
         settings = settings.model_copy(update={"catalogue": catalogue})

@@ -40,6 +40,7 @@ text on coloured table shading that a single grey channel (PIL's luminance) lose
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import statistics
@@ -55,7 +56,7 @@ from typing import ClassVar
 import pytesseract
 from PIL import Image, ImageChops
 
-from docintel.errors import ExtractionError, ExtractionTimeout
+from docintel.errors import ConfigError, ExtractionError, ExtractionTimeout
 from docintel.extract.orientation import OrientationGuess, guess_orientation
 from docintel.settings import OcrSettings
 
@@ -518,12 +519,64 @@ class TesseractOcr:
         except pytesseract.TesseractNotFoundError as exc:
             raise ExtractionError(f"tesseract is not installed or not on PATH; {INSTALL_HINT}") from exc
         except pytesseract.TesseractError as exc:
+            problem = missing_languages(str(kwargs.get("lang", ""))) if "loading language" in exc.message else None
+            if problem is not None:
+                raise ExtractionError(problem) from exc
             raise ExtractionError(f"tesseract failed (exit {exc.status}): {exc.message}") from exc
         except RuntimeError as exc:
             # pytesseract signals its timeout with a bare RuntimeError after killing the process.
             if "timeout" in str(exc).lower():
                 raise ExtractionTimeout(f"OCR of a page took longer than {timeout:g} s") from exc
             raise
+
+
+def installed_languages() -> frozenset[str] | None:
+    """What ``tesseract --list-langs`` names ("eng", "osd", "script/Latin"); None when tesseract is not installed."""
+    return _list_languages(pytesseract.pytesseract.tesseract_cmd, os.environ.get("TESSDATA_PREFIX"))
+
+
+@functools.cache
+def _list_languages(binary: str, tessdata: str | None) -> frozenset[str] | None:
+    # Asked once per binary and tessdata folder: each call runs a tesseract process.
+    try:
+        return frozenset(pytesseract.get_languages(config=""))
+    except pytesseract.TesseractNotFoundError:
+        return None
+
+
+def check_languages(language: str) -> None:
+    """Raise ConfigError naming each part of ``language`` ("eng+cym") that the installed tesseract cannot load.
+
+    Run before a scan, a worker or the invoice service starts: a language that is not installed would
+    otherwise fail every scanned page, one document at a time, or, beside one that is ("eng+cym" without
+    cym), be dropped by tesseract with a warning on stderr only. A missing tesseract is left to each
+    document's own error (born-digital documents need no OCR).
+    """
+    problem = missing_languages(language)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def missing_languages(language: str) -> str | None:
+    """What is wrong when tesseract cannot load part of ``language``, with the package to install; else None."""
+    installed = installed_languages()
+    if installed is None:
+        return None
+    missing = [code for code in (part.strip() for part in language.split("+")) if code and code not in installed]
+    if not missing:
+        return None
+    packages = " ".join(_language_package(code) for code in missing)
+    return (
+        f"OCR language {'+'.join(missing)!r} is not installed for tesseract (installed: "
+        f"{', '.join(sorted(installed))}); install it with: apt-get install {packages}, or change ocr.language"
+    )
+
+
+def _language_package(code: str) -> str:
+    """The Debian package of a tesseract language: "cym" -> tesseract-ocr-cym, "chi_sim" -> tesseract-ocr-chi-sim."""
+    if code.startswith("script/"):
+        return "tesseract-ocr-script-<script>"  # the package names the script by its ISO 15924 code (Latin: latn)
+    return f"tesseract-ocr-{code.lower().replace('_', '-')}"
 
 
 def save_for_tesseract(image: Image.Image, path: Path | str) -> None:

@@ -72,3 +72,14 @@ def test_serve_answers_on_the_given_port(settings: Settings, tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.needs_tesseract
+def test_serve_with_an_ocr_language_not_installed_exits_2_before_listening(settings: Settings) -> None:
+    from docintel.api.commands import serve_command
+    from docintel.settings import OcrSettings
+
+    welsh = settings.model_copy(update={"ocr": OcrSettings(language="eng+cym")})
+    result = CliRunner().invoke(serve_command, ["--port", str(free_port())], obj={"settings": welsh})
+    assert result.exit_code == 2, result.output
+    assert "apt-get install tesseract-ocr-cym" in result.output

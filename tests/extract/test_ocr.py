@@ -10,7 +10,7 @@ import pytesseract
 import pytest
 from PIL import Image
 
-from docintel.errors import ExtractionError, ExtractionTimeout
+from docintel.errors import ConfigError, ExtractionError, ExtractionTimeout
 from docintel.extract import ocr as ocr_module
 from docintel.extract.ocr import (
     IMAGE_FILE_SUFFIX,
@@ -19,8 +19,10 @@ from docintel.extract.ocr import (
     Orientation,
     TesseractOcr,
     can_read_script,
+    check_languages,
     may_be_turned,
     mean_confidence,
+    missing_languages,
     osd_region,
     parse_osd,
     prepare_image,
@@ -554,10 +556,40 @@ def test_ocr_timeout_becomes_extraction_timeout(make_text_image) -> None:
 
 
 @pytest.mark.needs_tesseract
-def test_tesseract_failure_becomes_extraction_error(make_text_image) -> None:
+def test_a_language_not_installed_fails_the_page_naming_the_package(make_text_image) -> None:
     ocr = TesseractOcr(OcrSettings(language="no_such_language"))
-    with pytest.raises(ExtractionError, match="tesseract failed"):
+    with pytest.raises(ExtractionError, match=r"'no_such_language' is not installed.*tesseract-ocr-no-such-language"):
         ocr.ocr(make_text_image(["Council"]))
+
+
+@pytest.mark.needs_tesseract
+def test_tesseract_failure_becomes_extraction_error(
+    make_text_image, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bad.traineddata").write_bytes(b"not a model")  # listed as installed, fails to load
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    with pytest.raises(ExtractionError, match=r"tesseract failed \(exit 1\).*Failed loading language 'bad'"):
+        TesseractOcr(OcrSettings(language="bad")).ocr(make_text_image(["Council"]))
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("eng", None),
+        ("eng+osd", None),
+        ("eng+cym", r"OCR language 'cym' is not installed .*installed: eng, osd.*apt-get install tesseract-ocr-cym"),
+        ("chi_sim+cym", r"'chi_sim\+cym' .*tesseract-ocr-chi-sim tesseract-ocr-cym"),
+        ("script/Latin", r"tesseract-ocr-script-<script>"),
+    ],
+)
+def test_languages_are_checked_against_what_tesseract_can_load(language: str, message: str | None) -> None:
+    if message is None:
+        check_languages(language)
+        assert missing_languages(language) is None
+        return
+    with pytest.raises(ConfigError, match=message):
+        check_languages(language)
 
 
 def test_missing_tesseract_binary_gives_install_hint(make_text_image, monkeypatch: pytest.MonkeyPatch) -> None:
