@@ -23,7 +23,7 @@ from ours; it is light: regex, dateutil, PyYAML, click). Normalisation, applied 
   amounts          Decimal equality to the cent.
 
     .venv/bin/python -m bench.invoices [--limit N] [--offset N] [--no-peer] [--datasets invoice2data,sroie]
-        [--sroie-words ocr|transcript] [--json out.json] [--misses]
+        [--sroie-words ocr|transcript] [--ocr-language eng+script/Latin] [--json out.json] [--misses]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from PIL import Image
 
 from bench._common import fmt, format_table, project_root, require_evaldata
 from docintel.errors import DocintelError
+from docintel.extract.ocr import missing_languages
 from docintel.invoices import extract_invoice
 from docintel.invoices.extract import read_fields
 from docintel.invoices.layout import Word, group_lines
@@ -388,14 +389,27 @@ def main(argv: list[str] | None = None) -> int:
         default="ocr",
         help="SROIE words from OCR of the image (default) or from SROIE's own line transcripts",
     )
+    parser.add_argument(
+        "--ocr-language",
+        default=None,
+        help="tesseract language(s) for scans, e.g. eng+script/Latin (default: docintel's, eng); "
+        "script/Latin comes from apt-get install tesseract-ocr-script-latn",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip invoice2data")
     parser.add_argument("--datasets", default="invoice2data,sroie")
     parser.add_argument("--json", type=Path, default=None, help="write per-field counts and misses here")
     parser.add_argument("--misses", action="store_true", help="print docintel's misses")
     args = parser.parse_args(argv)
     datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
-    root = require_evaldata(*datasets)
     settings = Settings()
+    if args.ocr_language:
+        problem = missing_languages(args.ocr_language)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"language": args.ocr_language})})
+    print(f"OCR language: {settings.ocr.language}")
+    root = require_evaldata(*datasets)
     peer = None if args.no_peer else ensure_peer()
     if not args.no_peer and peer is None:
         print("invoice2data could not be installed: peer columns skipped", file=sys.stderr)
