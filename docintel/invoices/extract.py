@@ -419,17 +419,25 @@ def _find_unlabelled(lines: list[Line], fields: dict[str, InvoiceField], day_fir
         if dated is not None:
             fields["InvoiceDate"] = dated.to_field()
     if "VendorTaxId" not in fields:
-        for line in lines:
-            for phrase in line.phrases:
-                if "GB" not in phrase.text.upper().replace(" ", ""):
-                    continue
-                found = parse.find_vat_number(phrase.text)
-                if found is not None and found[0].startswith("GB"):
-                    confidence = 0.6 if found[1] else 0.25
-                    fields["VendorTaxId"] = Candidate(
-                        "VendorTaxId", found[0], phrase.text, phrase.words, confidence
-                    ).to_field()
-                    return
+        vat_number = unlabelled_vat_number(lines)
+        if vat_number is not None:
+            fields["VendorTaxId"] = vat_number.to_field()
+
+
+# Confidence of a GB VAT number found with no label, by whether its checksum holds.
+UNLABELLED_VAT_VALID = 0.6
+UNLABELLED_VAT_UNCHECKED = 0.25
+
+
+def unlabelled_vat_number(lines: list[Line]) -> Candidate | None:
+    """The first GB VAT number on the page when no label names one, less sure when its checksum fails."""
+    phrases = (phrase for line in lines for phrase in line.phrases if "GB" in phrase.text.upper().replace(" ", ""))
+    for phrase in phrases:
+        found = parse.find_vat_number(phrase.text)
+        if found is not None and found[0].startswith("GB"):
+            confidence = UNLABELLED_VAT_VALID if found[1] else UNLABELLED_VAT_UNCHECKED
+            return Candidate("VendorTaxId", found[0], phrase.text, phrase.words, confidence)
+    return None
 
 
 # An unlabelled date with a time of day beside it is the transaction's ("25/12/2018 8:13 PM"); a printed

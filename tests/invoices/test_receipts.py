@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import random
+from collections.abc import Callable
 
 import pytest
 
+from docintel import synthetic
+from docintel.enrich.recognizers import generate
 from docintel.extract.ocr import OcrResult, OcrWord
 from docintel.invoices import extract_invoice
-from docintel.invoices.extract import read_fields
+from docintel.invoices.extract import (
+    UNLABELLED_VAT_UNCHECKED,
+    UNLABELLED_VAT_VALID,
+    read_fields,
+    unlabelled_vat_number,
+)
 from docintel.invoices.fields import LabelIndex
 from docintel.invoices.layout import Span, Word, group_lines, ocr_words, split_glued, text_words
 from docintel.invoices.vendor import clean_name, domain_names
@@ -376,3 +385,21 @@ def test_unsure_label_words_one_letter_off(words: tuple[str, ...], unsure: bool,
     span = Span([Word(text, 1, 0.1 * n, 0.1, 0.1 * n + 0.08, 0.12, conf) for n, text in enumerate(words)])
     matched = LabelIndex.build().match(span)
     assert (matched[0] if matched else None) == field
+
+
+@pytest.mark.parametrize(
+    ("make", "confidence"),
+    [(synthetic.vat_number, UNLABELLED_VAT_VALID), (generate.invalid_vat_number, UNLABELLED_VAT_UNCHECKED)],
+    ids=["checksum-holds", "checksum-fails"],
+)
+def test_unlabelled_vat_number_is_the_first_gb_one_with_a_confidence_by_checksum(
+    make: Callable[[random.Random], str], confidence: float
+) -> None:
+    rng = random.Random(7)
+    first, second = make(rng), synthetic.vat_number(rng)
+    spaced = f"{first[:2]} {first[2:5]} {first[5:9]} {first[9:]}"
+    text = f"Harbour Stationers Ltd\nCompany no 01234567\nReg {spaced}\nAlso {second}\n"
+    found = unlabelled_vat_number(group_lines(text_words(text)))
+    assert found is not None
+    assert (found.value, found.confidence, found.content) == (first, confidence, f"Reg {spaced}")
+    assert unlabelled_vat_number(group_lines(text_words("Company no 01234567\nTel 01632 960123\n"))) is None
