@@ -24,7 +24,7 @@ from urllib.parse import unquote, urldefrag
 
 from lxml import etree
 
-from docintel.errors import ArchiveBomb, CorruptDocument, EmptyDocument, EncryptedDocument
+from docintel.errors import CorruptDocument, EmptyDocument, EncryptedDocument
 from docintel.extract.base import ExtractContext
 from docintel.extract.html import decode_html, html_title, parse_html, tree_to_text
 from docintel.extract.office import SAFE_XML_PARSER, check_zip_limits
@@ -67,13 +67,9 @@ class EpubExtractor:
         """Check the package against the archive limits, then read its spine through the HTML extractor."""
         if not content:
             raise EmptyDocument("file is empty (0 bytes)")
-        check_zip_limits(content, context.limits, "EPUB")
+        check_zip_limits(content, context.limits, "EPUB", count_members=True)
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                if len(archive.infolist()) > context.limits.max_archive_members:
-                    raise ArchiveBomb(
-                        f"EPUB: {len(archive.infolist())} members, limit {context.limits.max_archive_members}"
-                    )
                 return self._read(archive, context)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
             # A member whose data does not match its header (bad CRC, truncated), or an unsupported method.

@@ -64,13 +64,19 @@ SAFE_XML_PARSER = etree.XMLParser(
 _T = TypeVar("_T")
 
 
-def check_zip_limits(content: bytes, limits: LimitSettings, kind: str) -> None:
-    """Refuse a ZIP package that is not a ZIP, or that would expand past the archive limits."""
+def check_zip_limits(content: bytes, limits: LimitSettings, kind: str, *, count_members: bool = False) -> None:
+    """Refuse a ZIP package that is not a ZIP, or that would expand past the archive limits.
+
+    ``count_members`` also holds it to ``max_archive_members`` (EPUB: every member may be a page to read;
+    OOXML and OpenDocument packages are left uncounted, as a long deck or workbook has thousands of parts).
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise CorruptDocument(f"{kind}: not a valid ZIP package ({type(exc).__name__}: {exc})") from exc
+    if count_members and len(members) > limits.max_archive_members:
+        raise ArchiveBomb(f"{kind}: {len(members)} members, limit {limits.max_archive_members}")
     # Declared sizes are what zipfile trusts: it stops inflating a member at its declared size and
     # fails its CRC if the data lies, so checking the directory is enough to bound memory.
     total = 0

@@ -351,3 +351,14 @@ def test_macro_enabled_and_template_packages_are_read_like_documents(
 
 def test_plain_packages_are_not_copied(samples: dict[str, bytes]) -> None:
     assert office.as_plain_package(samples["docx"]) is samples["docx"]
+
+
+def test_member_count_is_held_to_the_limit_only_where_asked() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(30):
+            archive.writestr(f"ppt/slides/slide{number}.xml", "<p/>")
+    limits = LimitSettings(max_archive_members=20)
+    office.check_zip_limits(buffer.getvalue(), limits, "PPTX")  # a long deck has many parts: not counted
+    with pytest.raises(ArchiveBomb, match="EPUB: 30 members, limit 20"):
+        office.check_zip_limits(buffer.getvalue(), limits, "EPUB", count_members=True)
