@@ -7,7 +7,7 @@ DocintelError
     ├── JobNotFound             no such job for this client (404)
     ├── JobConflict             the job is not in a state that allows this (409)
     ├── UnsupportedMediaType    neither multipart nor JSON (415)
-    ├── RateLimited             the key's requests per minute are used up (429, retryable)
+    ├── RateLimited             the key is over its per-minute rate limit (429, retryable)
     ├── NotConfigured           a feature that needs a component this install lacks (501)
     └── ServiceBusy             the in-process queue is full (503, retryable)
 """
@@ -56,7 +56,7 @@ class UnsupportedMediaType(ApiError):
 
 
 class RateLimited(ApiError):
-    """The API key has used its requests for this minute."""
+    """The API key is over its rate limit: its bucket holds no request until the next refill."""
 
     retryable = True
     http_status = 429
