@@ -23,7 +23,7 @@ from ours; it is light: regex, dateutil, PyYAML, click). Normalisation, applied 
   amounts          Decimal equality to the cent.
 
     .venv/bin/python -m bench.invoices [--limit N] [--offset N] [--no-peer] [--datasets invoice2data,sroie]
-        [--sroie-words ocr|transcript] [--ocr-language eng+script/Latin] [--json out.json] [--misses]
+        [--sroie-words ocr|transcript] [--ocr-language eng+Latin] [--json out.json] [--misses]
 """
 
 from __future__ import annotations
@@ -392,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ocr-language",
         default=None,
-        help="tesseract language(s) for scans, e.g. eng+script/Latin (default: docintel's, eng); "
-        "script/Latin comes from apt-get install tesseract-ocr-script-latn",
+        help="tesseract language(s) for scans, e.g. eng+Latin (default: docintel's, eng); "
+        "Latin comes from apt-get install tesseract-ocr-script-latn",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip invoice2data")
     parser.add_argument("--datasets", default="invoice2data,sroie")

@@ -531,7 +531,7 @@ class TesseractOcr:
 
 
 def installed_languages() -> frozenset[str] | None:
-    """What ``tesseract --list-langs`` names ("eng", "osd", "script/Latin"); None when tesseract is not installed."""
+    """What ``tesseract --list-langs`` names ("eng", "osd", "Latin"); None when tesseract is not installed."""
     return _list_languages(pytesseract.pytesseract.tesseract_cmd, os.environ.get("TESSDATA_PREFIX"))
 
 
@@ -574,9 +574,14 @@ def missing_languages(language: str) -> str | None:
 
 def _language_package(code: str) -> str:
     """The Debian package of a tesseract language: "cym" -> tesseract-ocr-cym, "chi_sim" -> tesseract-ocr-chi-sim."""
-    if code.startswith("script/"):
-        return "tesseract-ocr-script-<script>"  # the package names the script by its ISO 15924 code (Latin: latn)
+    if code[:1].isupper() or code.startswith("script/"):
+        # Script models ("Latin", "Cyrillic") come in packages named by the script's ISO 15924 code.
+        return f"tesseract-ocr-script-{_SCRIPT_CODES.get(code.removeprefix('script/'), '<script>')}"
     return f"tesseract-ocr-{code.lower().replace('_', '-')}"
+
+
+# ISO 15924 codes of the commonest script models' Debian packages (tesseract-ocr-script-latn is "Latin").
+_SCRIPT_CODES = {"Latin": "latn", "Cyrillic": "cyrl", "Greek": "grek", "Arabic": "arab", "Devanagari": "deva"}
 
 
 def save_for_tesseract(image: Image.Image, path: Path | str) -> None:

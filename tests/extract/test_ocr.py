@@ -580,7 +580,8 @@ def test_tesseract_failure_becomes_extraction_error(
         ("eng+osd", None),
         ("eng+cym", r"OCR language 'cym' is not installed .*installed: eng, osd.*apt-get install tesseract-ocr-cym"),
         ("chi_sim+cym", r"'chi_sim\+cym' .*tesseract-ocr-chi-sim tesseract-ocr-cym"),
-        ("script/Latin", r"tesseract-ocr-script-<script>"),
+        ("Cyrillic", r"apt-get install tesseract-ocr-script-cyrl"),
+        ("Fraktur", r"apt-get install tesseract-ocr-script-<script>"),
     ],
 )
 def test_languages_are_checked_against_what_tesseract_can_load(language: str, message: str | None) -> None:
