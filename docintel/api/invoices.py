@@ -294,6 +294,14 @@ async def submit_invoice(
     return _answer(current or job, response, request)
 
 
+async def _own_job(context: ApiContext, job_id: str, client: ApiClient) -> InvoiceJob:
+    """The job with this id submitted with the client's key; 404 for any other (it may be another client's)."""
+    job = await run_in_threadpool(context.jobs.get, job_id, client.key_id)
+    if job is None:
+        raise JobNotFound(f"no invoice job {job_id} for this API key")
+    return job
+
+
 @router.get(
     "/v1/jobs/{job_id}",
     operation_id="GetInvoiceJob",
@@ -310,9 +318,7 @@ async def get_job(
 ) -> JobView:
     """A job submitted with the same API key."""
     context = _context(request)
-    job = await run_in_threadpool(context.jobs.get, job_id, client.key_id)
-    if job is None:
-        raise JobNotFound(f"no invoice job {job_id} for this API key")
+    job = await _own_job(context, job_id, client)
     return _answer(job, response, request)
 
 
@@ -349,9 +355,7 @@ async def submit_corrections(
 ) -> CorrectionReceipt:
     """Store corrections for a succeeded job and refine the supplier profile with them."""
     context = _context(request)
-    job = await run_in_threadpool(context.jobs.get, job_id, client.key_id)
-    if job is None:
-        raise JobNotFound(f"no invoice job {job_id} for this API key")
+    job = await _own_job(context, job_id, client)
     if job.status != JobStatus.SUCCEEDED or job.result is None:
         raise JobConflict(f"job {job_id} is {job.status.value}; only a succeeded job's result can be corrected")
     unknown = sorted(set(corrections.fields) - set(FIELD_NAMES))
