@@ -301,14 +301,7 @@ def bench_invoice2data(
         runs["docintel"].failures += error is not None
         score(runs["docintel"], path.name, expected, got, INVOICE2DATA_FIELDS, None)
     if peer is not None:
-        runs["invoice2data"] = ToolRun()
-        peer_results = run_peer(peer, [path for path, _ in cases])
-        for path, expected in cases:
-            got, seconds, error = peer_results.get(str(path), ({}, 0.0, "no output"))
-            runs["invoice2data"].seconds.append(seconds)
-            runs["invoice2data"].failures += error is not None or not got
-            identity = {key: key for key in INVOICE2DATA_FIELDS}
-            score(runs["invoice2data"], path.name, expected, got, INVOICE2DATA_FIELDS, identity)
+        runs["invoice2data"] = peer_run(peer, cases, INVOICE2DATA_FIELDS, {key: key for key in INVOICE2DATA_FIELDS})
     return runs
 
 
@@ -338,14 +331,25 @@ def bench_sroie(
         runs["docintel"].failures += error is not None
         score(runs["docintel"], path.name, expected, got, SROIE_FIELDS, None)
     if peer is not None:
-        runs["invoice2data"] = ToolRun()
-        peer_results = run_peer(peer, [path for path, _ in cases])
-        for path, expected in cases:
-            got, seconds, error = peer_results.get(str(path), ({}, 0.0, "no output"))
-            runs["invoice2data"].seconds.append(seconds)
-            runs["invoice2data"].failures += error is not None or not got
-            score(runs["invoice2data"], path.name, expected, got, SROIE_FIELDS, PEER_SROIE_KEYS)
+        runs["invoice2data"] = peer_run(peer, cases, SROIE_FIELDS, PEER_SROIE_KEYS)
     return runs
+
+
+def peer_run(
+    peer: Path,
+    cases: list[tuple[Path, dict[str, Any]]],
+    fields: dict[str, tuple[tuple[str, ...], str]],
+    peer_keys: dict[str, str],
+) -> ToolRun:
+    """invoice2data over the cases, scored like docintel; ``peer_keys`` names its output key for each field."""
+    run = ToolRun()
+    results = run_peer(peer, [path for path, _ in cases])
+    for path, expected in cases:
+        got, seconds, error = results.get(str(path), ({}, 0.0, "no output"))
+        run.seconds.append(seconds)
+        run.failures += error is not None or not got
+        score(run, path.name, expected, got, fields, peer_keys)
+    return run
 
 
 def report(title: str, runs: dict[str, ToolRun], with_f1: bool) -> str:

@@ -44,6 +44,7 @@ import functools
 import logging
 import os
 import statistics
+import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -63,6 +64,8 @@ from docintel.settings import OcrSettings
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "install it with: apt-get install tesseract-ocr"
+# Seconds `tesseract --list-langs` may take (it only lists a folder).
+LIST_LANGUAGES_TIMEOUT = 30
 
 # Below this mean word confidence a page may be sideways or upside down: only then is OSD worth its cost.
 ORIENTATION_CHECK_BELOW_CONFIDENCE = 70.0
@@ -537,11 +540,16 @@ def installed_languages() -> frozenset[str] | None:
 
 @functools.cache
 def _list_languages(binary: str, tessdata: str | None) -> frozenset[str] | None:
-    # Asked once per binary and tessdata folder: each call runs a tesseract process.
+    # Asked once per binary and tessdata folder: each call runs a tesseract process. Not through
+    # pytesseract.get_languages, which drops names that are not lower case (the script models, "Latin").
     try:
-        return frozenset(pytesseract.get_languages(config=""))
-    except pytesseract.TesseractNotFoundError:
+        listed = subprocess.run(
+            [binary, "--list-langs"], capture_output=True, text=True, timeout=LIST_LANGUAGES_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return None
+    # The first line is the heading 'List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (3):'.
+    return frozenset(line.strip() for line in listed.stdout.splitlines()[1:] if line.strip())
 
 
 def check_languages(language: str) -> None:

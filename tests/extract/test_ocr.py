@@ -20,6 +20,7 @@ from docintel.extract.ocr import (
     TesseractOcr,
     can_read_script,
     check_languages,
+    installed_languages,
     may_be_turned,
     mean_confidence,
     missing_languages,
@@ -578,7 +579,7 @@ def test_tesseract_failure_becomes_extraction_error(
     [
         ("eng", None),
         ("eng+osd", None),
-        ("eng+cym", r"OCR language 'cym' is not installed .*installed: eng, osd.*apt-get install tesseract-ocr-cym"),
+        ("eng+cym", r"OCR language 'cym' is not installed .*installed: .*eng.*apt-get install tesseract-ocr-cym"),
         ("chi_sim+cym", r"'chi_sim\+cym' .*tesseract-ocr-chi-sim tesseract-ocr-cym"),
         ("Cyrillic", r"apt-get install tesseract-ocr-script-cyrl"),
         ("Fraktur", r"apt-get install tesseract-ocr-script-<script>"),
@@ -605,3 +606,12 @@ def test_missing_tesseract_binary_gives_install_hint(make_text_image, monkeypatc
 @pytest.mark.needs_tesseract
 def test_version_names_the_tesseract_binary() -> None:
     assert TesseractOcr().version.split(".")[0].isdigit()
+
+
+@pytest.mark.needs_tesseract
+def test_installed_languages_include_script_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("eng", "Latin", "chi_sim"):
+        (tmp_path / f"{name}.traineddata").write_bytes(b"")  # --list-langs lists the folder's models by name
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    assert installed_languages() == {"eng", "Latin", "chi_sim"}
+    assert missing_languages("eng+Latin") is None
