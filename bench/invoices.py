@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 from PIL import Image
 
-from bench._common import fmt, format_table, project_root, require_evaldata
+from bench._common import fmt, format_table, project_root, ratio, require_evaldata
 from docintel.errors import DocintelError
 from docintel.extract.ocr import missing_languages
 from docintel.invoices import extract_invoice
@@ -80,7 +80,7 @@ SROIE_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
 PEER_SROIE_KEYS = {"company": "issuer", "date": "date", "address": "address", "total": "amount"}
 
 _LEGAL_SUFFIX = re.compile(
-    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B V|GMBH|AG|SA|SARL|SDN BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S A|CO)\b\.?"
+    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B\s+V|GMBH|AG|SA|SARL|SDN\s+BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S\s+A|CO)\b\.?"
 )
 
 PEER_SCRIPT = r"""
@@ -357,19 +357,18 @@ def report(title: str, runs: dict[str, ToolRun], with_f1: bool) -> str:
     tools = list(runs)
     keys = sorted({key for run in runs.values() for key in run.tallies})
     headers = ["field", "n"] + [f"{tool} {'F1' if with_f1 else 'acc'}" for tool in tools]
-    rows = []
-    for key in keys:
-        first = runs[tools[0]].tallies[key]
-        cells = [key, str(first.truth)]
-        for tool in tools:
-            tally = runs[tool].tallies[key]
-            cells.append(fmt(tally.f1()[2] if with_f1 else tally.accuracy))
-        rows.append(cells)
-    overall = ["ALL", str(runs[tools[0]].total().truth)]
-    for tool in tools:
-        pooled = runs[tool].total()
-        overall.append(fmt(pooled.f1()[2] if with_f1 else pooled.accuracy))
-    rows.append(overall)
+    if len(tools) > 1:
+        headers.append(f"ratio {tools[0]}/{tools[1]}")
+
+    def cells(name: str, tallies: list[Tally]) -> list[str]:
+        figures = [tally.f1()[2] if with_f1 else tally.accuracy for tally in tallies]
+        row = [name, str(tallies[0].truth), *(fmt(figure) for figure in figures)]
+        if len(figures) > 1:
+            row.append(fmt(ratio(figures[0], figures[1]), 2))
+        return row
+
+    rows = [cells(key, [runs[tool].tallies[key] for tool in tools]) for key in keys]
+    rows.append(cells("ALL", [runs[tool].total() for tool in tools]))
     lines = [format_table(headers, rows, title)]
     for tool, run in runs.items():
         precision, recall, f1 = run.total().f1()
