@@ -80,7 +80,8 @@ SROIE_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
 PEER_SROIE_KEYS = {"company": "issuer", "date": "date", "address": "address", "total": "amount"}
 
 _LEGAL_SUFFIX = re.compile(
-    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B\s+V|GMBH|AG|SA|SARL|SDN\s+BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S\s+A|CO)\b\.?"
+    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B\s+V|GMBH|AG|SA|SARL|SDN\s+BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S\s+A|CO)"
+    r"\b\.?"
 )
 
 PEER_SCRIPT = r"""
