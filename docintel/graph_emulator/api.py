@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from docintel.graph_emulator.delta import DeltaFeed
+from docintel.graph_emulator.delta import DeltaFeed, MailDeltaFeed
 from docintel.graph_emulator.faults import FaultInjector, ResourceBudget
+from docintel.graph_emulator.mail import Mailbox, MailFolder, Message
 from docintel.graph_emulator.responses import (
     JSON_CONTENT_TYPE,
     ApiResponse,
@@ -28,7 +29,18 @@ from docintel.graph_emulator.responses import (
 from docintel.graph_emulator.spec import EmulatorSpec
 from docintel.graph_emulator.tenant import Drive, Tenant
 from docintel.graph_emulator.tokens import TokenCodec
-from docintel.graph_emulator.views import Links, download_url, drive_json, item_json, select, site_json, user_json
+from docintel.graph_emulator.views import (
+    Links,
+    attachment_json,
+    download_url,
+    drive_json,
+    item_json,
+    mail_folder_json,
+    message_json,
+    select,
+    site_json,
+    user_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +50,14 @@ MAX_USERS_PAGE = 999
 RU_SINGLE, RU_COLLECTION, RU_WRITE = 1, 2, 2
 
 _DRIVE_BASE = r"(?P<base>drives/[^/]+|sites/[^/]+/drives?(?:/[^/]+)?|users/[^/]+/drive|me/drive)"
+# Mail paths: the folder may also come as mailFolders('id'), the form Outlook writes into its own links.
+_MAILBOX = r"users/(?P<user>[^/]+)/"
+_FOLDER = r"mailFolders(?:/(?P<folder>[^/(']+)|\('(?P<quoted>[^']+)'\))"
+_MESSAGE = r"messages/(?P<message>[^/]+)"
+_DELTA = r"messages/delta(?:\(\))?"
+# Outlook's default page for mail collections ($top changes it; delta pages follow Prefer: odata.maxpagesize).
+MAIL_PAGE_SIZE = 10
+_MAX_PAGE_SIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)", re.I)
 _ITEM_OP = (
     r"(?:/(?P<item>root|items/[^/]+)"
     r"(?:/(?P<op>children|content|retentionLabel|delta(?:\(\)|\(token='(?P<token>[^']*)'\))?))?)?"
@@ -82,6 +102,7 @@ class EmulatorState:
 
     def __post_init__(self) -> None:
         self.feed = DeltaFeed(self.tenant, self.codec, self.settings)
+        self.mail_feed = MailDeltaFeed(self.tenant.mail, self.codec, self.settings)
         self.budget.configure(self.settings.ru_per_minute, self.settings.ru_per_day)
 
 
@@ -129,6 +150,22 @@ class GraphApi:
             ("GET", re.compile(r"users", re.I), "users.list", self._users),
             ("GET", re.compile(r"users/(?P<user>[^/]+)", re.I), "users.get", self._user),
             ("GET|PATCH|DELETE", re.compile(_DRIVE_BASE + _ITEM_OP, re.I), "drive", self._drive_route),
+            ("GET", re.compile(_MAILBOX + r"mailFolders", re.I), "mail.folders", self._mail_folders),
+            ("GET", re.compile(_MAILBOX + _FOLDER, re.I), "mail.folder", self._mail_folder),
+            ("GET", re.compile(_MAILBOX + _FOLDER + "/childFolders", re.I), "mail.folders", self._mail_folders),
+            ("GET", re.compile(_MAILBOX + _FOLDER + "/messages", re.I), "mail.messages", self._mail_messages),
+            ("GET", re.compile(_MAILBOX + _FOLDER + "/" + _DELTA, re.I), "mail.delta", self._mail_delta),
+            ("GET", re.compile(_MAILBOX + "messages", re.I), "mail.messages", self._mail_messages),
+            ("GET", re.compile(_MAILBOX + _DELTA, re.I), "mail.delta", self._mail_delta_unfoldered),
+            ("GET", re.compile(_MAILBOX + _MESSAGE, re.I), "mail.message", self._mail_message),
+            ("GET", re.compile(_MAILBOX + _MESSAGE + r"/\$value", re.I), "mail.content", self._mail_content),
+            ("GET", re.compile(_MAILBOX + _MESSAGE + "/attachments", re.I), "mail.attachments", self._attachments),
+            (
+                "GET",
+                re.compile(_MAILBOX + _MESSAGE + "/attachments/(?P<attachment>[^/]+)", re.I),
+                "mail.attachment",
+                self._attachment,
+            ),
             ("POST", re.compile(r"\$batch", re.I), "batch", self._batch),
         ]
 
@@ -196,6 +233,11 @@ class GraphApi:
             return RU_WRITE
         if route_name in ("sites.search", "sites.getAllSites", "sites.drives", "users.list"):
             return RU_COLLECTION
+        if route_name in ("mail.folders", "mail.messages", "mail.attachments"):
+            return RU_COLLECTION
+        if route_name == "mail.delta":
+            has_token = "$deltatoken" in request.query or "$skiptoken" in request.query
+            return RU_SINGLE if has_token else RU_COLLECTION
         op = (request.group("op") or "").lower()
         if op == "children":
             return RU_COLLECTION
@@ -441,6 +483,103 @@ class GraphApi:
         else:
             body["@odata.deltaLink"] = delta_url + (page.delta_token or "")
         return _json(200, body)
+
+    # ---- mail ----------------------------------------------------------------------------------------
+
+    def _mailbox(self, request: Request) -> Mailbox:
+        key = request.group("user") or ""
+        user = self.tenant.user_by_key.get(key) or self.tenant.user_by_key.get(key.lower())
+        if user is None:
+            raise GraphError(404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.")
+        return self.tenant.mail.mailbox(user.index)
+
+    def _folder_of(self, request: Request, mailbox: Mailbox) -> MailFolder:
+        return self.tenant.mail.folder(mailbox, request.group("folder") or request.group("quoted") or "")
+
+    def _message_of(self, request: Request) -> Message:
+        return self.tenant.mail.message(request.group("message") or "", self._mailbox(request))
+
+    def _mail_folders(self, request: Request) -> ApiResponse:
+        """The top-level folders, or a folder's childFolders (Graph lists one level at a time)."""
+        mail, mailbox = self.tenant.mail, self._mailbox(request)
+        parent = self._folder_of(request, mailbox) if request.group("folder") or request.group("quoted") else None
+        values = [mail_folder_json(mail, mailbox, f) for f in mail.children(mailbox, parent)]
+        path = f"users/{self.tenant.users[mailbox.user].id}/mailFolders"
+        path += "" if parent is None else f"/{parent.id}/childFolders"
+        body = self._page(request, values, MAIL_PAGE_SIZE, path)
+        return _json(
+            200,
+            {"@odata.context": f"{request.links.graph_base}/$metadata#users('{mailbox.address}')/mailFolders", **body},
+        )
+
+    def _mail_folder(self, request: Request) -> ApiResponse:
+        mailbox = self._mailbox(request)
+        return _json(200, mail_folder_json(self.tenant.mail, mailbox, self._folder_of(request, mailbox)))
+
+    def _mail_messages(self, request: Request) -> ApiResponse:
+        mail = self.tenant.mail
+        mailbox = self._mailbox(request)
+        user_id = self.tenant.users[mailbox.user].id
+        if request.group("folder") or request.group("quoted"):
+            folder = self._folder_of(request, mailbox)
+            messages, base_path = mail.live(folder), f"users/{user_id}/mailFolders/{folder.id}/messages"
+        else:
+            messages = [m for f in mailbox.folders for m in mail.live(f)]
+            base_path = f"users/{user_id}/messages"
+        messages.sort(key=lambda m: m.received, reverse=True)  # Outlook's default order: newest first
+        body = self._page(request, messages, MAIL_PAGE_SIZE, base_path)
+        body["value"] = [message_json(mail, m) for m in body["value"]]
+        return _json(200, {"@odata.context": f"{request.links.graph_base}/$metadata#Collection(message)", **body})
+
+    def _mail_delta(self, request: Request) -> ApiResponse:
+        mailbox = self._mailbox(request)
+        folder = self._folder_of(request, mailbox)
+        prefer = _MAX_PAGE_SIZE.search(request.headers.get("prefer", ""))
+        page_size = max(1, int(prefer.group(1))) if prefer else self.state.settings.page_size
+        feed = self.state.mail_feed
+        cursor = feed.open(
+            mailbox, folder, request.query.get("$skiptoken"), request.query.get("$deltatoken"), page_size
+        )
+        if prefer:
+            cursor["m"] = page_size
+        page = feed.page(mailbox, folder, cursor)
+        user_id = self.tenant.users[mailbox.user].id
+        link = f"{request.links.graph_base}/users/{user_id}/mailFolders('{folder.id}')/messages/delta"
+        body: dict[str, Any] = {
+            "@odata.context": f"{request.links.graph_base}/$metadata#Collection(message)",
+            "value": page.items,
+        }
+        if page.next_token is not None:
+            body["@odata.nextLink"] = f"{link}?$skiptoken={page.next_token}"
+        else:
+            body["@odata.deltaLink"] = f"{link}?$deltatoken={page.delta_token}"
+        headers = {"Preference-Applied": f"odata.maxpagesize={page_size}"} if prefer else {}
+        return _json(200, body, headers)
+
+    def _mail_delta_unfoldered(self, request: Request) -> ApiResponse:
+        self._mailbox(request)
+        raise GraphError(400, "BadRequest", "Change tracking is not supported against 'microsoft.graph.message'.")
+
+    def _mail_message(self, request: Request) -> ApiResponse:
+        message = self._message_of(request)
+        body = message_json(self.tenant.mail, message)
+        context = f"{request.links.graph_base}/$metadata#users('{request.group('user')}')/messages/$entity"
+        return _json(200, {"@odata.context": context, **body})
+
+    def _mail_content(self, request: Request) -> ApiResponse:
+        return ApiResponse(200, self.tenant.mail.mime(self._message_of(request)), {"Content-Type": "message/rfc822"})
+
+    def _attachments(self, request: Request) -> ApiResponse:
+        attachments = attachment_json(self.tenant.mail, self._message_of(request))
+        context = f"{request.links.graph_base}/$metadata#Collection(attachment)"
+        return _json(200, {"@odata.context": context, "value": attachments})
+
+    def _attachment(self, request: Request) -> ApiResponse:
+        wanted = request.group("attachment")
+        found = [a for a in attachment_json(self.tenant.mail, self._message_of(request)) if a["id"] == wanted]
+        if not found:
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        return _json(200, found[0])
 
     # ---- $batch ---------------------------------------------------------------------------------------
 

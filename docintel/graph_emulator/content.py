@@ -4,6 +4,8 @@ Nothing here is stored: the tenant keeps only a template code per item, and the 
 the same bytes (so the hashes reported in metadata match the bytes served). Documents are small but real:
 plain text and CSV, a one-page PDF with a text layer and a DOCX, written directly (no reportlab or
 python-docx round trip) so that a delta page of hundreds of items can hash its bodies in milliseconds.
+Mail messages reuse the templates: the text of a message is a template's lines in a short letter, its
+attachment (if any) the same text as a PDF or DOCX, and :func:`mime_message` writes both as RFC 822.
 The people, NHS numbers and postcodes are synthetic (:mod:`docintel.synthetic`): the NHS numbers are in
 the 999 test range and mail domains are reserved example domains.
 """
@@ -11,12 +13,15 @@ the 999 test range and mail domains are reserved example domains.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
+import email.utils
 import hashlib
 import io
 import random
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from xml.sax.saxutils import escape
 
 from docintel import synthetic
@@ -312,3 +317,68 @@ def docx_bytes(body: Body) -> bytes:
         ):
             archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), text, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+# ---- mail -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a message."""
+
+    name: str
+    mime_type: str
+    data: bytes
+
+
+def message_rng(seed: int, number: int, version: int) -> random.Random:
+    """The random source for one version of one message (a namespace apart from file bodies)."""
+    digest = hashlib.blake2b(f"mail:{seed}:{number}:{version}".encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+def message_document(template: str, seed: int, number: int, version: int) -> Body:
+    """The document a message carries: its text, and its attachment's text when it has one."""
+    return TEMPLATES[template].write(message_rng(seed, number, version), version)
+
+
+def message_text(document: Body, recipient: str, sender: str, attachment_name: str | None) -> str:
+    """A short letter around the document's lines."""
+    opening = f"Please find attached {attachment_name}." if attachment_name else "Please see the details below."
+    greeting = f"Dear {recipient.split(maxsplit=1)[0]},"
+    return "\n".join((greeting, "", opening, "", *document.lines, "", "Kind regards,", sender))
+
+
+def attachment_bytes(document: Body, fmt: str) -> bytes:
+    """A document rendered as a PDF or DOCX attachment."""
+    if fmt == "pdf":
+        return pdf_bytes(document)
+    if fmt == "docx":
+        return docx_bytes(document)
+    raise ValueError(f"attachments are pdf or docx, not {fmt!r}")
+
+
+def mime_message(
+    *,
+    sender: tuple[str, str],
+    to: tuple[str, str],
+    subject: str,
+    sent: float,
+    message_id: str,
+    text: str,
+    attachment: Attachment | None,
+) -> bytes:
+    """An RFC 822 message (CRLF line ends) with a text/plain body and an optional attachment; same input, same bytes."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = email.utils.formataddr(sender)
+    message["To"] = email.utils.formataddr(to)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(sent, usegmt=True)
+    message["Message-ID"] = message_id
+    message.set_content(text)
+    if attachment is not None:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.name)
+        # The stdlib draws a random boundary; a derived one keeps the bytes reproducible.
+        message.set_boundary("=_docintel_" + hashlib.blake2b(message_id.encode(), digest_size=8).hexdigest())
+    return message.as_bytes()

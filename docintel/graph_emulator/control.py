@@ -1,7 +1,8 @@
 """The control API under ``/_control``: tests and benchmarks drive the tenant and the faults through it.
 
 Mutations go through the same :class:`Tenant` methods Graph writes use, so every change lands in the
-drive's change journal and shows up in the next delta round.
+drive's change journal and shows up in the next delta round. Mail changes (``/messages``) go through
+:class:`~docintel.graph_emulator.mail.MailStore` and show up in the next round of the folder's message delta.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from docintel.graph_emulator.api import EmulatorState, Stats
 from docintel.graph_emulator.faults import FaultSettings
+from docintel.graph_emulator.mail import MailStore, Message
 from docintel.graph_emulator.responses import GraphError
 from docintel.graph_emulator.tenant import NO_PARENT, Tenant
+from docintel.graph_emulator.views import mail_folder_json
 
 
 class _Body(BaseModel):
@@ -74,10 +77,36 @@ class RuntimeSettings(_Body):
     repeat_rate: float | None = Field(default=None, ge=0, le=1)
 
 
+class NewMailFolder(_Body):
+    """A folder to create in a user's mailbox: under ``parent`` (id or well-known name), else at the top level."""
+
+    user: str
+    name: str = Field(min_length=1)
+    parent: str | None = None
+
+
 class Invalidate(_Body):
-    """Which drive's delta tokens to invalidate (all when omitted)."""
+    """Whose delta tokens to invalidate: one drive, one user's mailbox, or (both omitted) every drive and mailbox."""
 
     drive_id: str | None = None
+    user: str | None = None  # id or user principal name
+
+
+class NewMessage(_Body):
+    """A message delivered now to a user's folder (id, well-known name or display name)."""
+
+    user: str  # id or user principal name
+    folder: str = "inbox"
+    template: str | None = None  # default: drawn from the seed
+    attachment: Literal["pdf", "docx"] | None = None
+    subject: str | None = None  # default: the document's title
+
+
+class MessageChange(_Body):
+    """An update to a message: always a new version (changeKey, ETag, text); optionally a subject or read flag."""
+
+    subject: str | None = None
+    is_read: bool | None = None
 
 
 def item_summary(tenant: Tenant, index: int) -> dict[str, Any]:
@@ -101,6 +130,26 @@ def item_summary(tenant: Tenant, index: int) -> dict[str, Any]:
             mime_type=tenant.mime_type(index),
         )
     return summary
+
+
+def message_summary(mail: MailStore, message: Message, user_id: str) -> dict[str, Any]:
+    """What a test needs to compare a mail crawl with the tenant."""
+    folder = mail.mailboxes[message.user].folders[message.folder]
+    return {
+        "id": message.id,
+        "user_id": user_id,
+        "folder_id": folder.id,
+        "folder": folder.display_name,
+        "folder_path": mail.folder_path(mail.mailboxes[message.user], folder),
+        "subject": message.subject,
+        "from": message.sender[1],
+        "to": message.to[1],
+        "has_attachments": message.attachment_format is not None,
+        "attachment_name": mail.attachment_name(message),
+        "change_key": mail.change_key(message),
+        "version": message.version,
+        "internet_message_id": message.internet_message_id,
+    }
 
 
 def build_router(state: EmulatorState) -> APIRouter:
@@ -132,6 +181,11 @@ def build_router(state: EmulatorState) -> APIRouter:
                     "id": u.id,
                     "user_principal_name": u.user_principal_name,
                     "drive_id": tenant.drives[u.drive].id if u.drive is not None else None,
+                    "mailbox": u.index in tenant.mail.mailboxes,
+                    "mail_folders": [
+                        {"id": f.id, "name": f.display_name, "messages": len(tenant.mail.live(f))}
+                        for f in (tenant.mail.mailboxes[u.index].folders if u.index in tenant.mail.mailboxes else [])
+                    ],
                 }
                 for u in tenant.users
             ],
@@ -178,6 +232,38 @@ def build_router(state: EmulatorState) -> APIRouter:
     async def delete(item_id: str) -> dict[str, int]:
         return {"deleted": tenant.delete_item(tenant.item_by_id(item_id))}
 
+    @router.get("/users/{user}/messages")
+    async def user_messages(user: str) -> list[dict[str, Any]]:
+        owner = tenant.user(user)
+        mailbox = tenant.mail.mailbox(owner.index)
+        return [message_summary(tenant.mail, m, owner.id) for f in mailbox.folders for m in tenant.mail.live(f)]
+
+    @router.post("/mail_folders", status_code=201)
+    async def add_mail_folder(body: NewMailFolder) -> dict[str, Any]:
+        owner = tenant.user(body.user)
+        mailbox = tenant.mail.mailbox(owner.index)
+        parent = None if body.parent is None else tenant.mail.folder(mailbox, body.parent)
+        return mail_folder_json(tenant.mail, mailbox, tenant.mail.add_folder(mailbox, parent, body.name))
+
+    @router.post("/messages", status_code=201)
+    async def add_message(body: NewMessage) -> dict[str, Any]:
+        owner = tenant.user(body.user)
+        mailbox = tenant.mail.mailbox(owner.index)
+        folder = tenant.mail.folder(mailbox, body.folder)
+        message = tenant.mail.add_message(mailbox, folder, body.template, body.attachment, body.subject)
+        return message_summary(tenant.mail, message, owner.id)
+
+    @router.patch("/messages/{message_id}")
+    async def change_message(message_id: str, body: MessageChange) -> dict[str, Any]:
+        message = tenant.mail.message(message_id)
+        tenant.mail.update_message(message, body.subject, body.is_read)
+        return message_summary(tenant.mail, message, tenant.users[message.user].id)
+
+    @router.delete("/messages/{message_id}")
+    async def delete_message(message_id: str) -> dict[str, int]:
+        tenant.mail.delete_message(tenant.mail.message(message_id))
+        return {"deleted": 1}
+
     @router.post("/mutate")
     async def mutate(body: RandomChanges) -> dict[str, Any]:
         return random_changes(tenant, body)
@@ -209,8 +295,14 @@ def build_router(state: EmulatorState) -> APIRouter:
 
     @router.post("/delta/invalidate")
     async def invalidate(body: Invalidate) -> dict[str, Any]:
-        tenant.invalidate_tokens(tenant.drive(body.drive_id) if body.drive_id else None)
-        return {"invalidated": body.drive_id or "all"}
+        if body.user is not None:
+            tenant.mail.invalidate(tenant.mail.mailbox(tenant.user(body.user).index))
+        elif body.drive_id is not None:
+            tenant.invalidate_tokens(tenant.drive(body.drive_id))
+        else:
+            tenant.invalidate_tokens()
+            tenant.mail.invalidate()
+        return {"invalidated": body.user or body.drive_id or "all"}
 
     @router.get("/stats")
     async def stats() -> dict[str, Any]:

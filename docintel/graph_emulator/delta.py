@@ -11,6 +11,12 @@ Token payloads (signed, opaque to clients):
 As on SharePoint, a page may be empty and still carry a nextLink, an item may appear more than once
 (``repeat_rate``), parents of changed items are included, deleted items come back as tombstones, and a
 token from an earlier epoch (``invalidate``) or older than ``delta_token_ttl_seconds`` gets 410.
+
+Mail delta (:class:`MailDeltaFeed`) is per folder and simpler, as Exchange's is: a ``$deltatoken``
+``{"k": "md", "u": user, "f": folder, "ep": epoch, "s": change id, "t": issued}`` and a ``$skiptoken``
+``{"k": "mn", ..., "s", "z", "c", "m": page size}`` with the same snapshot rule; each message appears once
+per round in its latest state, deleted ones as ``@removed``; a forged token gets 400, an invalidated or
+expired one 410 ``SyncStateNotFound``.
 """
 
 from __future__ import annotations
@@ -22,11 +28,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from docintel.graph_emulator.mail import Mailbox, MailFolder, MailStore, Message
 from docintel.graph_emulator.responses import RESYNC_MESSAGE, GraphError
 from docintel.graph_emulator.spec import EmulatorSpec
 from docintel.graph_emulator.tenant import Drive, Tenant
 from docintel.graph_emulator.tokens import TokenCodec
-from docintel.graph_emulator.views import Links, item_json, select, tombstone_json
+from docintel.graph_emulator.views import (
+    Links,
+    item_json,
+    message_json,
+    removed_message_json,
+    select,
+    tombstone_json,
+)
 
 # A page stops after scanning this many candidates per requested item, even if it is short (possibly
 # empty): SharePoint does the same rather than hold a request open.
@@ -151,3 +165,65 @@ class DeltaFeed:
             return tombstone_json(tenant, index)
         item = item_json(tenant, index, links, codec=self.codec, ttl_seconds=ttl, in_delta=True)
         return select(item, set(wanted) if wanted is not None else None)
+
+
+class MailDeltaFeed:
+    """Serves message delta pages for the folders of a tenant's mailboxes."""
+
+    def __init__(self, mail: MailStore, codec: TokenCodec, settings: EmulatorSpec) -> None:
+        self.mail = mail
+        self.codec = codec
+        self.settings = settings
+
+    def open(
+        self, mailbox: Mailbox, folder: MailFolder, skip_token: str | None, delta_token: str | None, page_size: int
+    ) -> dict[str, Any]:
+        """The cursor for a request: a full enumeration, a new round from a deltaLink, or a page in progress."""
+        now = time.time()
+        fresh = {"k": "mn", "u": mailbox.user, "f": folder.index, "ep": mailbox.epoch, "z": self.mail.change_seq}
+        fresh.update(c=None, m=page_size, t=now)
+        token = skip_token or delta_token
+        if token is None:
+            return {**fresh, "s": -1}
+        payload = self.codec.decode(token)
+        kind = "mn" if skip_token else "md"
+        if payload is None or payload.get("k") != kind or (payload["u"], payload["f"]) != (mailbox.user, folder.index):
+            raise GraphError(400, "ErrorInvalidUrlQuery", "The sync state token is invalid or malformed.")
+        ttl = self.settings.delta_token_ttl_seconds
+        if payload["ep"] != mailbox.epoch or (ttl is not None and now - payload["t"] > ttl):
+            raise GraphError(410, "SyncStateNotFound", "The sync state generation is not found. Please resync.")
+        if kind == "md":
+            return {**fresh, "s": payload["s"]}
+        return payload
+
+    def page(self, mailbox: Mailbox, folder: MailFolder, cursor: dict[str, Any]) -> DeltaPage:
+        """One page from ``cursor``: messages plus either a nextLink token or, last, a deltaLink token."""
+        mail = self.mail
+        since, snapshot, position, page_size = cursor["s"], cursor["z"], cursor["c"], cursor["m"]
+        emitted: list[Message] = []
+        if since < 0:
+            numbers = folder.messages
+            end = len(numbers)
+            position = position or 0
+            while position < end and len(emitted) < page_size:
+                message = mail.messages[numbers[position]]
+                position += 1
+                if message.alive and message.added <= snapshot:
+                    emitted.append(message)
+        else:
+            journal = folder.journal
+            if position is None:
+                position = mail.journal_position(folder, since)
+            end = mail.journal_position(folder, snapshot)
+            while position < end and len(emitted) < page_size:
+                seq, number = journal[position]
+                position += 1
+                message = mail.messages[number]
+                # Only a message's latest change in this round is sent; later changes wait for the next round.
+                if message.last_change == seq:
+                    emitted.append(message)
+        items = [message_json(mail, m, in_delta=True) if m.alive else removed_message_json(m) for m in emitted]
+        if position >= end:
+            payload = {"k": "md", "u": mailbox.user, "f": folder.index, "ep": mailbox.epoch, "s": snapshot}
+            return DeltaPage(items, delta_token=self.codec.encode({**payload, "t": round(time.time(), 3)}))
+        return DeltaPage(items, next_token=self.codec.encode({**cursor, "c": position}))

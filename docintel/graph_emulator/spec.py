@@ -16,9 +16,15 @@ Example (see ``config/demo-tenant.yaml``)::
                 files: [{template: contract, format: pdf, name: Cleaning contract.pdf}]
             generate: {files: 100000, files_per_folder: 50, folders_per_folder: 10}   # bulk
     users:
-      - {user_principal_name: alex.morgan@wessex.example.gov.uk, display_name: Alex Morgan, onedrive: true}
-    generate_users: {count: 250, onedrive_ratio: 0.8}
+      - {user_principal_name: alex.morgan@wessex.example.gov.uk, display_name: Alex Morgan, onedrive: true,
+         mailbox: true, mail_messages: 40}     # Inbox, Sent Items and Archive, 40 generated messages
+      - {user_principal_name: sam.okafor@wessex.example.gov.uk, display_name: Sam Okafor}   # no mailbox
+    generate_users: {count: 250, onedrive_ratio: 0.8, mailbox_ratio: 0.9, mail_messages: 20}
     emulator: {page_size: 200}
+
+``mailbox: false`` (the default) means no Exchange mailbox: the mail endpoints answer 404
+``MailboxNotEnabledForRESTAPI``. ``mail_messages`` counts the generated messages of a mailbox (0 = an empty
+mailbox that still has its folders); they are spread over the folders and one in four carries a PDF or DOCX.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from docintel.errors import ConfigError
 from docintel.graph_emulator.content import TEMPLATES
@@ -105,20 +111,30 @@ class SiteSpec(_Spec):
 
 
 class UserSpec(_Spec):
-    """A user; ``onedrive: false`` means no OneDrive provisioned (``/users/{id}/drive`` gives 404)."""
+    """A user; ``onedrive: false`` means no OneDrive (``/users/{id}/drive`` gives 404), ``mailbox`` an Exchange one."""
 
     user_principal_name: str
     display_name: str
     job_title: str | None = None
     onedrive: bool = True
     drive: LibrarySpec = Field(default_factory=LibrarySpec)
+    mailbox: bool = False
+    mail_messages: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _messages_need_mailbox(self) -> UserSpec:
+        if self.mail_messages and not self.mailbox:
+            raise ValueError("mail_messages needs mailbox: true")
+        return self
 
 
 class GenerateUsersSpec(_Spec):
-    """Bulk synthetic users (for paging), each with an empty OneDrive or none."""
+    """Bulk synthetic users (for paging), each with an empty OneDrive or none, and a share of them with mailboxes."""
 
     count: int = Field(default=0, ge=0)
     onedrive_ratio: float = Field(default=0.8, ge=0, le=1)
+    mailbox_ratio: float = Field(default=0.0, ge=0, le=1)
+    mail_messages: int = Field(default=0, ge=0)  # generated messages in each generated mailbox
 
 
 class RetentionLabelSpec(_Spec):

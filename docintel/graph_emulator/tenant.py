@@ -1,4 +1,4 @@
-"""The emulated tenant: sites, users, drives and drive items, in compact per-item arrays.
+"""The emulated tenant: sites, users, drives and drive items, in compact per-item arrays, and the mailboxes.
 
 A million items must fit in a few tens of MB, so an item is an index into parallel ``array`` columns
 (parent, drive, kind, versions, last change id, alive flag); everything else is derived from
@@ -6,7 +6,8 @@ A million items must fit in a few tens of MB, so an item is an index into parall
 client changed is stored, in small dicts keyed by index (names, timestamps, retention labels).
 
 Every change appends (change id, item) to its drive's journal and to the changed item's ancestors,
-which is what the delta feed (:mod:`docintel.graph_emulator.delta`) replays.
+which is what the delta feed (:mod:`docintel.graph_emulator.delta`) replays. Mailboxes live in
+:attr:`Tenant.mail` (:mod:`docintel.graph_emulator.mail`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from docintel import synthetic
 from docintel.graph_emulator import content
+from docintel.graph_emulator.mail import MailStore
 from docintel.graph_emulator.quickxor import quick_xor_hash
 from docintel.graph_emulator.responses import GraphError
 from docintel.graph_emulator.spec import FileSpec, FolderSpec, LibrarySpec, TenantSpec
@@ -192,6 +194,7 @@ class Tenant:
         self.site_by_id: dict[str, Site] = {}
         self.user_by_key: dict[str, User] = {}
         self.drive_by_id: dict[str, Drive] = {}
+        self.mail = MailStore(self.seed)
         self._facts_cache: OrderedDict[tuple[int, int], FileFacts] = OrderedDict()
         self.facts_cache_size = 4096
         self.hash_names = tuple(spec.emulator.hashes)
@@ -209,13 +212,20 @@ class Tenant:
             user = self._add_user(user_spec.user_principal_name, user_spec.display_name, user_spec.job_title)
             if user_spec.onedrive:
                 self._provision_onedrive(user, user_spec.drive)
+            if user_spec.mailbox:
+                self.mail.provision(user.index, user.user_principal_name, user.display_name, user_spec.mail_messages)
+        generated = spec.generate_users
         rng = content.body_rng(self.seed, -1, 0)
-        for number in range(spec.generate_users.count):
+        # Mailboxes draw from their own stream, so adding them leaves the generated users and drives unchanged.
+        mailbox_rng = content.body_rng(self.seed, -2, 0)
+        for number in range(generated.count):
             display = synthetic.person_name(rng)
             upn = f"{display.lower().replace(' ', '.').replace(chr(39), '')}.{number}@{self.mail_domain}"
             user = self._add_user(upn, display, rng.choice(("Officer", "Manager", "Assistant", "Analyst")))
-            if rng.random() < spec.generate_users.onedrive_ratio:
+            if rng.random() < generated.onedrive_ratio:
                 self._provision_onedrive(user, LibrarySpec())
+            if mailbox_rng.random() < generated.mailbox_ratio:
+                self.mail.provision(user.index, upn, display, generated.mail_messages)
 
     def _add_site(self, name: str, display_name: str, description: str, *, personal: bool = False) -> Site:
         index = len(self.sites)

@@ -1,8 +1,9 @@
 """Start an emulator for tests: in a background thread (fast, shares the tenant object) or a subprocess.
 
-with running_emulator(spec_dict) as emulator:
+with running_emulator(spec_dict) as emulator:          # MAIL_TENANT: SMALL_TENANT plus mailboxes
     client.request_adapter.base_url = emulator.graph_url
     emulator.control("PUT", "/faults", {"rules": [{"status": 429, "retry_after": 1}]})
+    emulator.control("POST", "/messages", {"user": "ada.lovelace@test.example.gov.uk", "attachment": "pdf"})
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ SMALL_TENANT: dict[str, Any] = {
     "retention_labels": [
         {"name": "Financial records", "behavior_during_retention_period": "retain"},
         {"name": "Statutory register", "behavior_during_retention_period": "retainAsRegulatoryRecord"},
+    ],
+}
+
+# SMALL_TENANT with Exchange mailboxes: Ada has 12 generated messages (three with an attachment), Grace an
+# empty mailbox, Noah none (his mail endpoints answer 404 MailboxNotEnabledForRESTAPI).
+MAIL_TENANT: dict[str, Any] = {
+    **SMALL_TENANT,
+    "users": [
+        {**SMALL_TENANT["users"][0], "mailbox": True, "mail_messages": 12},
+        SMALL_TENANT["users"][1],
+        {**SMALL_TENANT["users"][2], "mailbox": True},
     ],
 }
 

@@ -1,11 +1,14 @@
-"""Graph JSON shapes for sites, drives, users and drive items (what the SDK models deserialise)."""
+"""Graph JSON shapes for sites, drives, users, drive items, mail folders and messages (what the SDK deserialises)."""
 
 from __future__ import annotations
 
+import base64
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from docintel.graph_emulator.mail import Mailbox, MailFolder, MailStore, Message
 from docintel.graph_emulator.responses import iso
 from docintel.graph_emulator.tenant import NO_PARENT, Drive, Site, Tenant, User
 from docintel.graph_emulator.tokens import TokenCodec
@@ -181,3 +184,99 @@ def select(item: dict[str, Any], wanted: set[str] | None) -> dict[str, Any]:
         return {key: value for key, value in item.items() if key not in SELECT_ONLY}
     lowered = {name.lower() for name in wanted}
     return {key: value for key, value in item.items() if key.lower() in lowered or key in ("deleted", "@odata.type")}
+
+
+# ---- mail -------------------------------------------------------------------------------------------
+
+MESSAGE_TYPE = "#microsoft.graph.message"
+# Graph's bodyPreview is the first 255 characters of the body text.
+BODY_PREVIEW_CHARS = 255
+
+
+def mail_folder_json(mail: MailStore, mailbox: Mailbox, folder: MailFolder) -> dict[str, Any]:
+    """A mailFolder resource."""
+    live = mail.live(folder)
+    return {
+        "id": folder.id,
+        "displayName": folder.display_name,
+        "parentFolderId": mailbox.root_folder_id if folder.parent is None else mailbox.folders[folder.parent].id,
+        "childFolderCount": len(mail.children(mailbox, folder)),
+        "unreadItemCount": sum(not m.is_read for m in live),
+        "totalItemCount": len(live),
+        "sizeInBytes": 0,
+        "isHidden": False,
+    }
+
+
+def _recipient(person: tuple[str, str]) -> dict[str, Any]:
+    return {"emailAddress": {"name": person[0], "address": person[1]}}
+
+
+def message_json(mail: MailStore, message: Message, *, in_delta: bool = False) -> dict[str, Any]:
+    """A message resource (text body); in delta feeds it also carries ``@odata.type``."""
+    mailbox = mail.mailboxes[message.user]
+    change_key = mail.change_key(message)
+    text = mail.text(message)
+    item: dict[str, Any] = {"@odata.type": MESSAGE_TYPE} if in_delta else {}
+    item.update(
+        {
+            "@odata.etag": f'W/"{change_key}"',
+            "id": message.id,
+            "createdDateTime": iso(message.received),
+            "lastModifiedDateTime": iso(message.modified),
+            "changeKey": change_key,
+            "categories": [],
+            "receivedDateTime": iso(message.received),
+            "sentDateTime": iso(message.sent),
+            "hasAttachments": message.attachment_format is not None,
+            "internetMessageId": message.internet_message_id,
+            "subject": message.subject,
+            "bodyPreview": " ".join(text.split())[:BODY_PREVIEW_CHARS],
+            "importance": "normal",
+            "parentFolderId": mailbox.folders[message.folder].id,
+            "conversationId": message.conversation_id,
+            "isDeliveryReceiptRequested": False,
+            "isReadReceiptRequested": False,
+            "isRead": message.is_read,
+            "isDraft": False,
+            "webLink": "https://outlook.office365.com/owa/?ItemID="
+            + urllib.parse.quote(message.id, safe="")
+            + "&exvsurl=1&viewmodel=ReadMessageItem",
+            "inferenceClassification": "focused",
+            "body": {"contentType": "text", "content": text},
+            "sender": _recipient(message.sender),
+            "from": _recipient(message.sender),
+            "toRecipients": [_recipient(message.to)],
+            "ccRecipients": [],
+            "bccRecipients": [],
+            "replyTo": [],
+            "flag": {"flagStatus": "notFlagged"},
+        }
+    )
+    return item
+
+
+def removed_message_json(message: Message) -> dict[str, Any]:
+    """A deleted message in a delta feed."""
+    return {"@odata.type": MESSAGE_TYPE, "id": message.id, "@removed": {"reason": "deleted"}}
+
+
+def attachment_json(mail: MailStore, message: Message) -> list[dict[str, Any]]:
+    """The message's fileAttachments, with base64 ``contentBytes`` (the Python SDK has no attachment $value)."""
+    attachment = mail.attachment(message)
+    if attachment is None:
+        return []
+    return [
+        {
+            "@odata.type": "#microsoft.graph.fileAttachment",
+            "id": message.id + "BEgAQA",
+            "lastModifiedDateTime": iso(message.modified),
+            "name": attachment.name,
+            "contentType": attachment.mime_type,
+            "size": len(attachment.data),
+            "isInline": False,
+            "contentId": None,
+            "contentLocation": None,
+            "contentBytes": base64.b64encode(attachment.data).decode("ascii"),
+        }
+    ]
