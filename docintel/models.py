@@ -50,7 +50,7 @@ class ErrorInfo(_Model):
 class Provenance(_Model):
     """Where a document came from and which version of it we read."""
 
-    source: str  # connector name: "local", "sharepoint", "onedrive", "mail", "child"
+    source: str  # connector name: "local", "sharepoint", "onedrive", "mailbox", "mail", "child"
     locator: str  # how the connector finds it again (path, drive/item id, parent id + member)
     name: str  # file name as the source shows it
     path: str = ""  # folder path within the source, for per-folder reports

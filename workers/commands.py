@@ -30,12 +30,13 @@ def _fail(error: DocintelError) -> None:
 @click.option("--every", "every", type=int, metavar="SECONDS", help="Also schedule an incremental crawl this often.")
 @click.option("--schedule", "every", type=int, metavar="SECONDS", hidden=True)
 def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
-    """Enqueue an incremental crawl of SharePoint / OneDrive sources (run `docintel worker` to do it).
+    """Enqueue an incremental crawl of SharePoint, OneDrive and mailbox sources (`docintel worker` runs it).
 
     \b
     Examples:
       docintel crawl                        # every source in config/sources.yaml
       docintel crawl --source sharepoint
+      docintel crawl --source mail          # Exchange mailboxes only
       docintel crawl --every 3600           # now, then hourly (workers run the scheduler)
     """
     from docintel.sources.graph import sources_config
@@ -112,7 +113,7 @@ def status_command(show_failed: int, requeue_failed: bool) -> None:
     for checkpoint in checkpoints:
         synced = checkpoint.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if checkpoint.last_sync_at else "never"
         pending = crawl_store.pending_count(checkpoint.drive_id)
-        label = f"{checkpoint.source}:{checkpoint.label}"[:44]
+        label = _fit(f"{checkpoint.source}:{checkpoint.label}", 44)
         click.echo(f"{label:<44} {checkpoint.status:<8} {synced:<20} {checkpoint.round:>5} {pending:>8}")
         if checkpoint.error_type:
             click.echo(f"  last error: {checkpoint.error_type}: {checkpoint.error_message}")
@@ -133,3 +134,11 @@ def graph_emulator_command(tenant: Path | None, port: int, content_port: int | N
     from docintel.graph_emulator.server import serve_command
 
     serve_command(tenant, port, content_port, host)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` in the middle, so both the source and the folder at the end still show."""
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return f"{text[: keep // 2]}…{text[len(text) - (keep - keep // 2) :]}"

@@ -1,10 +1,13 @@
-"""SharePoint and OneDrive through Microsoft Graph: find the drives, read their delta feeds, stream file content.
+"""SharePoint, OneDrive and Exchange mail through Microsoft Graph: find the drives (or mail folders), read their
+delta feeds, fetch content.
 
 One :class:`GraphSource` per entry of ``config/sources.yaml`` (kind ``sharepoint``: every site's document
-libraries; kind ``onedrive``: every user's OneDrive), each with include/exclude rules. The crawler
-(``docintel.crawl``) drives the per-drive delta rounds; :meth:`GraphSource.fetch` streams one file's bytes
-from a freshly resolved pre-authenticated download URL (never cached: it is a short-lived credential), with a
-size cap, and never writes them anywhere.
+libraries; kind ``onedrive``: every user's OneDrive; kind ``mailbox``: every mail folder of every user's
+mailbox), each with include/exclude rules. The crawler (``docintel.crawl``) drives the per-drive delta rounds;
+a mail folder is crawled as a drive whose files are its messages (``mail:<user id>:<folder id>``; Graph's
+message delta is per folder, graph.md 2.4), each read as the message's MIME (an ``.eml``, attachments and all).
+:meth:`GraphSource.fetch` streams one file's bytes from a freshly resolved pre-authenticated download URL (never
+cached: it is a short-lived credential), or a message's MIME, with a size cap, and never writes them anywhere.
 
 Every Graph call goes through a :class:`GraphCaller`, which honours a tenant-wide pause (a
 :class:`PauseBoard`: in-process here, shared through Redis in ``workers/throttle.py``) and retries throttled
@@ -20,11 +23,13 @@ import fnmatch
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,6 +69,13 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 60.0
 DOWNLOAD_TIMEOUT_SECONDS = 120.0
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+# A mail folder crawled as a drive: "mail:<user id>:<folder id>" (user ids are GUIDs, with no colon).
+MAIL_DRIVE_PREFIX = "mail:"
+# The message fields a delta page asks for: what the item index keeps. Page size: graph.md 2.4.
+MESSAGE_SELECT = "id,subject,changeKey,receivedDateTime,lastModifiedDateTime,webLink"
+MAIL_DELTA_PREFER = "odata.maxpagesize=200"
+# A message is catalogued under its subject, made safe as a file name, cut to this length.
+MAX_MESSAGE_NAME_CHARS = 120
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -86,13 +98,16 @@ class GraphSourceConfig(_Config):
     """One crawled source with its include/exclude rules (fnmatch patterns, case-insensitive)."""
 
     name: str
-    kind: Literal["sharepoint", "onedrive"]
+    kind: Literal["sharepoint", "onedrive", "mailbox"]
     include_sites: list[str] = Field(default_factory=lambda: ["*"])
     exclude_sites: list[str] = Field(default_factory=list)
     include_libraries: list[str] = Field(default_factory=lambda: ["*"])
     exclude_libraries: list[str] = Field(default_factory=list)
     include_users: list[str] = Field(default_factory=lambda: ["*"])
     exclude_users: list[str] = Field(default_factory=list)
+    # Mailboxes: folder paths ("Inbox", "Inbox/Projects"); an excluded folder's sub-folders are left out too.
+    include_folders: list[str] = Field(default_factory=lambda: ["*"])
+    exclude_folders: list[str] = Field(default_factory=list)
     exclude_paths: list[str] = Field(default_factory=list)
 
 
@@ -320,6 +335,47 @@ def delta_item_from_json(item: dict[str, Any]) -> DeltaItem:
     )
 
 
+def mail_drive_id(user_id: str, folder_id: str) -> str:
+    """The drive id a mail folder is crawled under."""
+    return f"{MAIL_DRIVE_PREFIX}{user_id}:{folder_id}"
+
+
+def mail_ids(drive_id: str) -> tuple[str, str] | None:
+    """(user id, folder id) of a mail folder's drive id; None for a real drive."""
+    if not drive_id.startswith(MAIL_DRIVE_PREFIX):
+        return None
+    user_id, _, folder_id = drive_id.removeprefix(MAIL_DRIVE_PREFIX).partition(":")
+    return user_id, folder_id
+
+
+# Slashes would read as folders in the path rules; control characters break logs and reports.
+_UNSAFE_IN_NAME = re.compile(r"[\\/\x00-\x1f\x7f]+")
+
+
+def message_name(subject: str | None) -> str:
+    """A message's file name: its subject without slashes or control characters, cut short, as an ``.eml``."""
+    cleaned = " ".join(_UNSAFE_IN_NAME.sub(" ", subject or "").split())[:MAX_MESSAGE_NAME_CHARS].strip()
+    return f"{cleaned or '(no subject)'}.eml"
+
+
+def delta_item_from_message(message: dict[str, Any]) -> DeltaItem:
+    """A DeltaItem from a message of a mail folder's delta page (``@removed`` marks a deleted or moved one)."""
+    if "@removed" in message:
+        return DeltaItem(item_id=message["id"], deleted=True, is_folder=False)
+    return DeltaItem(
+        item_id=message["id"],
+        deleted=False,
+        is_folder=False,
+        name=message_name(message.get("subject")),
+        ctag=message.get("changeKey"),
+        etag=message.get("@odata.etag"),
+        mime_type="message/rfc822",
+        web_url=message.get("webLink"),
+        created_at=_timestamp(message.get("receivedDateTime")),
+        modified_at=_timestamp(message.get("lastModifiedDateTime")),
+    )
+
+
 def locator(drive_id: str, item_id: str) -> str:
     """How a Graph document is found again: drive id and item id."""
     return f"{drive_id}/{item_id}"
@@ -346,6 +402,8 @@ class GraphSession:
         """Every drive this source covers, after its include/exclude rules."""
         if self.config.kind == "sharepoint":
             return await self._site_drives()
+        if self.config.kind == "mailbox":
+            return await self._mail_folders()
         return await self._user_drives()
 
     async def _site_drives(self) -> list[DriveRef]:
@@ -373,7 +431,8 @@ class GraphSession:
                 drives.append(DriveRef(drive.id, config.name, config.kind, label, drive.web_url))
         return drives
 
-    async def _user_drives(self) -> list[DriveRef]:
+    async def _users(self) -> list[Any]:
+        """Every user the source's include/exclude rules take (by user principal name)."""
         config, caller, client = self.config, self.caller, self.client
         page = await caller.call(client.users.get, "list users")
         users = list(page.value or [])
@@ -381,10 +440,16 @@ class GraphSession:
             link = page.odata_next_link
             page = await caller.call(client.users.with_url(link).get, "list users")
             users.extend(page.value or [])
+        return [
+            user
+            for user in users
+            if _matches(user.user_principal_name or "", config.include_users, config.exclude_users)
+        ]
+
+    async def _user_drives(self) -> list[DriveRef]:
+        config, caller, client = self.config, self.caller, self.client
         drives: list[DriveRef] = []
-        for user in users:
-            if not _matches(user.user_principal_name or "", config.include_users, config.exclude_users):
-                continue
+        for user in await self._users():
             user_id = user.id
             try:
                 drive = await caller.call(client.users.by_user_id(user_id).drive.get, "get user drive")
@@ -393,6 +458,40 @@ class GraphSession:
             # The user's id, not their name: folder paths end up in reports and logs.
             drives.append(DriveRef(drive.id, config.name, config.kind, f"onedrive/{user_id}", drive.web_url))
         return drives
+
+    async def _mail_folders(self) -> list[DriveRef]:
+        drives: list[DriveRef] = []
+        for user in await self._users():
+            try:
+                folders = await self._folders_under(user.id, None, "")
+            except SourceNotFound:
+                continue  # no mailbox ("MailboxNotEnabledForRESTAPI")
+            # The user's id, not their name, in the label: folder paths end up in reports and logs.
+            drives.extend(
+                DriveRef(mail_drive_id(user.id, folder_id), self.config.name, "mailbox", f"mail/{user.id}/{path}")
+                for folder_id, path in folders
+            )
+        return drives
+
+    async def _folders_under(self, user_id: str, parent_id: str | None, parent_path: str) -> list[tuple[str, str]]:
+        """(id, path) of the mail folders under ``parent_id`` (the top level when None) that the rules take."""
+        config, caller = self.config, self.caller
+        mail = self.client.users.by_user_id(user_id).mail_folders
+        builder = mail if parent_id is None else mail.by_mail_folder_id(parent_id).child_folders
+        page = await caller.call(builder.get, "list mail folders")
+        listed = list(page.value or [])
+        while page.odata_next_link:
+            page = await caller.call(builder.with_url(page.odata_next_link).get, "list mail folders")
+            listed.extend(page.value or [])
+        found: list[tuple[str, str]] = []
+        for folder in listed:
+            path = f"{parent_path}{folder.display_name or folder.id}"
+            if _matches(path, ["*"], config.exclude_folders):
+                if _matches(path, config.include_folders, []):
+                    found.append((folder.id, path))
+                if folder.child_folder_count:
+                    found.extend(await self._folders_under(user_id, folder.id, f"{path}/"))
+        return found
 
     # -- delta --
 
@@ -408,23 +507,34 @@ class GraphSession:
         from kiota_abstractions.request_information import RequestInformation
         from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-        builder = self.client.drives.by_drive_id(drive_id).items.by_drive_item_id("root").delta
         adapter = self.client.request_adapter
         errors = {"XXX": ODataError}
+        mail = mail_ids(drive_id)
+        reader: Callable[[dict[str, Any]], DeltaItem]
+        if mail is None:
+            first = self.client.drives.by_drive_id(drive_id).items.by_drive_item_id("root").delta
+            prefer, reader = DELTA_PREFER, delta_item_from_json
+        else:
+            first = self.client.users.by_user_id(mail[0]).mail_folders.by_mail_folder_id(mail[1]).messages.delta
+            first = first.with_url(
+                f"{self.base_url}/users/{quote(mail[0], safe='')}/mailFolders/{quote(mail[1], safe='')}"
+                f"/messages/delta?$select={MESSAGE_SELECT}"
+            )
+            prefer, reader = MAIL_DELTA_PREFER, delta_item_from_message
 
         def request() -> Awaitable[Any]:
             cfg: RequestConfiguration[Any] = RequestConfiguration()
-            cfg.headers.add("Prefer", DELTA_PREFER)
-            info: RequestInformation = builder.to_get_request_information(cfg)
+            cfg.headers.add("Prefer", prefer)
+            info: RequestInformation = first.to_get_request_information(cfg)
             if link:
                 info = RequestInformation(Method.GET, link)
-                info.headers.add("Prefer", DELTA_PREFER)
+                info.headers.add("Prefer", prefer)
             info.headers.try_add("Accept", "application/json")
             return adapter.send_primitive_async(info, "bytes", errors)
 
         raw = await self.caller.call(request, "delta")
         body = json.loads(raw or b"{}")
-        items = [delta_item_from_json(item) for item in body.get("value") or []]
+        items = [reader(item) for item in body.get("value") or []]
         return DeltaPage(items, body.get("@odata.nextLink"), body.get("@odata.deltaLink"))
 
     # -- content --
@@ -446,6 +556,9 @@ class GraphSession:
         long after. An expired URL (401/403) gets one fresh one; a failing download host gets the caller's
         back-off, like any Graph call.
         """
+        mail = mail_ids(drive_id)
+        if mail is not None:
+            return await self._message_mime(mail[0], item_id, max_bytes)
         if self._http is None:
             self._http = httpx.AsyncClient(
                 timeout=DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True, verify=shared_ssl_context()
@@ -467,6 +580,16 @@ class GraphSession:
                 if failures >= self.caller.max_attempts:
                     raise
                 await asyncio.sleep(self.caller.backoff(failures))
+
+    async def _message_mime(self, user_id: str, message_id: str, max_bytes: int) -> bytes:
+        """A message as MIME (RFC 822, attachments included): what the mail reader reads as an ``.eml``."""
+        builder = self.client.users.by_user_id(user_id).messages.by_message_id(message_id).content
+        content = await self.caller.call(builder.get, "download message")
+        if content is None:
+            raise SourceNotFound("message has no content")
+        if len(content) > max_bytes:
+            raise TooLarge(f"message is {len(content):,} bytes; the limit is {max_bytes:,} (limits.max_file_bytes)")
+        return bytes(content)
 
     async def _stream(self, url: str, max_bytes: int) -> bytes:
         assert self._http is not None
@@ -493,7 +616,7 @@ class GraphSession:
 
 
 class GraphSource:
-    """A SharePoint or OneDrive source (one entry of sources.yaml); also a SourceConnector for the fetch stage."""
+    """A SharePoint, OneDrive or mailbox source (an entry of sources.yaml), and the fetch stage's SourceConnector."""
 
     def __init__(
         self,
@@ -511,7 +634,7 @@ class GraphSource:
         self.board = board or LocalPauseBoard()
         self.sdk_retry_delay = sdk_retry_delay
         self.sdk_max_retries = sdk_max_retries
-        self.name = config.kind  # the provenance source: "sharepoint" or "onedrive"
+        self.name = config.kind  # the provenance source: "sharepoint", "onedrive" or "mailbox"
 
     def wants(self, path: str) -> bool:
         """Whether a file at ``path`` (label/folders/name) passes the exclude_paths rules."""

@@ -63,7 +63,10 @@ DEFAULT_RETRY_AFTER_SECONDS = 10.0
 
 
 class DeltaResyncRequired(SourceError):
-    """Graph answered 410 resyncRequired: the drive's delta token is gone; enumerate again from ``location``."""
+    """Graph answered 410 resyncRequired (or, for mail, syncStateNotFound): the delta token is gone; enumerate again.
+
+    ``location`` is where to start the new enumeration when Graph says (drives do), else None (a fresh one).
+    """
 
     http_status = 410
 
@@ -243,6 +246,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+# Error codes with which Outlook says a delta token's sync state is gone (graph.md 2.3): enumerate again.
+_SYNC_STATE_GONE = {"syncstatenotfound", "syncstateinvalid"}
+
+
 def translate_graph_error(exc: BaseException, what: str) -> SourceError:
     """The docintel error for an SDK or transport failure; messages carry status and code, never raw SDK text."""
     from kiota_abstractions.api_error import APIError
@@ -260,10 +267,11 @@ def translate_graph_error(exc: BaseException, what: str) -> SourceError:
     label = f"{what}: Graph {status} {code}"
     if status in (401, 403):
         return SourceAuthError(label)
+    # A mail folder's expired delta state comes as a 400/404/410 with this code, not always as drives' 410.
+    if status == 410 or (400 <= status < 500 and code.lower() in _SYNC_STATE_GONE):
+        return DeltaResyncRequired(label, _header(headers, "location"))
     if status == 404:
         return SourceNotFound(label)
-    if status == 410:
-        return DeltaResyncRequired(label, _header(headers, "location"))
     retry_after = retry_after_seconds(_header(headers, "retry-after"))
     if status == 429 or (status in (503, 504) and retry_after is not None):
         return SourceThrottled(label, DEFAULT_RETRY_AFTER_SECONDS if retry_after is None else retry_after)

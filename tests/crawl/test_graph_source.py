@@ -19,7 +19,14 @@ from docintel.errors import (
     SourceThrottled,
     SourceUnavailable,
 )
-from docintel.sources.graph import GraphSourceConfig, load_sources_config
+from docintel.sources.graph import (
+    GraphSourceConfig,
+    delta_item_from_message,
+    load_sources_config,
+    mail_drive_id,
+    mail_ids,
+    message_name,
+)
 from docintel.sources.graph_client import (
     DeltaResyncRequired,
     graph_auth_from_env,
@@ -33,10 +40,11 @@ PROJECT_SOURCES = Path(__file__).resolve().parents[2] / "config" / "sources.yaml
 
 def test_the_shipped_sources_file_loads() -> None:
     config = load_sources_config(PROJECT_SOURCES)
-    assert [s.kind for s in config.sources] == ["sharepoint", "onedrive"]
+    assert [s.kind for s in config.sources] == ["sharepoint", "onedrive", "mailbox"]
     assert config.source("onedrive").include_users == ["*"]
-    with pytest.raises(ConfigError, match="unknown source 'mail'; known: sharepoint, onedrive"):
-        config.source("mail")
+    assert "Junk Email" in config.source("mail").exclude_folders
+    with pytest.raises(ConfigError, match="unknown source 'exchange'; known: sharepoint, onedrive, mail"):
+        config.source("exchange")
 
 
 @pytest.mark.parametrize(
@@ -146,3 +154,50 @@ def test_folder_paths_rebuild_from_parents_even_after_a_move() -> None:
     assert folder_path(folders, "b", "finance/Documents") == "finance/Documents/Finance/Invoices"
     assert folder_path(folders, "root", "finance/Documents") == "finance/Documents"
     assert folder_path({**folders, "a": ("Finance", "b", False)}, "b", "x") == "x/Finance/Invoices"  # a cycle ends
+
+
+def _odata_error(status: int, code: str) -> APIError:
+    from msgraph.generated.models.o_data_errors.main_error import MainError
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    error = ODataError(error=MainError(code=code, message="sync state gone"))
+    error.response_status_code = status
+    error.response_headers = {}
+    return error
+
+
+@pytest.mark.parametrize(("status", "code"), [(404, "SyncStateNotFound"), (400, "syncStateInvalid"), (410, "x")])
+def test_an_expired_mail_sync_state_asks_for_a_fresh_enumeration(status: int, code: str) -> None:
+    error = translate_graph_error(_odata_error(status, code), "delta")
+    assert isinstance(error, DeltaResyncRequired) and error.location is None
+    assert type(translate_graph_error(_odata_error(404, "ErrorItemNotFound"), "download message")) is SourceNotFound
+
+
+def test_mail_folders_are_crawled_as_drives_of_messages() -> None:
+    drive_id = mail_drive_id("7f3c2a10-0000-4000-8000-000000000001", "AAMkAD=folder_id-1")
+    assert mail_ids(drive_id) == ("7f3c2a10-0000-4000-8000-000000000001", "AAMkAD=folder_id-1")
+    assert mail_ids("b!drive-id") is None
+    item = delta_item_from_message(
+        {"id": "m1", "subject": "Re: Invoice 4471 / April", "changeKey": "CQAAAB", "@odata.etag": 'W/"CQAAAB"',
+         "receivedDateTime": "2026-04-03T09:15:00Z", "lastModifiedDateTime": "2026-04-03T09:16:00Z",
+         "webLink": "https://outlook.office365.com/owa/?ItemID=m1"}
+    )  # fmt: skip
+    assert (item.name, item.ctag, item.etag, item.is_folder, item.deleted) == (
+        "Re: Invoice 4471 April.eml", "CQAAAB", 'W/"CQAAAB"', False, False
+    )  # fmt: skip
+    assert item.created_at is not None and item.created_at.isoformat() == "2026-04-03T09:15:00+00:00"
+    removed = delta_item_from_message({"id": "m2", "@removed": {"reason": "deleted"}})
+    assert (removed.item_id, removed.deleted) == ("m2", True)
+
+
+@pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        (None, "(no subject).eml"),
+        ("  ", "(no subject).eml"),
+        ('Re: 3/4 "draft"\\final\tv2\n', 'Re: 3 4 "draft" final v2.eml'),
+        ("x" * 300, "x" * 120 + ".eml"),
+    ],
+)
+def test_message_names_are_safe_file_names(subject: str | None, name: str) -> None:
+    assert message_name(subject) == name

@@ -12,7 +12,7 @@ from rq import Queue
 from docintel.graph_emulator.testing import SMALL_TENANT, running_emulator
 from docintel.settings import get_settings
 from workers import jobs
-from workers.commands import crawl_command, status_command, worker_command
+from workers.commands import _fit, crawl_command, status_command, worker_command
 from workers.queues import CRAWL, EXTRACT, OCR
 from workers.worker import run_worker
 
@@ -51,3 +51,14 @@ def test_unknown_source_and_queue_are_usage_errors(redis: Redis, worker_env: Any
         result = runner.invoke(worker_command, ["--queues", "crawl,scans", "--burst"])
         assert result.exit_code == 2 and "unknown queue(s) scans" in result.output
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "fitted"),
+    [
+        ("sharepoint:finance/Documents", "sharepoint:finance/Documents"),
+        ("mail:mail/6ca9c59d-14da-960a-83b5-b632e0e5a2f1/Sent Items", "mail:mail/6ca9c59d-14…632e0e5a2f1/Sent Items"),
+    ],
+)
+def test_long_drive_labels_are_cut_in_the_middle(text: str, fitted: str) -> None:
+    assert _fit(text, 44) == fitted and len(fitted) <= 44
