@@ -1,7 +1,8 @@
 """Crawl benchmark: enumeration rate, Graph requests per item and peak RSS against emulated tenants; the cost of
 an incremental crawl after 1% of items changed; documents processed per second by rq workers.
 
-    .venv/bin/python bench/crawl.py                       # 10k and 100k enumeration, 1% incremental, processing
+    .venv/bin/python bench/crawl.py                       # 10k and 100k enumeration, 10k messages, 1% incremental,
+                                                          # processing
     .venv/bin/python bench/crawl.py --sizes 10000,100000,1000000 --process 1000 --workers 2
 
 Each enumeration runs in a fresh child process (its peak RSS is the crawler's), against an emulator in its
@@ -36,13 +37,19 @@ from docintel.graph_emulator.testing import emulator_process
 ORGANISATION = "Bench Council"
 
 
-def tenant_file(folder: Path, files: int) -> Path:
-    """A one-library tenant of ``files`` generated files (50 a folder, 10 sub-folders a folder)."""
-    spec = {
-        "tenant": {"name": ORGANISATION, "domain": "bench", "seed": 1},
-        "sites": [{"name": "records", "libraries": [{"name": "Documents", "generate": {"files": files}}]}],
-    }
-    path = folder / f"tenant-{files}.yaml"
+def tenant_file(folder: Path, files: int, mailboxes: int = 0) -> Path:
+    """A one-library tenant of ``files`` generated files (50 a folder, 10 sub-folders a folder), or with
+    ``mailboxes`` users sharing ``files`` messages instead (each mailbox: Inbox, Sent Items, Archive)."""
+    spec: dict[str, Any] = {"tenant": {"name": ORGANISATION, "domain": "bench", "seed": 1}}
+    if mailboxes:
+        spec["users"] = [
+            {"user_principal_name": f"user{n}@bench.example.gov.uk", "display_name": f"User {n}", "mailbox": True,
+             "mail_messages": files // mailboxes}
+            for n in range(mailboxes)
+        ]  # fmt: skip
+    else:
+        spec["sites"] = [{"name": "records", "libraries": [{"name": "Documents", "generate": {"files": files}}]}]
+    path = folder / f"tenant-{files}-{mailboxes}.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
     return path
 
@@ -66,8 +73,8 @@ def write_config(folder: Path, catalogue_url: str, graph_url: str, pii: bool) ->
 # --- child: one crawl round over every drive, enumeration only -------------------------------------
 
 
-def child_round(graph_url: str, catalogue_url: str) -> dict[str, Any]:
-    """Run one round on every drive of the sharepoint source (no processing); report counts, time and RSS."""
+def child_round(graph_url: str, catalogue_url: str, kind: str = "sharepoint") -> dict[str, Any]:
+    """Run one round on every drive (or mail folder) of a source (no processing); report counts, time and RSS."""
     from docintel.catalogue.crawl_store import CrawlStore
     from docintel.catalogue.store import open_catalogue
     from docintel.crawl import crawl_drive
@@ -77,7 +84,7 @@ def child_round(graph_url: str, catalogue_url: str) -> dict[str, Any]:
     store = open_catalogue(catalogue_url)
     crawl_store = CrawlStore(store)
     source = GraphSource(
-        GraphSourceConfig(name="sharepoint", kind="sharepoint"),
+        GraphSourceConfig.model_validate({"name": kind, "kind": kind}),
         GraphSettings(base_url=graph_url, organisation=ORGANISATION),
         GraphAuth(base_url=graph_url, token="bench-token"),
     )
@@ -107,12 +114,12 @@ def child_round(graph_url: str, catalogue_url: str) -> dict[str, Any]:
     return {**totals, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_round(graph_url: str, catalogue_url: str) -> dict[str, Any]:
+def run_round(graph_url: str, catalogue_url: str, kind: str = "sharepoint") -> dict[str, Any]:
     """One crawl round in a fresh child process, with the Graph requests it cost."""
     stats_url = graph_url.removesuffix("/v1.0") + "/_control/stats"
     before = httpx.get(stats_url, timeout=60).json()["requests"]
     output = subprocess.run(
-        [sys.executable, __file__, "--child", graph_url, catalogue_url],
+        [sys.executable, __file__, "--child", graph_url, catalogue_url, kind],
         check=True,
         capture_output=True,
         text=True,
@@ -193,6 +200,15 @@ def process_with_workers(files: int, workers: int, workdir: Path) -> dict[str, A
 
 # --- main ------------------------------------------------------------------------------------------
 
+MAIL_BENCH_MAILBOXES = 10
+
+
+def _enumeration_row(full: dict[str, Any]) -> str:
+    return (
+        f"{full['seen']:>10,} {full['seconds']:>9.1f} {full['seen'] / full['seconds']:>9,.0f} "
+        f"{full['requests']:>9,} {full['requests'] / full['seen']:>9.4f} {full['peak_rss_mb']:>15.0f}"
+    )
+
 
 def main() -> None:
     """Run the benchmark and print its tables."""
@@ -201,7 +217,13 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, default=100_000, help="Tenant size for the 1%% incremental run.")
     parser.add_argument("--process", type=int, default=1000, help="Tenant size processed by workers (0: skip).")
     parser.add_argument("--workers", type=int, default=2, help="Worker processes for processing.")
-    parser.add_argument("--child", nargs=2, metavar=("GRAPH_URL", "CATALOGUE_URL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mail",
+        type=int,
+        default=10_000,
+        help="Messages (in 10 mailboxes) to enumerate as a mailbox source (0: skip).",
+    )
+    parser.add_argument("--child", nargs=3, metavar=("GRAPH_URL", "CATALOGUE_URL", "KIND"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_round(*args.child)))
@@ -216,16 +238,16 @@ def main() -> None:
             with emulator_process(tenant_file(workdir, size)) as emulator:
                 catalogue = f"sqlite:///{workdir / f'enum-{size}.db'}"
                 full = run_round(emulator.graph_url, catalogue)
-                print(
-                    f"{full['seen']:>10,} {full['seconds']:>9.1f} {full['seen'] / full['seconds']:>9,.0f} "
-                    f"{full['requests']:>9,} {full['requests'] / full['seen']:>9.4f} {full['peak_rss_mb']:>15.0f}",
-                    flush=True,
-                )
+                print(_enumeration_row(full), flush=True)
                 if size == args.incremental:
                     changes = max(1, size // 100)
                     operations = ["edit", "add", "rename", "move", "delete"]
                     emulator.control("POST", "/mutate", {"count": changes, "seed": 5, "operations": operations})
                     incremental = {"full": full, "changes": changes, "round": run_round(emulator.graph_url, catalogue)}
+        if args.mail:
+            with emulator_process(tenant_file(workdir, args.mail, MAIL_BENCH_MAILBOXES)) as emulator:
+                mail = run_round(emulator.graph_url, f"sqlite:///{workdir / 'mail.db'}", "mailbox")
+            print(f"{_enumeration_row(mail)}   messages of {MAIL_BENCH_MAILBOXES} mailboxes x 3 folders", flush=True)
         if incremental:
             full, inc = incremental["full"], incremental["round"]
             print(f"\nIncremental round after {incremental['changes']:,} changes (1%) on {full['seen']:,} items")
