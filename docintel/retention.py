@@ -221,6 +221,8 @@ class RetentionClass(_Config):
     action: DisposalAction
     authority: str
     rules: ClassRules = Field(default_factory=ClassRules)
+    # The Purview retention label `docintel labels` applies to reviewed files of this class (None: none).
+    purview_label: str | None = None
 
     @field_validator("id")
     @classmethod
