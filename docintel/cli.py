@@ -340,7 +340,7 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 
 @main.command()
 @catalogue_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
 @click.pass_context
 @handle_errors
@@ -350,12 +350,22 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     JSONL has one line per document: provenance, type, status and error, page methods, entity and
     PII counts by type, classification, disposal date and governance signals (duplicate and
     near-duplicate groups, wrong place, stale). CSV has the same without the signals, flattened.
+    Parquet (for Power BI; needs --out) has the CSV's columns, typed.
     """
     from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
-    from docintel.export import export_csv, export_jsonl
+    from docintel.export import export_csv, export_jsonl, export_parquet
 
     settings = _settings(ctx)
+    if fmt == "parquet":
+        if out is None:
+            raise click.UsageError("--format parquet writes a binary file: give it --out FILE")
+        store = open_catalogue(_catalogue_url(settings, catalogue_url))
+        try:
+            click.echo(f"Exported {export_parquet(store, out)} documents to {out}", err=True)
+        finally:
+            store.close()
+        return
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
     signal_settings = load_classifier_config(settings=settings).signals if fmt == "jsonl" else None
 

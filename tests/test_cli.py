@@ -160,3 +160,16 @@ def test_every_feature_command_loads_and_teaches(runner: CliRunner) -> None:
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert "Usage: " in result.output
+
+
+def test_parquet_export_needs_an_out_file_and_writes_one(runner: CliRunner, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    catalogue = f"sqlite:///{tmp_path / 'c.db'}"
+    refused = runner.invoke(main, ["export", "--catalogue", catalogue, "--format", "parquet"])
+    assert refused.exit_code == 2 and "--out FILE" in refused.output
+    written = runner.invoke(
+        main, ["export", "--catalogue", catalogue, "--format", "parquet", "--out", str(tmp_path / "c.parquet")]
+    )
+    assert written.exit_code == 0, written.output
+    assert pq.read_table(tmp_path / "c.parquet").num_rows == 0

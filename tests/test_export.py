@@ -1,4 +1,4 @@
-"""JSONL and CSV exports: shape, counts, escaping, and no personal data in the output."""
+"""JSONL, CSV and Parquet exports: shape, counts, types, escaping, and no personal data in the output."""
 
 from __future__ import annotations
 
@@ -218,3 +218,48 @@ def test_empty_catalogue_exports_nothing(tmp_path: Path) -> None:
         assert jsonl.getvalue() == ""
         assert export_csv(empty, table) == 0
         assert table.getvalue().splitlines() == [",".join(CSV_COLUMNS)]
+
+
+def test_parquet_has_the_csv_columns_typed_in_row_groups(
+    store: CatalogueStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from docintel import export
+
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 3)  # four documents: two row groups
+    out = tmp_path / "catalogue.parquet"
+    assert export.export_parquet(store, out) == 4
+    parquet = pq.ParquetFile(out)
+    assert parquet.metadata.num_row_groups == 2
+    table = parquet.read()
+    assert table.column_names[: len(CSV_COLUMNS)] == list(CSV_COLUMNS)
+    assert table.column_names[len(CSV_COLUMNS) :] == [
+        "pages_ocr", "pages_text_layer", "entities_MONEY", "entities_PERSON", "pii_PERSON", "pii_UK_NHS"
+    ]  # fmt: skip
+    types = table.schema
+    assert types.field("size").type == pa.int64() and types.field("deleted").type == pa.bool_()
+    assert types.field("disposal_date").type == pa.date32()
+    assert types.field("processed_at").type == pa.timestamp("us", tz="UTC")
+    rows = {row["id"]: row for row in table.to_pylist()}
+    mail = rows["mail-1"]
+    assert (mail["pages_ocr"], mail["pages_text_layer"], mail["entities_PERSON"], mail["pii_UK_NHS"]) == (1, 2, 2, 1)
+    assert mail["disposal_date"] == dt.date(2033, 3, 31) and mail["record_class"] == "ASC-03"
+    assert rows["hostile-1"]["name"] == HOSTILE_NAME  # typed cells are never run as formulas: kept as they are
+    assert rows["bad-1"]["error_type"] == "EncryptedDocument" and rows["bad-1"]["pii_UK_NHS"] == 0
+    cells = " ".join(str(value) for row in rows.values() for value in row.values())
+    assert "Referral.eml" in cells
+    for value in (FAKE_NHS, FAKE_NAME, "£120"):
+        assert value not in cells
+
+
+def test_empty_catalogue_exports_an_empty_parquet_file_with_its_columns(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from docintel.export import export_parquet
+
+    with open_catalogue(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
+        assert export_parquet(empty, tmp_path / "empty.parquet") == 0
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0 and table.column_names == list(CSV_COLUMNS)
