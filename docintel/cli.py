@@ -340,7 +340,9 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 
 @main.command()
 @catalogue_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dcat"]), default="jsonl", show_default=True
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
 @click.pass_context
 @handle_errors
@@ -350,7 +352,9 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     JSONL has one line per document: provenance, type, status and error, page methods, entity and
     PII counts by type, classification, disposal date and governance signals (duplicate and
     near-duplicate groups, wrong place, stale). CSV has the same without the signals, flattened.
-    Parquet (for Power BI; needs --out) has the CSV's columns, typed.
+    Parquet (for Power BI; needs --out) has the CSV's columns, typed. DCAT is a DCAT v3 JSON-LD
+    information asset register: a dataset per library, OneDrive, mailbox or top folder, a
+    distribution per document (retention and personal-data counts in docintel's terms).
     """
     from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
@@ -372,6 +376,12 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     def write(handle: TextIO) -> int:
         if signal_settings is not None:
             return export_jsonl(store, handle, signal_settings=signal_settings)
+        if fmt == "dcat":
+            from docintel.dcat import export_dcat
+            from docintel.retention import load_schedule
+
+            schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
+            return export_dcat(store, handle, publisher=schedule.council or "the council")
         return export_csv(store, handle)
 
     if out is None:

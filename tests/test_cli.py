@@ -173,3 +173,11 @@ def test_parquet_export_needs_an_out_file_and_writes_one(runner: CliRunner, tmp_
     )
     assert written.exit_code == 0, written.output
     assert pq.read_table(tmp_path / "c.parquet").num_rows == 0
+
+
+def test_dcat_export_names_the_council_from_the_schedule(runner: CliRunner, tmp_path: Path) -> None:
+    catalogue = f"sqlite:///{tmp_path / 'c.db'}"
+    result = runner.invoke(main, ["export", "--catalogue", catalogue, "--format", "dcat"])
+    assert result.exit_code == 0, result.output
+    graph = json.loads(result.output)["@graph"]
+    assert graph[0]["@type"] == "dcat:Catalog" and graph[0]["dct:publisher"]["foaf:name"] == "Example County Council"

@@ -263,3 +263,36 @@ def test_empty_catalogue_exports_an_empty_parquet_file_with_its_columns(tmp_path
         assert export_parquet(empty, tmp_path / "empty.parquet") == 0
     table = pq.read_table(tmp_path / "empty.parquet")
     assert table.num_rows == 0 and table.column_names == list(CSV_COLUMNS)
+
+
+def test_dcat_is_a_json_ld_asset_register_of_datasets_and_distributions(store: CatalogueStore) -> None:
+    from docintel.dcat import CONTEXT, export_dcat
+
+    out = io.StringIO()
+    assert export_dcat(store, out, publisher="Example County Council") == 4
+    document = json.loads(out.getvalue())
+    assert document["@context"] == CONTEXT
+    nodes = {node["@id"]: node for node in document["@graph"]}
+    catalog = nodes["urn:docintel:catalog"]
+    datasets = [nodes[ref["@id"]] for ref in catalog["dcat:dataset"]]
+    assert [d["dct:title"] for d in datasets] == ["-folder (local)", "Finance (local)", "Inbox (mail)"]
+    inbox = datasets[2]
+    assert inbox["@type"] == "dcat:Dataset" and inbox["docintel:documents"] == 1
+    assert inbox["dcat:keyword"] == ["ASC-03"] and inbox["docintel:documentsWithPersonalData"] == {
+        "PERSON": 1, "UK_NHS": 1
+    }  # fmt: skip
+    assert inbox["dct:temporal"]["dcat:startDate"]["@value"] == "2025-03-01T12:00:00+00:00"
+    mail = nodes["urn:docintel:document:mail-1"]
+    assert mail["@reverse"] == {"dcat:distribution": {"@id": inbox["@id"]}}
+    assert (mail["dcat:mediaType"], mail["dcat:byteSize"], mail["dcat:accessURL"]) == (
+        "message/rfc822", 4096, {"@id": "https://outlook.example.invalid/msg-1"}
+    )  # fmt: skip
+    assert mail["docintel:retention"]["docintel:disposalDate"] == {"@value": "2033-03-31", "@type": "xsd:date"}
+    assert mail["docintel:personalData"] == {"PERSON": 1, "UK_NHS": 1}
+    attachment = nodes["urn:docintel:document:mail-1/att-1"]
+    assert attachment["dct:isPartOf"] == {"@id": mail["@id"]} and "@reverse" not in attachment
+    assert nodes["urn:docintel:document:bad-1"]["docintel:errorType"] == "EncryptedDocument"
+    for value in (FAKE_NHS, FAKE_NAME, "£120"):
+        assert value not in out.getvalue()
+    store.mark_deleted(["bad-1"])
+    assert export_dcat(store, io.StringIO(), publisher="Example County Council") == 3  # deleted ones left out
