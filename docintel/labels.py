@@ -8,7 +8,8 @@ their own). The label is read first: a file that already carries it is left alon
 the command can run on a schedule. Each label applied is an audit row (action ``label``, from the old label to
 the new). What a label then does (retain, declare a record, dispose) is Purview's: docintel never deletes a
 file. A label the tenant has not published (400), a record whose label may no longer change (403) or a file
-that is gone (404) is reported for that document and the run goes on.
+that is gone (404) is reported for that document and the run goes on; Graph throttling the tenant for longer
+than a worker waits in place stops the run (what is done stays done; the next run carries on).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy import insert, select
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, handle_errors
-from docintel.errors import SourceError, SourceNotFound
+from docintel.errors import SourceError, SourceNotFound, SourceThrottled
 from docintel.retention import RetentionSchedule
 from docintel.settings import Settings, get_settings
 from docintel.sources.graph import MAIL_DRIVE_PREFIX, GraphSession
@@ -60,6 +61,7 @@ class LabelRun:
     applied: int = 0
     unchanged: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (document id, reason)
+    stopped: str | None = None  # why the run ended early (Graph throttling the tenant beyond a short wait)
 
     @property
     def failed_by_kind(self) -> Counter[str]:
@@ -122,6 +124,12 @@ async def apply_labels(
                 await session.caller.call(patch, "apply retention label")
                 _audit(store, target, current)
                 run.applied += 1
+        except SourceThrottled as error:
+            # Every later call would wait out the same tenant-wide pause: stop, and let the next run go on.
+            wait = f" for {error.retry_after:.0f} s" if error.retry_after is not None else ""
+            run.stopped = f"Graph is throttling the tenant{wait}; run again later"
+            logger.warning("retention labels: stopped after %d applied (Graph throttling)", run.applied)
+            break
         except SourceError as error:
             logger.warning("document %s: retention label not applied (%s)", target.document_id, error.kind)
             run.failures.append((target.document_id, _reason(error)))
@@ -226,4 +234,6 @@ def labels_command(ctx: click.Context, catalogue_url: str | None, dry_run: bool,
         click.echo(f"  {kind:<40} {count}")
     for document_id, reason in run.failures[:20]:
         click.echo(f"  {document_id}  {reason}")
-    sys.exit(EXIT_FAILURES if run.failures else EXIT_OK)
+    if run.stopped:
+        click.echo(f"Stopped early: {run.stopped}.")
+    sys.exit(EXIT_FAILURES if run.failures or run.stopped else EXIT_OK)

@@ -18,6 +18,7 @@ from docintel.labels import AUDIT_ACTION, label_targets, run_labels
 from docintel.retention import RetentionSchedule, load_schedule
 from docintel.review.auth import Reviewer, Role
 from docintel.review.store import Action, ReviewStore
+from docintel.sources.graph import LocalPauseBoard
 from tests.crawl.conftest import PROJECT_CONFIG, InProcessCrawler, catalogue_files
 
 RECORDS_MANAGER = Reviewer("r.manager", Role.REVIEWER)
@@ -117,3 +118,26 @@ def test_labels_command_applies_and_summarises(
     rerun = CliRunner().invoke(main, ["--config-dir", str(config), "labels", "--catalogue", catalogue, "--dry-run"])
     assert "Labels would be applied: 1; already in place: 3; failed: 0." in rerun.output
     assert _label_of(emulator, str(files[1]["drive_id"]), str(files[1]["item_id"])) == "Financial records"
+
+
+def test_long_throttling_stops_the_run_and_the_next_run_carries_on(
+    reviewed: tuple[InProcessCrawler, list[dict[str, object]]], emulator: RunningEmulator
+) -> None:
+    crawler, _ = reviewed
+    targets = label_targets(crawler.store, _schedule(LABELS))[0]
+    source = crawler.source("sharepoint")
+    first = run_labels(source.session, crawler.store, targets[:1])
+    assert first.applied == 1
+    # Past the crawler's inline wait (30 s here): Graph asks every caller of the tenant to stay away for 200 s.
+    emulator.control(
+        "PUT", "/faults", {"rules": [{"status": 429, "count": 1, "retry_after": 200, "path": "retentionLabel"}]}
+    )
+    stopped = run_labels(source.session, crawler.store, targets)
+    assert stopped.stopped == "Graph is throttling the tenant for 200 s; run again later"
+    assert (stopped.applied, stopped.failures) == (0, [])
+    emulator.control("DELETE", "/faults")
+    held = run_labels(source.session, crawler.store, targets)  # the tenant-wide pause still holds
+    assert held.stopped is not None and held.applied == 0
+    crawler.board = LocalPauseBoard()  # ... until it is over (a new board stands for "200 s later")
+    resumed = run_labels(crawler.source("sharepoint").session, crawler.store, targets)
+    assert (resumed.applied, resumed.unchanged, resumed.stopped) == (2, 1, None)
