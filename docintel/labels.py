@@ -33,14 +33,15 @@ from docintel.catalogue.store import CatalogueStore
 from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, handle_errors
 from docintel.errors import SourceError, SourceNotFound, SourceThrottled
 from docintel.retention import RetentionSchedule
+from docintel.review.store import LABEL_ACTION
 from docintel.settings import Settings, get_settings
 from docintel.sources.graph import MAIL_DRIVE_PREFIX, GraphSession
 
 logger = logging.getLogger(__name__)
 
-# Who the audit trail says applied a label.
+# Who the audit trail says applied a label, and the action it records.
 AUDIT_USER = "docintel labels"
-AUDIT_ACTION = "label"
+AUDIT_ACTION = LABEL_ACTION
 
 
 @dataclass(frozen=True)

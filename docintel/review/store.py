@@ -80,6 +80,13 @@ class Action(StrEnum):
     RELEASE_HOLD = "release_hold"
 
 
+# The audit trail's actions beyond reviewers' decisions: account changes, and retention labels written back to
+# Microsoft 365 by `docintel labels`. Every one can be picked in the audit page's filter.
+ACCOUNT_ACTIONS = ("user_create", "user_password", "user_role", "user_enable", "user_disable", "user_delete")
+LABEL_ACTION = "label"
+AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION)
+
+
 class HoldScope(StrEnum):
     """What a legal hold covers."""
 

@@ -48,6 +48,7 @@ from docintel.review.auth import (
     tokens_match,
 )
 from docintel.review.store import (
+    AUDIT_ACTIONS,
     CONFIDENCE_BUCKETS,
     UNCLASSIFIED_FILTER,
     Action,
@@ -732,7 +733,7 @@ def audit(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "entries": entries,
         "total": total,
         "filter": audit_filter,
-        "actions": [action.value for action in Action],
+        "actions": AUDIT_ACTIONS,
         "csv_url": f"{_base(request)}/audit.csv" + (f"?{urlencode(query)}" if query else ""),
         "page": page,
         "pages": pages,

@@ -454,3 +454,12 @@ def test_audit_csv_export(app_runtime: tuple[TestClient, ReviewRuntime]) -> None
     assert row["outcome"] == "done"
     everything = list(csv.DictReader(io.StringIO(client.get("/review/audit.csv").text)))
     assert {r["action"] for r in everything} >= {"user_create", "change"}
+
+
+def test_every_audited_action_can_be_filtered_on(app_runtime: tuple[TestClient, ReviewRuntime]) -> None:
+    client, _ = app_runtime
+    sign_in(client, REVIEWER.name)
+    options = lxml_html.fromstring(client.get("/review/audit").text).xpath("//select[@name='action']/option/@value")
+    assert {"change", "user_create", "user_role", "label"} <= set(options)
+    created = client.get("/review/audit?action=user_create").text
+    assert "user_create" in created and "<td>change</td>" not in created
