@@ -361,16 +361,15 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     from docintel.export import export_csv, export_jsonl, export_parquet
 
     settings = _settings(ctx)
-    if fmt == "parquet":
-        if out is None:
-            raise click.UsageError("--format parquet writes a binary file: give it --out FILE")
-        store = open_catalogue(_catalogue_url(settings, catalogue_url))
+    if fmt == "parquet" and out is None:
+        raise click.UsageError("--format parquet writes a binary file: give it --out FILE")
+    store = open_catalogue(_catalogue_url(settings, catalogue_url))
+    if fmt == "parquet" and out is not None:
         try:
             click.echo(f"Exported {export_parquet(store, out)} documents to {out}", err=True)
         finally:
             store.close()
         return
-    store = open_catalogue(_catalogue_url(settings, catalogue_url))
     signal_settings = load_classifier_config(settings=settings).signals if fmt == "jsonl" else None
 
     def write(handle: TextIO) -> int:

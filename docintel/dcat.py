@@ -15,6 +15,7 @@ classification and personal-data counts are in docintel's own terms (``urn:docin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections import Counter
@@ -57,8 +58,8 @@ class _Summary:
     documents: int = 0
     classes: Counter[str] = field(default_factory=Counter)
     personal_data: Counter[str] = field(default_factory=Counter)
-    first: str | None = None
-    last: str | None = None
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.documents += 1
@@ -67,9 +68,8 @@ class _Summary:
         self.personal_data.update({kind: 1 for kind, count in row["pii_counts"].items() if count})
         changed = row["modified_at"] or row["created_at"]
         if changed is not None:
-            stamp = changed.isoformat()
-            self.first = stamp if self.first is None or stamp < self.first else self.first
-            self.last = stamp if self.last is None or stamp > self.last else self.last
+            self.first = changed if self.first is None else min(self.first, changed)
+            self.last = changed if self.last is None else max(self.last, changed)
 
 
 def _dated(value: Any) -> dict[str, str] | None:
@@ -94,11 +94,9 @@ def dataset_node(collection: str, summary: _Summary, publisher: str) -> dict[str
         "dct:publisher": {"@type": "foaf:Organization", "foaf:name": publisher},
         "dct:accrualPeriodicity": {"@id": CONTINUOUS},
         "dcat:keyword": sorted(summary.classes),
-        "dct:temporal": _compact({
-            "@type": "dct:PeriodOfTime",
-            "dcat:startDate": {"@value": summary.first, "@type": "xsd:dateTime"} if summary.first else None,
-            "dcat:endDate": {"@value": summary.last, "@type": "xsd:dateTime"} if summary.last else None,
-        }) if summary.first else None,
+        "dct:temporal": {
+            "@type": "dct:PeriodOfTime", "dcat:startDate": _dated(summary.first), "dcat:endDate": _dated(summary.last)
+        } if summary.first else None,
         "docintel:documents": summary.documents,
         "docintel:documentsByClass": dict(sorted(summary.classes.items())),
         "docintel:documentsWithPersonalData": dict(sorted(summary.personal_data.items())),

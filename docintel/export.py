@@ -164,19 +164,24 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _count_columns(store: CatalogueStore) -> list[tuple[str, str, str]]:
+    """(column name, row key, count key) of every per-type count column: pages_ocr, entities_PERSON, pii_UK_NHS..."""
+    keys = store.breakdown_keys()
+    return [(prefix + key, group, key) for group, prefix in _COUNT_COLUMN_PREFIXES.items() for key in keys[group]]
+
+
 def export_csv(store: CatalogueStore, out: TextIO, *, include_deleted: bool = True) -> int:
     """Write the catalogue as CSV, one row per document and one count column per page method, label and PII type.
 
     Text cells that a spreadsheet would run as a formula are prefixed with a quote. Returns rows written.
     """
-    keys = store.breakdown_keys()
-    count_columns = [(group, key) for group in _COUNT_COLUMN_PREFIXES for key in keys[group]]
+    count_columns = _count_columns(store)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *(_COUNT_COLUMN_PREFIXES[group] + key for group, key in count_columns)])
+    writer.writerow([*CSV_COLUMNS, *(name for name, _, _ in count_columns)])
     written = 0
     for row in store.iter_documents(include_children=True, include_deleted=include_deleted):
         fixed = [_cell(row[column]) for column in CSV_COLUMNS]
-        counts = [row[group].get(key, 0) for group, key in count_columns]
+        counts = [row[group].get(key, 0) for _, group, key in count_columns]
         writer.writerow(fixed + counts)
         written += 1
     log.info("exported %d documents as CSV", written)
@@ -185,34 +190,26 @@ def export_csv(store: CatalogueStore, out: TextIO, *, include_deleted: bool = Tr
 
 # Documents per Parquet row group: what is held in memory at once while writing.
 PARQUET_ROW_GROUP = 10_000
-# Parquet types of the CSV columns that are not text.
-_PARQUET_TYPES = {
-    "depth": "int32",
-    "size": "int64",
-    "page_count": "int32",
-    "text_chars": "int64",
-    "class_confidence": "float64",
-    "deleted": "bool",
-    "created_at": "timestamp",
-    "modified_at": "timestamp",
-    "processed_at": "timestamp",
-    "disposal_date": "date",
-}
 
 
 def _parquet_schema(count_columns: list[str]) -> Any:
+    """The CSV's columns typed (text unless listed here), then the count columns as whole numbers."""
     import pyarrow as pa
 
-    kinds = {
-        "int32": pa.int32(),
-        "int64": pa.int64(),
-        "float64": pa.float64(),
-        "bool": pa.bool_(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-        "date": pa.date32(),
+    timestamp = pa.timestamp("us", tz="UTC")
+    types = {
+        "depth": pa.int32(),
+        "size": pa.int64(),
+        "page_count": pa.int32(),
+        "text_chars": pa.int64(),
+        "class_confidence": pa.float64(),
+        "deleted": pa.bool_(),
+        "created_at": timestamp,
+        "modified_at": timestamp,
+        "processed_at": timestamp,
+        "disposal_date": pa.date32(),
     }
-    fields = [pa.field(column, kinds[_PARQUET_TYPES[column]] if column in _PARQUET_TYPES else pa.string())
-              for column in CSV_COLUMNS]  # fmt: skip
+    fields = [pa.field(column, types.get(column, pa.string())) for column in CSV_COLUMNS]
     return pa.schema([*fields, *(pa.field(column, pa.int64()) for column in count_columns)])
 
 
@@ -221,24 +218,20 @@ def export_parquet(store: CatalogueStore, out: Path, *, include_deleted: bool = 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keys = store.breakdown_keys()
-    count_columns = [(group, key) for group in _COUNT_COLUMN_PREFIXES for key in keys[group]]
-    names = [_COUNT_COLUMN_PREFIXES[group] + key for group, key in count_columns]
-    schema = _parquet_schema(names)
+    count_columns = _count_columns(store)
+    schema = _parquet_schema([name for name, _, _ in count_columns])
     written = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:  # no rows: a file with the columns only
         batch: list[dict[str, Any]] = []
         for row in store.iter_documents(include_children=True, include_deleted=include_deleted):
             record = {column: row[column] for column in CSV_COLUMNS}
-            record.update(
-                (name, row[group].get(key, 0)) for name, (group, key) in zip(names, count_columns, strict=True)
-            )
+            record.update((name, row[group].get(key, 0)) for name, group, key in count_columns)
             batch.append(record)
             if len(batch) >= PARQUET_ROW_GROUP:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 written += len(batch)
                 batch = []
-        if batch or not written:
+        if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             written += len(batch)
     log.info("exported %d documents as Parquet", written)

@@ -34,14 +34,13 @@ from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, handle_errors
 from docintel.errors import SourceError, SourceNotFound, SourceThrottled
 from docintel.retention import RetentionSchedule
 from docintel.review.store import LABEL_ACTION
-from docintel.settings import Settings, get_settings
+from docintel.settings import command_settings
 from docintel.sources.graph import MAIL_DRIVE_PREFIX, GraphSession
 
 logger = logging.getLogger(__name__)
 
-# Who the audit trail says applied a label, and the action it records.
+# Who the audit trail says applied a label (the action it records is the review store's LABEL_ACTION).
 AUDIT_USER = "docintel labels"
-AUDIT_ACTION = LABEL_ACTION
 
 
 @dataclass(frozen=True)
@@ -112,8 +111,8 @@ async def apply_labels(
 
     run = LabelRun()
     for target in targets:
-        builder = session.client.drives.by_drive_id(target.drive_id).items.by_drive_item_id(target.item_id)
-        label_builder = builder.retention_label
+        item = session.client.drives.by_drive_id(target.drive_id).items.by_drive_item_id(target.item_id)
+        label_builder = item.retention_label
         try:
             current = await _current_label(session, label_builder)
             if current == target.label:
@@ -159,7 +158,7 @@ def _audit(store: CatalogueStore, target: LabelTarget, previous: str | None) -> 
     row = {
         "at": dt.datetime.now(dt.UTC),
         "user_name": AUDIT_USER,
-        "action": AUDIT_ACTION,
+        "action": LABEL_ACTION,
         "document_id": target.document_id,
         "target": target.record_class,
         "from_value": previous or "",
@@ -216,8 +215,7 @@ def labels_command(ctx: click.Context, catalogue_url: str | None, dry_run: bool,
     from docintel.retention import load_schedule
     from docintel.sources.graph import GraphSource, GraphSourceConfig, sources_config
 
-    parent = ctx.obj.get("settings") if isinstance(ctx.obj, dict) else None
-    settings: Settings = parent or get_settings()
+    settings = command_settings(ctx.obj)
     schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
     source = GraphSource(GraphSourceConfig(name="labels", kind="sharepoint"), sources_config(settings).graph)
     store = open_catalogue(catalogue_url or settings.catalogue.url)

@@ -113,10 +113,9 @@ class Engines:
 
     def check_ocr(self) -> None:
         """Fail fast (ConfigError) when OCR is on and tesseract cannot load the configured language."""
-        if self.settings.ocr.enabled:
-            from docintel.extract.ocr import check_languages
+        from docintel.extract.ocr import check_ocr_settings
 
-            check_languages(self.settings.ocr.language)
+        check_ocr_settings(self.settings.ocr)
 
     def warm(self) -> None:
         """Check the OCR language and load every model now (workers call this before forking)."""

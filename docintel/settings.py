@@ -180,6 +180,12 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+def command_settings(context_object: object) -> Settings:
+    """The settings the ``docintel`` group loaded (a command's ``ctx.obj["settings"]``), else this process's."""
+    loaded = context_object.get("settings") if isinstance(context_object, dict) else None
+    return loaded if isinstance(loaded, Settings) else get_settings()
+
+
 def load_yaml_file(path: Path) -> Any:
     """Load a YAML configuration file, turning any problem into a ConfigError naming the file."""
     try:

@@ -40,7 +40,7 @@ from docintel.enrich.hashing import load_pii_key, normalise, pii_hash
 from docintel.enrich.recognizers import checksums
 from docintel.errors import CatalogueError, ConfigError, DocintelError
 from docintel.models import DocumentStatus, Provenance
-from docintel.settings import Settings, get_settings
+from docintel.settings import Settings, command_settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -416,9 +416,8 @@ def find_command(
       docintel find --nhs-number "943 476 5919"
       docintel find --name "Olivia Smith" --email olivia.smith@example.org --json
     """
-    parent_settings = (ctx.obj or {}).get("settings") if isinstance(ctx.obj, dict) else None
     try:
-        settings = parent_settings or get_settings()
+        settings = command_settings(ctx.obj)
         key = load_pii_key()
         store = open_catalogue(catalogue_url or settings.catalogue.url)
         try:

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from docintel.cli_errors import handle_errors
-from docintel.settings import Settings, get_settings
+from docintel.settings import Settings, command_settings
 
 DEFAULT_HOST = "127.0.0.1"  # loopback unless told otherwise: the council's reverse proxy fronts it
 DEFAULT_PORT = 8080
@@ -25,9 +25,7 @@ DEFAULT_PORT = 8080
 
 def _settings(ctx: click.Context) -> Settings:
     """The settings the main group loaded, else this process's."""
-    if ctx.obj and isinstance(ctx.obj, dict) and isinstance(ctx.obj.get("settings"), Settings):
-        return ctx.obj["settings"]
-    return get_settings()
+    return command_settings(ctx.obj)
 
 
 catalogue_option = click.option("--catalogue", "catalogue_url", metavar="URL", help="Catalogue database URL.")
@@ -61,11 +59,10 @@ def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str |
     import uvicorn
 
     from docintel.api.app import create_app
-    from docintel.extract.ocr import check_languages
+    from docintel.extract.ocr import check_ocr_settings
 
     settings = _settings(ctx)
-    if settings.ocr.enabled:
-        check_languages(settings.ocr.language)  # scanned invoices need it; fail now, not on each scan
+    check_ocr_settings(settings.ocr)  # scanned invoices need it; fail now, not on each scan
     if catalogue_url:
         catalogue = settings.catalogue.model_copy(update={"url": catalogue_url})
         settings = settings.model_copy(update={"catalogue": catalogue})

@@ -565,6 +565,12 @@ def check_languages(language: str) -> None:
         raise ConfigError(problem)
 
 
+def check_ocr_settings(settings: OcrSettings) -> None:
+    """:func:`check_languages` for the configured language, when OCR is on."""
+    if settings.enabled:
+        check_languages(settings.language)
+
+
 def missing_languages(language: str) -> str | None:
     """What is wrong when tesseract cannot load part of ``language``, with the package to install; else None."""
     installed = installed_languages()

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from docintel.catalogue import tables as t
 from docintel.cli import main
 from docintel.graph_emulator.testing import RunningEmulator
-from docintel.labels import AUDIT_ACTION, label_targets, run_labels
+from docintel.labels import label_targets, run_labels
 from docintel.retention import RetentionSchedule, load_schedule
 from docintel.review.auth import Reviewer, Role
-from docintel.review.store import Action, ReviewStore
+from docintel.review.store import LABEL_ACTION, Action, ReviewStore
 from docintel.sources.graph import LocalPauseBoard
 from tests.crawl.conftest import PROJECT_CONFIG, InProcessCrawler, catalogue_files
 
@@ -74,7 +74,7 @@ def test_reviewed_files_get_their_class_label_once_and_failures_are_reported(
     assert labels == ["Financial records", "Financial records", "Statutory register", None, None]
     with crawler.store.transaction("read audit") as connection:
         audited = connection.execute(select(t.audit.c.document_id, t.audit.c.to_value)
-                                     .where(t.audit.c.action == AUDIT_ACTION)).all()  # fmt: skip
+                                     .where(t.audit.c.action == LABEL_ACTION)).all()  # fmt: skip
     assert sorted(audited) == sorted((str(row["id"]), label) for row, label in zip(files[:3], labels, strict=False))
 
     again = run_labels(source.session, crawler.store, targets)
