@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +111,18 @@ class Retention(_Model):
     authority: str | None = None
 
 
+class ClassEvidence(_Model):
+    """One passage that weighed in a classification: where it is, never its words, and what it counted for."""
+
+    where: Literal["title", "text", "path", "name"]  # the document's title, its text, its folder path, its file name
+    page: int = 0  # 1-based page of `start` in the text; 0 when `where` is not "text" or the text has no pages
+    start: int  # character offsets into that string (the text as extracted, the title, the path or the name)
+    end: int
+    record_class: str  # the class this passage counted for
+    feature: str  # what the passage is, in the classifier's terms, e.g. "title phrase", "heading", "document kind"
+    weight: float  # how much it counted, in the classifier's own units (larger counts more)
+
+
 class Classification(_Model):
     """The retention class a classifier chose, how sure it is, and why."""
 
@@ -119,6 +132,7 @@ class Classification(_Model):
     classifier: str = ""
     retention: Retention | None = None
     needs_review: bool = False  # confidence below the review threshold: the class is a suggestion, not a decision
+    evidence: list[ClassEvidence] = Field(default_factory=list)  # the passages that decided, strongest first
 
 
 class StageRun(_Model):
