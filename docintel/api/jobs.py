@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, select, update
 
-from docintel.api.callbacks import deliver
+from docintel.api.callbacks import ADDRESS_NOT_ALLOWED, CallbackOutcome, deliver
 from docintel.api.errors import ServiceBusy
 from docintel.api.keys import ApiKeyStore
 from docintel.api.schemas import CallbackInfo, ErrorInfo, JobStatus, JobView
@@ -51,6 +51,7 @@ _BUSY_RETRY_SECONDS = 2.0
 CALLBACK_PENDING = "pending"
 CALLBACK_DELIVERED = "delivered"
 CALLBACK_FAILED = "failed"
+CALLBACK_REFUSED = "refused"
 
 # Serialises extraction inside one process (see LocalInvoiceQueue._extract).
 _IN_PROCESS_EXTRACTION = threading.Lock()
@@ -135,7 +136,11 @@ class InvoiceJob:
             size=self.size,
             result=self.result,  # type: ignore[arg-type]  # validated into InvoiceResult by pydantic
             error=ErrorInfo(type=self.error_type, message=self.error_message or "") if self.error_type else None,
-            callback=CallbackInfo(status=self.callback_status, attempts=self.callback_attempts)
+            callback=CallbackInfo(
+                status=self.callback_status,
+                attempts=self.callback_attempts,
+                detail=ADDRESS_NOT_ALLOWED if self.callback_status == CALLBACK_REFUSED else None,
+            )
             if self.callback_status
             else None,
             corrected=self.corrections is not None,
@@ -234,13 +239,10 @@ class InvoiceJobStore:
         }
         self._update(job_id, "record invoice failure", values)
 
-    def record_callback(self, job_id: str, delivered: bool, attempts: int) -> None:
+    def record_callback(self, job_id: str, outcome: CallbackOutcome) -> None:
         """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
-        values = {
-            "callback_status": CALLBACK_DELIVERED if delivered else CALLBACK_FAILED,
-            "callback_attempts": attempts,
-            "callback_url": None,
-        }
+        status = CALLBACK_DELIVERED if outcome.delivered else CALLBACK_REFUSED if outcome.refused else CALLBACK_FAILED
+        values = {"callback_status": status, "callback_attempts": outcome.attempts, "callback_url": None}
         self._update(job_id, "record callback", values)
 
     def save_corrections(self, job_id: str, corrections: dict[str, Any]) -> None:
@@ -347,11 +349,11 @@ class InvoiceJobRunner:
             return
         client = self._keys.client(job.api_key_id)
         if client is None:
-            self._jobs.record_callback(job_id, delivered=False, attempts=0)
+            self._jobs.record_callback(job_id, CallbackOutcome(delivered=False, attempts=0))
             return
         body = job.view().model_dump_json().encode("utf-8")
         outcome = deliver(job.callback_url, job_id, body, client.signing_secret, self._api)
-        self._jobs.record_callback(job_id, outcome.delivered, outcome.attempts)
+        self._jobs.record_callback(job_id, outcome)
 
 
 def _child_init() -> None:

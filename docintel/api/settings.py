@@ -7,17 +7,21 @@ until the API section is promoted into :class:`docintel.settings.Settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from docintel.defaults import ENV_PREFIX, MiB
 from docintel.errors import ConfigError
 
 ENV_REDIS_URL = "DOCINTEL_REDIS_URL"
 _ENV_SECTION = f"{ENV_PREFIX}API__"
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 
 # An invoice is a few pages; 20 MiB holds a 30-page scan at 300 DPI and keeps a hostile upload cheap.
 MAX_UPLOAD_BYTES = 20 * MiB
@@ -72,7 +76,22 @@ class ApiSettings(BaseModel):
     # When not empty, callbacks go only to these hosts (exact names): stops a key holder using the
     # service to reach internal addresses.
     callback_allowed_hosts: list[str] = Field(default_factory=list)
+    # Callbacks never reach loopback, private, link-local or other internal addresses, except those listed
+    # here: CIDRs or single addresses ("10.20.0.0/16", "127.0.0.1"), or host names whose internal addresses
+    # are trusted ("flows.council.internal"). Empty by default: an internal receiver is an operator's choice.
+    callback_allowed_internal: list[str] = Field(default_factory=list)
     redis_url: str | None = None
+
+    @field_validator("callback_allowed_internal")
+    @classmethod
+    def _networks_or_host_names(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry.strip()):
+                    raise ValueError(f"{entry!r} is neither a CIDR, an IP address nor a host name") from None
+        return entries
 
 
 def load_api_settings(environ: dict[str, str] | None = None) -> ApiSettings:
