@@ -21,6 +21,7 @@ from docintel.api.callbacks import (
 )
 from docintel.api.settings import ApiSettings, load_api_settings
 from docintel.errors import ConfigError
+from docintel.log import configure_logging
 from tests.api.conftest import LOOPBACK_CALLBACKS, CallbackReceiver, free_port
 
 LOOPBACK_ALLOWED = ApiSettings(callback_backoff_seconds=0.01, callback_allowed_internal=LOOPBACK_CALLBACKS)
@@ -207,3 +208,15 @@ def test_deliver_gives_up_on_an_unreachable_receiver() -> None:
     settings = LOOPBACK_ALLOWED.model_copy(update={"callback_attempts": 2, "callback_timeout_seconds": 1})
     outcome = deliver(f"http://127.0.0.1:{free_port()}/hook", "job1", BODY, SECRET, settings)
     assert (outcome.delivered, outcome.attempts, outcome.status_code) == (False, 2, None)
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_callback_signatures_in_the_url_never_reach_the_debug_log(
+    callback_receiver: CallbackReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(2)  # -vv: httpx and httpcore log every request
+    url = f"{callback_receiver.url}?api-version=2016-06-01&sp=%2Ftriggers&sig=Zm9vYmFyc2VjcmV0"
+    assert deliver(url, "job1", BODY, SECRET, LOOPBACK_ALLOWED).delivered
+    logged = capsys.readouterr().err
+    assert "HTTP Request: POST" in logged and "/hook?[redacted]" in logged
+    assert "Zm9vYmFyc2VjcmV0" not in logged and "sig=" not in logged
