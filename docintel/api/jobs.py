@@ -288,6 +288,45 @@ class InvoiceJobStore:
         return count
 
 
+def send_callback(jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings, job_id: str) -> None:
+    """Deliver a finished job's signed callback, if it asked for one, and record how that went."""
+    job = jobs.get(job_id)
+    if job is None or not job.callback_url or job.callback_status != CALLBACK_PENDING:
+        return
+    client = keys.client(job.api_key_id)
+    if client is None:
+        jobs.record_callback(job_id, CallbackOutcome(delivered=False, attempts=0))
+        return
+    body = job.view().model_dump_json().encode("utf-8")
+    outcome = deliver(job.callback_url, job_id, body, client.signing_secret, api_settings)
+    jobs.record_callback(job_id, outcome)
+
+
+class CallbackSender:
+    """Delivers callbacks on their own bounded thread pool, so a slow receiver never holds an extraction slot."""
+
+    def __init__(self, jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings) -> None:
+        self._jobs = jobs
+        self._keys = keys
+        self._api = api_settings
+        self._threads = ThreadPoolExecutor(max_workers=api_settings.callback_workers, thread_name_prefix="callback")
+
+    def submit(self, job_id: str) -> Future[None]:
+        """Queue the job's callback; returns at once (the URL waits in the catalogue, only the id is queued)."""
+        return self._threads.submit(self._send, job_id)
+
+    def _send(self, job_id: str) -> None:
+        try:
+            send_callback(self._jobs, self._keys, self._api, job_id)
+        except Exception:
+            # A catalogue outage, say: the callback stays pending in the catalogue and the next start resends it.
+            logger.exception("callback for job %s could not be sent", job_id)
+
+    def close(self) -> None:
+        """Let callbacks in flight finish (each bounded by its attempts and per-attempt timeout)."""
+        self._threads.shutdown(wait=True, cancel_futures=False)
+
+
 class InvoiceJobRunner:
     """Processes one job: running, extraction, result or failure, then the signed callback."""
 
@@ -298,12 +337,16 @@ class InvoiceJobRunner:
         settings: Settings,
         api_settings: ApiSettings,
         extract: ExtractFunction = extract_invoice_json,
+        *,
+        callbacks: CallbackSender | None = None,
     ) -> None:
         self._jobs = jobs
         self._keys = keys
         self._settings = settings
         self._api = api_settings
         self._extract = extract
+        # Without a sender (an rq work horse, which exits after its job) the callback is sent inline.
+        self._callbacks = callbacks
 
     def run(
         self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object] | None = None
@@ -344,16 +387,10 @@ class InvoiceJobRunner:
         return status
 
     def _send_callback(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or not job.callback_url:
-            return
-        client = self._keys.client(job.api_key_id)
-        if client is None:
-            self._jobs.record_callback(job_id, CallbackOutcome(delivered=False, attempts=0))
-            return
-        body = job.view().model_dump_json().encode("utf-8")
-        outcome = deliver(job.callback_url, job_id, body, client.signing_secret, self._api)
-        self._jobs.record_callback(job_id, outcome)
+        if self._callbacks is not None:
+            self._callbacks.submit(job_id)
+        else:
+            send_callback(self._jobs, self._keys, self._api, job_id)
 
 
 def _child_init() -> None:
@@ -387,7 +424,8 @@ class LocalInvoiceQueue:
             self._processes = ProcessPoolExecutor(
                 max_workers=api_settings.workers, mp_context=context, initializer=_child_init
             )
-        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract)
+        self._callbacks = CallbackSender(jobs, keys, api_settings)
+        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract, callbacks=self._callbacks)
         self._timeout = api_settings.job_timeout_seconds
         jobs.fail_abandoned(self.backend)
 
@@ -440,6 +478,7 @@ class LocalInvoiceQueue:
         self._threads.shutdown(wait=True, cancel_futures=False)
         if self._processes is not None:
             self._processes.shutdown(wait=True)
+        self._callbacks.close()
 
 
 class RqInvoiceQueue:

@@ -43,6 +43,9 @@ JOB_TIMEOUT_SECONDS = 600
 CALLBACK_TIMEOUT_SECONDS = 10.0
 CALLBACK_ATTEMPTS = 3
 CALLBACK_BACKOFF_SECONDS = 1.0
+# Callbacks in flight at once, on threads of their own: a receiver that takes the full timeout holds one
+# thread, never an extraction slot; sixteen slow receivers at once is far beyond any council's flows.
+CALLBACK_WORKERS = 16
 # A callback older than this is rejected by verify_signature (replay protection).
 CALLBACK_TOLERANCE_SECONDS = 300
 
@@ -71,6 +74,7 @@ class ApiSettings(BaseModel):
     callback_timeout_seconds: float = Field(default=CALLBACK_TIMEOUT_SECONDS, gt=0)
     callback_attempts: int = Field(default=CALLBACK_ATTEMPTS, ge=1)
     callback_backoff_seconds: float = Field(default=CALLBACK_BACKOFF_SECONDS, ge=0)
+    callback_workers: int = Field(default=CALLBACK_WORKERS, gt=0)
     # Plain-http callbacks are allowed to loopback addresses only (local receivers, tests).
     callback_require_https: bool = True
     # When not empty, callbacks go only to these hosts (exact names): stops a key holder using the

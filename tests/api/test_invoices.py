@@ -249,6 +249,24 @@ def test_inline_answer_does_not_wait_for_a_slow_callback_receiver(
     assert len(callback_receiver.wait(1)) == 1
 
 
+def test_slow_callback_receivers_do_not_delay_another_keys_invoice(
+    client: TestClient, keys: ApiKeyStore, callback_receiver: CallbackReceiver, invoice_pdf: bytes
+) -> None:
+    callback_receiver.delay = 6.0  # each receiver holds its callback 6 s; two job threads serve the queue
+    for _ in range(4):
+        response = client.post(
+            "/v1/invoices?wait=20", files={"file": ("a.pdf", invoice_pdf)}, data={"callback_url": callback_receiver.url}
+        )
+        assert response.status_code == 200
+    other = keys.create("another-council-flow")
+    started = time.monotonic()
+    fast = client.post("/v1/invoices?wait=20", files={"file": ("b.pdf", invoice_pdf)}, headers={"X-API-Key": other.key})
+    elapsed = time.monotonic() - started
+    assert fast.status_code == 200 and fast.json()["status"] == "succeeded"
+    assert elapsed < 3.0, f"another key's invoice waited {elapsed:.1f} s behind slow callbacks"
+    assert len(callback_receiver.wait(4, timeout=30)) == 4  # and every slow callback still arrived
+
+
 def test_corrections_are_stored_and_refine_the_supplier_profile(
     client: TestClient, settings: Settings, store: CatalogueStore, invoice_pdf: bytes
 ) -> None:
