@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -46,6 +47,16 @@ CALLBACK_BACKOFF_SECONDS = 1.0
 # Callbacks in flight at once, on threads of their own: a receiver that takes the full timeout holds one
 # thread, never an extraction slot; sixteen slow receivers at once is far beyond any council's flows.
 CALLBACK_WORKERS = 16
+# Servers with an in-process queue beat this often in the catalogue; one silent for the timeout (six missed
+# beats: a long GC pause or a slow catalogue write is not a dead server) has stopped, and its jobs are taken over.
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_TIMEOUT_SECONDS = 30.0
+# A job is resumed after its server stopped at most this often: a job that kills its server each time is
+# failed rather than resumed for ever.
+MAX_RESUMES = 1
+# Where `docintel serve` keeps uploads of queued in-process jobs (relative to the working directory, like the
+# default catalogue), so a restarted server resumes them; DOCINTEL_API__SPOOL_DIR moves it.
+SPOOL_DIR = "docintel-spool"
 # A callback older than this is rejected by verify_signature (replay protection).
 CALLBACK_TOLERANCE_SECONDS = 300
 
@@ -85,6 +96,12 @@ class ApiSettings(BaseModel):
     # are trusted ("flows.council.internal"). Empty by default: an internal receiver is an operator's choice.
     callback_allowed_internal: list[str] = Field(default_factory=list)
     redis_url: str | None = None
+    heartbeat_seconds: float = Field(default=HEARTBEAT_SECONDS, gt=0)
+    heartbeat_timeout_seconds: float = Field(default=HEARTBEAT_TIMEOUT_SECONDS, gt=0)
+    max_resumes: int = Field(default=MAX_RESUMES, ge=0)
+    # None: uploads of in-process jobs live only in memory (an embedded app, tests). load_api_settings, which
+    # `docintel serve` uses, sets SPOOL_DIR unless DOCINTEL_API__SPOOL_DIR says otherwise.
+    spool_dir: Path | None = None
 
     @field_validator("callback_allowed_internal")
     @classmethod
@@ -108,6 +125,7 @@ def load_api_settings(environ: dict[str, str] | None = None) -> ApiSettings:
     redis_url = environ.get(ENV_REDIS_URL)
     if redis_url:
         values.setdefault("redis_url", redis_url)
+    values.setdefault("spool_dir", SPOOL_DIR)
     try:
         return ApiSettings.model_validate(values)
     except ValidationError as exc:
