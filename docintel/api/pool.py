@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
@@ -40,6 +41,12 @@ PoolState = Literal["ok", "broken", "closed"]
 
 class ExtractionCrashed(DocintelError):
     """The process extracting this file died: it ran out of memory or crashed in a parser."""
+
+    http_status = 422
+
+
+class ExtractionTimedOut(DocintelError):
+    """Reading the file took longer than the job timeout."""
 
     http_status = 422
 
@@ -121,6 +128,9 @@ class ExtractionPool:
         try:
             future: Future[Any] = executor.submit(function, *args)
             return future.result(timeout=self._timeout)
+        except FutureTimeout:
+            # The worker goes on until the parser returns; the job is answered now.
+            raise ExtractionTimedOut(f"reading the file took longer than {self._timeout:g} s") from None
         except BrokenProcessPool:
             self._replace(executor)
         # Every call in flight in the broken pool lands here, the guilty one and the innocent: run this one
@@ -134,6 +144,8 @@ class ExtractionPool:
             raise ExtractionUnavailable(f"a worker process could not be started ({type(exc).__name__})") from exc
         try:
             return solo.submit(function, *args).result(timeout=self._timeout)
+        except FutureTimeout:
+            raise ExtractionTimedOut(f"reading the file took longer than {self._timeout:g} s") from None
         except BrokenProcessPool:
             with self._lock:
                 self._crashes += 1
