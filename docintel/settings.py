@@ -31,6 +31,7 @@ class LimitSettings(_Section):
     max_pdf_pages: int = defaults.MAX_PDF_PAGES
     max_image_pixels: int = defaults.MAX_IMAGE_PIXELS
     max_pdf_page_points: float = defaults.MAX_PDF_PAGE_POINTS
+    max_render_pixels: int = Field(default=defaults.MAX_RENDER_PIXELS, gt=0)
     max_archive_depth: int = defaults.MAX_ARCHIVE_DEPTH
     max_archive_members: int = defaults.MAX_ARCHIVE_MEMBERS
     max_archive_expanded_bytes: int = defaults.MAX_ARCHIVE_EXPANDED_BYTES

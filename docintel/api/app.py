@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -105,10 +106,24 @@ def create_app(
     app.add_exception_handler(DocintelError, _error_response)
     app.include_router(invoice_router)
 
-    @app.get("/healthz", tags=["service"], operation_id="Health", include_in_schema=True)
-    def health() -> dict[str, str]:
-        """Liveness: answers without a key, touches nothing."""
-        return {"status": "ok", "version": __version__}
+    @app.get(
+        "/healthz",
+        tags=["service"],
+        operation_id="Health",
+        include_in_schema=True,
+        responses={503: {"description": "The extraction pool cannot work (its processes could not be restarted)"}},
+    )
+    def health(response: Response) -> dict[str, Any]:
+        """Liveness and the invoice queue's state: answers without a key; 503 when no invoice can be extracted."""
+        body: dict[str, Any] = {"status": "ok", "version": __version__}
+        if isinstance(queue, LocalInvoiceQueue):
+            body["queue"] = queue.health()
+            if not queue.working:
+                body["status"] = "unavailable"
+                response.status_code = 503
+        else:
+            body["queue"] = {"kind": "rq"}
+        return body
 
     # Subject access search reveals where a person's data is: only callers with an API key may use it.
     from docintel.api.invoices import authenticated_client

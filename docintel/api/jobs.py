@@ -14,23 +14,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
-from docintel.api.callbacks import deliver
+from docintel.api.callbacks import ADDRESS_NOT_ALLOWED, CallbackOutcome, deliver
 from docintel.api.errors import ServiceBusy
 from docintel.api.keys import ApiKeyStore
+from docintel.api.pool import ExtractionPool
 from docintel.api.schemas import CallbackInfo, ErrorInfo, JobStatus, JobView
+from docintel.api.servers import ServerHeartbeat, live_servers
 from docintel.api.settings import ApiSettings
+from docintel.api.spool import UploadSpool
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import DocintelError
@@ -51,6 +52,7 @@ _BUSY_RETRY_SECONDS = 2.0
 CALLBACK_PENDING = "pending"
 CALLBACK_DELIVERED = "delivered"
 CALLBACK_FAILED = "failed"
+CALLBACK_REFUSED = "refused"
 
 # Serialises extraction inside one process (see LocalInvoiceQueue._extract).
 _IN_PROCESS_EXTRACTION = threading.Lock()
@@ -113,6 +115,7 @@ class InvoiceJob:
     corrections: dict[str, Any] | None = None
     corrected_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+    resumes: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> InvoiceJob:
@@ -120,6 +123,7 @@ class InvoiceJob:
         values = {name: row[name] for name in cls.__dataclass_fields__ if name in row}
         values["status"] = JobStatus(row["status"])
         values["callback_attempts"] = row["callback_attempts"] or 0
+        values["resumes"] = row.get("resumes") or 0
         return cls(**values)
 
     def view(self) -> JobView:
@@ -135,7 +139,11 @@ class InvoiceJob:
             size=self.size,
             result=self.result,  # type: ignore[arg-type]  # validated into InvoiceResult by pydantic
             error=ErrorInfo(type=self.error_type, message=self.error_message or "") if self.error_type else None,
-            callback=CallbackInfo(status=self.callback_status, attempts=self.callback_attempts)
+            callback=CallbackInfo(
+                status=self.callback_status,
+                attempts=self.callback_attempts,
+                detail=ADDRESS_NOT_ALLOWED if self.callback_status == CALLBACK_REFUSED else None,
+            )
             if self.callback_status
             else None,
             corrected=self.corrections is not None,
@@ -234,13 +242,10 @@ class InvoiceJobStore:
         }
         self._update(job_id, "record invoice failure", values)
 
-    def record_callback(self, job_id: str, delivered: bool, attempts: int) -> None:
+    def record_callback(self, job_id: str, outcome: CallbackOutcome) -> None:
         """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
-        values = {
-            "callback_status": CALLBACK_DELIVERED if delivered else CALLBACK_FAILED,
-            "callback_attempts": attempts,
-            "callback_url": None,
-        }
+        status = CALLBACK_DELIVERED if outcome.delivered else CALLBACK_REFUSED if outcome.refused else CALLBACK_FAILED
+        values = {"callback_status": status, "callback_attempts": outcome.attempts, "callback_url": None}
         self._update(job_id, "record callback", values)
 
     def save_corrections(self, job_id: str, corrections: dict[str, Any]) -> None:
@@ -260,30 +265,89 @@ class InvoiceJobStore:
             logger.info("cleared %d expired invoice result(s)", count)
         return count
 
-    def fail_abandoned(self, current_backend: str) -> int:
-        """Fail in-process jobs left queued or running by an earlier server process (their bytes died with it)."""
+    def orphaned(self, live_backends: set[str]) -> list[InvoiceJob]:
+        """In-process jobs of servers not in ``live_backends``: unfinished, or finished with a callback pending."""
+        c = t.invoice_jobs.c
+        unfinished = c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        callback_pending = and_(c.callback_status == CALLBACK_PENDING, c.callback_url.is_not(None))
         query = (
-            update(t.invoice_jobs)
-            .where(
-                and_(
-                    t.invoice_jobs.c.backend.like(f"{LOCAL_BACKEND_PREFIX}%"),
-                    t.invoice_jobs.c.backend != current_backend,
-                    t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
-                )
-            )
-            .values(
-                status=JobStatus.FAILED.value,
-                error_type="JobAbandoned",
-                error_message="the server restarted before this job finished; submit the invoice again",
-                finished_at=_now(),
-                expires_at=_now() + self._result_ttl,
-            )
+            select(t.invoice_jobs)
+            .where(c.backend.like(f"{LOCAL_BACKEND_PREFIX}%"), c.backend.not_in(sorted(live_backends)))
+            .where(or_(unfinished, callback_pending))
+            .order_by(c.created_at)
         )
-        with self._store.transaction("fail abandoned invoice jobs", write=True) as connection:
-            count = int(connection.execute(query).rowcount)
-        if count:
-            logger.warning("failed %d invoice job(s) abandoned by an earlier server process", count)
-        return count
+        with self._store.transaction("read orphaned invoice jobs") as connection:
+            return [InvoiceJob.from_row(row) for row in connection.execute(query).mappings()]
+
+    def take_over(self, job: InvoiceJob, backend: str, *, requeue: bool) -> bool:
+        """Claim a stopped server's job for ``backend`` (queued again when ``requeue``); False if another got it."""
+        values: dict[str, Any] = {"backend": backend}
+        if requeue:
+            values |= {"status": JobStatus.QUEUED.value, "started_at": None, "resumes": job.resumes + 1}
+        return self._update(
+            job.id,
+            "take over invoice job",
+            values,
+            t.invoice_jobs.c.backend == job.backend,
+            t.invoice_jobs.c.status == job.status.value,
+        )
+
+    def fail_orphan(self, job: InvoiceJob, error_type: str, message: str) -> bool:
+        """Fail a stopped server's job that cannot be resumed; False if another server already dealt with it."""
+        now = _now()
+        values = {
+            "status": JobStatus.FAILED.value,
+            "error_type": error_type,
+            "error_message": message,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
+        }
+        return self._update(
+            job.id,
+            "fail abandoned invoice job",
+            values,
+            t.invoice_jobs.c.backend == job.backend,
+            t.invoice_jobs.c.status == job.status.value,
+        )
+
+
+def send_callback(jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings, job_id: str) -> None:
+    """Deliver a finished job's signed callback, if it asked for one, and record how that went."""
+    job = jobs.get(job_id)
+    if job is None or not job.callback_url or job.callback_status != CALLBACK_PENDING:
+        return
+    client = keys.client(job.api_key_id)
+    if client is None:
+        jobs.record_callback(job_id, CallbackOutcome(delivered=False, attempts=0))
+        return
+    body = job.view().model_dump_json().encode("utf-8")
+    outcome = deliver(job.callback_url, job_id, body, client.signing_secret, api_settings)
+    jobs.record_callback(job_id, outcome)
+
+
+class CallbackSender:
+    """Delivers callbacks on their own bounded thread pool, so a slow receiver never holds an extraction slot."""
+
+    def __init__(self, jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings) -> None:
+        self._jobs = jobs
+        self._keys = keys
+        self._api = api_settings
+        self._threads = ThreadPoolExecutor(max_workers=api_settings.callback_workers, thread_name_prefix="callback")
+
+    def submit(self, job_id: str) -> Future[None]:
+        """Queue the job's callback; returns at once (the URL waits in the catalogue, only the id is queued)."""
+        return self._threads.submit(self._send, job_id)
+
+    def _send(self, job_id: str) -> None:
+        try:
+            send_callback(self._jobs, self._keys, self._api, job_id)
+        except Exception:
+            # A catalogue outage, say: the callback stays pending in the catalogue and the next start resends it.
+            logger.exception("callback for job %s could not be sent", job_id)
+
+    def close(self) -> None:
+        """Let callbacks in flight finish (each bounded by its attempts and per-attempt timeout)."""
+        self._threads.shutdown(wait=True, cancel_futures=False)
 
 
 class InvoiceJobRunner:
@@ -296,12 +360,16 @@ class InvoiceJobRunner:
         settings: Settings,
         api_settings: ApiSettings,
         extract: ExtractFunction = extract_invoice_json,
+        *,
+        callbacks: CallbackSender | None = None,
     ) -> None:
         self._jobs = jobs
         self._keys = keys
         self._settings = settings
         self._api = api_settings
         self._extract = extract
+        # Without a sender (an rq work horse, which exits after its job) the callback is sent inline.
+        self._callbacks = callbacks
 
     def run(
         self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object] | None = None
@@ -342,26 +410,18 @@ class InvoiceJobRunner:
         return status
 
     def _send_callback(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or not job.callback_url:
-            return
-        client = self._keys.client(job.api_key_id)
-        if client is None:
-            self._jobs.record_callback(job_id, delivered=False, attempts=0)
-            return
-        body = job.view().model_dump_json().encode("utf-8")
-        outcome = deliver(job.callback_url, job_id, body, client.signing_secret, self._api)
-        self._jobs.record_callback(job_id, outcome.delivered, outcome.attempts)
-
-
-def _child_init() -> None:
-    # One tesseract thread per process: measured 6x faster than its own threading on 2 cores.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    warm_extractor()
+        if self._callbacks is not None:
+            self._callbacks.submit(job_id)
+        else:
+            send_callback(self._jobs, self._keys, self._api, job_id)
 
 
 class LocalInvoiceQueue:
-    """A bounded in-process queue: jobs run on ``workers`` threads, extraction in threads or worker processes."""
+    """A bounded in-process queue: jobs run on ``workers`` threads, extraction in threads or worker processes.
+
+    With a spool folder, each job's bytes are on disk before the client is answered, and a server started after
+    this one stopped (``kill -9`` included) resumes its queued and running jobs; see docs/invoices.md.
+    """
 
     def __init__(
         self,
@@ -371,23 +431,23 @@ class LocalInvoiceQueue:
         api_settings: ApiSettings,
     ) -> None:
         self.backend = f"{LOCAL_BACKEND_PREFIX}{uuid.uuid4().hex[:16]}"
+        self._jobs = jobs
+        self._api = api_settings
         self._max_pending = api_settings.max_pending_jobs
         self._pending = 0
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=api_settings.workers, thread_name_prefix="invoice-job")
-        self._processes: ProcessPoolExecutor | None = None
-        self._workers = api_settings.workers
+        self._processes: ExtractionPool | None = None
         if api_settings.pool == "process":
-            # forkserver: forking a server full of threads (event loop, thread pools) can deadlock the child.
-            context = multiprocessing.get_context("forkserver")
-            # The fork server imports the extractor once; every worker forked from it starts warm.
-            context.set_forkserver_preload(["docintel.invoices"])
-            self._processes = ProcessPoolExecutor(
-                max_workers=api_settings.workers, mp_context=context, initializer=_child_init
+            self._processes = ExtractionPool(
+                api_settings.workers, api_settings.job_timeout_seconds, warm_extractor, ["docintel.invoices"]
             )
-        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract)
-        self._timeout = api_settings.job_timeout_seconds
-        jobs.fail_abandoned(self.backend)
+        self._spool = UploadSpool(api_settings.spool_dir) if api_settings.spool_dir else None
+        self._callbacks = CallbackSender(jobs, keys, api_settings)
+        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract, callbacks=self._callbacks)
+        self._heartbeat = ServerHeartbeat(
+            jobs.catalogue, self.backend, api_settings.heartbeat_seconds, on_beat=self.take_over_stopped_servers
+        )
 
     def _extract(self, content: bytes, name: str, settings: Settings) -> dict[str, Any]:
         if self._processes is None:
@@ -395,7 +455,8 @@ class LocalInvoiceQueue:
             # thread mode one extraction runs at a time; the process pool is the parallel mode.
             with _IN_PROCESS_EXTRACTION:
                 return extract_invoice_json(content, name, settings)
-        return self._processes.submit(extract_invoice_json, content, name, settings).result(timeout=self._timeout)
+        result: dict[str, Any] = self._processes.run(extract_invoice_json, content, name, settings)
+        return result
 
     @property
     def pending(self) -> int:
@@ -408,10 +469,27 @@ class LocalInvoiceQueue:
             if self._pending >= self._max_pending:
                 raise ServiceBusy("the invoice queue is full; try again shortly", retry_after=_BUSY_RETRY_SECONDS)
             self._pending += 1
+        try:
+            if self._spool is not None:
+                self._spool.put(job_id, content, name)
+        except OSError:
+            with self._lock:
+                self._pending -= 1
+            raise
+        return self._start(job_id, content, name)
+
+    def _start(self, job_id: str, content: bytes, name: str) -> Future[JobStatus]:
         outcome: Future[JobStatus] = Future()
-        work = self._threads.submit(self._runner.run, job_id, content, name, outcome.set_result)
+        work = self._threads.submit(self._run, job_id, content, name, outcome.set_result)
         work.add_done_callback(lambda done: self._release(done, outcome))
         return outcome
+
+    def _run(self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object]) -> JobStatus:
+        try:
+            return self._runner.run(job_id, content, name, finished)
+        finally:
+            if self._spool is not None:
+                self._spool.discard(job_id)
 
     def _release(self, work: Future[JobStatus], outcome: Future[JobStatus]) -> None:
         with self._lock:
@@ -424,20 +502,69 @@ class LocalInvoiceQueue:
             else:
                 outcome.set_result(work.result())
 
+    def take_over_stopped_servers(self) -> tuple[int, int]:
+        """Resume the jobs of servers whose heartbeat stopped when their bytes are in the spool, else fail them.
+
+        Returns (resumed, failed). Each job is claimed with a conditional update, so two servers never both
+        take it; a job already resumed ``max_resumes`` times is failed (it may be what kills its servers).
+        Finished jobs whose callback was still pending get it sent from here.
+        """
+        live = live_servers(self._jobs.catalogue, self._api.heartbeat_timeout_seconds) | {self.backend}
+        resumed = failed = 0
+        for job in self._jobs.orphaned(live):
+            if job.status.finished:
+                if self._jobs.take_over(job, self.backend, requeue=False):
+                    self._callbacks.submit(job.id)
+                continue
+            kept = self._spool.get(job.id) if self._spool is not None else None
+            if kept is not None and job.resumes < self._api.max_resumes:
+                if self._jobs.take_over(job, self.backend, requeue=True):
+                    with self._lock:
+                        self._pending += 1
+                    self._start(job.id, *kept)
+                    resumed += 1
+                continue
+            reason = (
+                "the server stopped twice while this job ran; submit the invoice again"
+                if kept is not None
+                else "the server stopped before this job finished and its file was not kept; submit it again"
+            )
+            if self._jobs.fail_orphan(job, "JobAbandoned", reason):
+                failed += 1
+                if self._spool is not None:
+                    self._spool.discard(job.id)
+                self._callbacks.submit(job.id)
+        if resumed or failed:
+            logger.warning("took over jobs of stopped servers: %d resumed, %d failed", resumed, failed)
+        return resumed, failed
+
+    def health(self) -> dict[str, Any]:
+        """The queue's state for /healthz."""
+        pool = self._processes.health() if self._processes is not None else {"state": "ok", "kind": "thread"}
+        return {"kind": "in-process", "pending": self._pending, "pool": pool}
+
+    @property
+    def working(self) -> bool:
+        """Whether a job submitted now can be extracted."""
+        return self._processes is None or self._processes.working
+
     def warm(self) -> None:
-        """Start the worker processes and load the extractor in each, so the first request is not slow."""
+        """Register this server, start the worker processes, resume what stopped servers left, start beating."""
+        self._heartbeat.register()
         if self._processes is None:
             warm_extractor()
-            return
-        futures = [self._processes.submit(warm_extractor) for _ in range(self._workers)]
-        for future in futures:
-            future.result(timeout=self._timeout)
+        else:
+            self._processes.warm()
+        self.take_over_stopped_servers()
+        self._heartbeat.start()
 
     def close(self) -> None:
-        """Let running jobs finish, then stop the pools."""
+        """Let running jobs finish, then stop the pools and the heartbeat."""
         self._threads.shutdown(wait=True, cancel_futures=False)
         if self._processes is not None:
-            self._processes.shutdown(wait=True)
+            self._processes.close()
+        self._callbacks.close()
+        self._heartbeat.stop()
 
 
 class RqInvoiceQueue:

@@ -260,9 +260,26 @@ invoice_jobs = Table(
     Column("corrections", JSON),
     Column("corrected_at", UtcDateTime()),
     Column("expires_at", UtcDateTime()),
+    # How many times a server took this job over after the server running it stopped (revision 0007): a job
+    # that keeps killing its server is failed instead of resumed for ever.
+    Column("resumes", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_invoice_jobs_api_key_id", "api_key_id"),
     Index("ix_invoice_jobs_status", "status"),
     Index("ix_invoice_jobs_expires_at", "expires_at"),
+)
+
+# -- invoice servers (issue 13): revision 0007_server_heartbeat ------------------------------------------
+# One row per running ``docintel serve`` with an in-process queue; ``id`` is the ``backend`` its jobs carry.
+# A server beats every few seconds; jobs of a server whose beat stopped are resumed or failed by another,
+# never those of a server still beating (a second server on the same catalogue leaves the first one's alone).
+api_servers = Table(
+    "api_servers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("last_beat_at", UtcDateTime(), nullable=False),
 )
 
 # -- review workflow (issue 5): revision 0002_review ---------------------------------------------------

@@ -15,6 +15,7 @@ from docintel.api.keys import NewApiKey
 from docintel.api.settings import ApiSettings
 from docintel.catalogue.store import CatalogueStore
 from docintel.graph_emulator.testing import SMALL_TENANT, RunningEmulator, running_emulator
+from docintel.log import configure_logging
 from docintel.settings import Settings
 
 TOKEN = "invoice-api-test-token"  # the emulator's static bearer token
@@ -78,6 +79,21 @@ def test_a_sharepoint_pdf_is_read_through_graph_and_extracted(sp_client: TestCli
     assert fields["InvoiceTotal"]["value"], "the invoice read from SharePoint has no total"
     after = emulator.control("GET", "/stats")
     assert after != before  # the server really asked Graph
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_download_urls_with_tempauth_never_reach_the_debug_log(
+    sp_client: TestClient, emulator: RunningEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drive_id, item_id, name = _invoice_item(emulator, lambda name: name.lower().endswith(".pdf"))
+    configure_logging(2)  # -vv: httpx, httpcore and the Graph SDK log every request they send
+    response = sp_client.post(
+        "/v1/invoices?wait=60", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}, "name": name}
+    )
+    assert response.status_code == 200, response.text
+    logged = capsys.readouterr().err
+    assert "download.aspx?[redacted]" in logged  # the redirect to the download URL was logged, redacted
+    assert "tempauth" not in logged
 
 
 def test_a_text_file_in_sharepoint_is_refused_as_not_an_invoice_type(
