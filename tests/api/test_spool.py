@@ -13,6 +13,7 @@ from docintel.api.jobs import InvoiceJobStore, LocalInvoiceQueue
 from docintel.api.keys import ApiKeyStore, NewApiKey
 from docintel.api.settings import ApiSettings
 from docintel.api.spool import UploadSpool
+from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.settings import Settings
 
@@ -60,3 +61,27 @@ def test_uploads_left_by_finished_or_unknown_jobs_are_swept(
     time.sleep(0.05)  # older than the (test's) heartbeat timeout
     assert queue.sweep_spool() == 2
     assert spool.job_ids() == [queued]  # its job may still run: kept
+
+
+def test_a_job_resumed_once_already_is_failed_not_resumed_again(
+    settings: Settings, store: CatalogueStore, api_key: NewApiKey, tmp_path: Path
+) -> None:
+    jobs = InvoiceJobStore(store, 60)
+    rows = {"api_key_id": api_key.client.key_id, "backend": "local:stoppedtwice", "file_type": "pdf",
+            "mime_type": "application/pdf", "size": 4, "sha256": "0" * 64, "callback_url": None}  # fmt: skip
+    job_id = jobs.create(**rows).id
+    with store.engine.begin() as connection:
+        connection.execute(
+            t.invoice_jobs.update().where(t.invoice_jobs.c.id == job_id).values(status="running", resumes=1)
+        )
+    UploadSpool(tmp_path / "spool").put(job_id, b"%PDF", "a.pdf")
+    api = ApiSettings(pool="thread", workers=1, spool_dir=tmp_path / "spool")
+    queue = LocalInvoiceQueue(jobs, ApiKeyStore(store), settings, api)
+    try:
+        assert queue.take_over_stopped_servers() == (0, 1)
+    finally:
+        queue.close()
+    job = jobs.get(job_id)
+    assert job is not None and (job.status.value, job.error_type) == ("failed", "JobAbandoned")
+    assert "stopped twice" in (job.error_message or "")
+    assert UploadSpool(tmp_path / "spool").get(job_id) is None
