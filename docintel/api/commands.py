@@ -53,8 +53,10 @@ def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str |
     """Serve the invoice API (and the review UI when installed).
 
     Invoices are processed in-process on a bounded pool, or on the rq `invoices` queue when
-    DOCINTEL_REDIS_URL is set (run `docintel worker --queues invoices` beside it). Limits come from
-    DOCINTEL_API__* variables (e.g. DOCINTEL_API__MAX_UPLOAD_BYTES, DOCINTEL_API__RATE_LIMIT_PER_MINUTE).
+    DOCINTEL_REDIS_URL is set (run `docintel worker --queues invoices` beside it). Without Redis, uploads of
+    queued jobs wait on disk in DOCINTEL_API__SPOOL_DIR (default ./docintel-spool) so a server restarted after a
+    crash resumes them. Limits come from DOCINTEL_API__* variables (e.g. DOCINTEL_API__MAX_UPLOAD_BYTES,
+    DOCINTEL_API__RATE_LIMIT_PER_MINUTE, DOCINTEL_API__CALLBACK_ALLOWED_INTERNAL).
     """
     import uvicorn
 

@@ -1,10 +1,13 @@
 """Invoice jobs: their rows in the catalogue, the runner that processes one, and the two queues that feed it.
 
     POST /v1/invoices ──▶ InvoiceJobStore.create (row: queued) ──▶ queue.submit(job id, bytes, name)
-        LocalInvoiceQueue  bounded thread pool in the server (extraction in worker processes or threads)
+        LocalInvoiceQueue  bounded thread pool in the server (extraction in worker processes or threads); the
+                           bytes spooled to disk until the outcome is stored, the server's heartbeat in the
+                           catalogue, so a server started after a crash resumes the jobs
         RqInvoiceQueue     bytes to Redis under the job id, ``workers.invoices.process_invoice(job id)`` on
                            the rq ``invoices`` queue
     InvoiceJobRunner.run ──▶ running ──▶ extract_invoice ──▶ succeeded | failed ──▶ signed callback
+                             (in-process: handed to CallbackSender's own threads; rq: sent by the work horse)
 
 The catalogue is the one place a job's state lives, so any server can answer ``GET /v1/jobs/{id}`` for a
 job any worker ran. The document bytes are never stored there, and results are cleared after their TTL.
@@ -448,6 +451,7 @@ class LocalInvoiceQueue:
         self._heartbeat = ServerHeartbeat(
             jobs.catalogue, self.backend, api_settings.heartbeat_seconds, on_beat=self.take_over_stopped_servers
         )
+        self._closing = threading.Event()
 
     def _extract(self, content: bytes, name: str, settings: Settings) -> dict[str, Any]:
         if self._processes is None:
@@ -509,6 +513,8 @@ class LocalInvoiceQueue:
         take it; a job already resumed ``max_resumes`` times is failed (it may be what kills its servers).
         Finished jobs whose callback was still pending get it sent from here.
         """
+        if self._closing.is_set():
+            return 0, 0  # shutting down: this server takes on nothing new
         live = live_servers(self._jobs.catalogue, self._api.heartbeat_timeout_seconds) | {self.backend}
         resumed = failed = 0
         for job in self._jobs.orphaned(live):
@@ -556,10 +562,27 @@ class LocalInvoiceQueue:
         else:
             self._processes.warm()
         self.take_over_stopped_servers()
+        self.sweep_spool()
         self._heartbeat.start()
 
+    def sweep_spool(self) -> int:
+        """Delete kept uploads of jobs that finished or are gone (a crash between storing and deleting leaves them)."""
+        if self._spool is None:
+            return 0
+        swept = 0
+        # Only files older than the heartbeat timeout: a younger one may be a live server's job being created.
+        for job_id in self._spool.job_ids(older_than_seconds=self._api.heartbeat_timeout_seconds):
+            job = self._jobs.get(job_id)
+            if job is None or job.status.finished:
+                self._spool.discard(job_id)
+                swept += 1
+        if swept:
+            logger.info("deleted %d kept upload(s) of finished jobs", swept)
+        return swept
+
     def close(self) -> None:
-        """Let running jobs finish, then stop the pools and the heartbeat."""
+        """Let running jobs finish, then stop the pools and, last, the heartbeat (it beats while jobs drain)."""
+        self._closing.set()
         self._threads.shutdown(wait=True, cancel_futures=False)
         if self._processes is not None:
             self._processes.close()

@@ -79,7 +79,7 @@ class ServerHeartbeat:
                 logger.warning("server heartbeat failed: %s", error.kind)
 
     def stop(self) -> None:
-        """Stop beating and remove the row: a server that stopped cleanly left no job behind."""
+        """Stop beating and remove the row (call once no job is left: without a row, its jobs are up for grabs)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self._interval + 5)
