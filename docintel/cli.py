@@ -151,6 +151,8 @@ def scan(
       docintel scan /mnt/share/Finance /mnt/share/HR --catalogue postgresql://docintel@db/catalogue
     """
     from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key
+    from docintel.errors import DocintelError
     from docintel.pipeline import Engines, scan_source
     from docintel.sources.local import LocalFolderSource
 
@@ -160,6 +162,11 @@ def scan(
     engines.check_ocr()  # ...or the OCR language is not installed
     url = _catalogue_url(settings, catalogue_url)
     store = open_catalogue(url)
+    try:
+        bind_pii_key(store, engines.key)  # a catalogue hashed with another key would mix unmatchable hashes in
+    except DocintelError:
+        store.close()
+        raise
     source = LocalFolderSource(paths)
     discovered = list(source.discover())
     click.echo(f"Found {len(discovered)} files; catalogue: {_display_url(url)}", err=True)

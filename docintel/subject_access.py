@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore, open_catalogue
-from docintel.enrich.hashing import load_pii_key, normalise, pii_hash
+from docintel.enrich.hashing import bind_pii_key, load_pii_key, normalise, pii_hash
 from docintel.enrich.recognizers import checksums
 from docintel.errors import CatalogueError, ConfigError, DocintelError
 from docintel.models import DocumentStatus, Provenance
@@ -322,6 +322,8 @@ def find_documents(
     settings: Settings | None = None,
 ) -> list[Match]:
     """Catalogued documents mentioning the given identifiers (all of them by default), best first."""
+    # Another key's hashes match nothing: refuse rather than answer "no document" to a legal request.
+    bind_pii_key(store, key)
     criteria = build_criteria(
         {"nhs_number": nhs_number, "nino": nino, "email": email, "phone": phone, "name": name, "postcode": postcode},
         key,

@@ -8,6 +8,7 @@ docintel connector [--base-url URL] [--out FILE]   the Power Automate custom con
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,9 +67,22 @@ def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str |
     if catalogue_url:
         catalogue = settings.catalogue.model_copy(update={"url": catalogue_url})
         settings = settings.model_copy(update={"catalogue": catalogue})
+    _check_pii_key(settings)
     app = create_app(settings)
     # One process: the in-process queue and rate limiter live in it (scale out with Redis and rq workers).
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+
+
+def _check_pii_key(settings: Settings) -> None:
+    """Refuse to serve subject access searches with a PII key other than the catalogue's (when one is set)."""
+    from docintel import defaults
+    from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key, load_pii_key
+
+    if not (os.environ.get(defaults.ENV_PII_KEY) or os.environ.get(defaults.ENV_PII_KEY_FILE)):
+        return  # invoices only: subject access searches answer that no key is set
+    with open_catalogue(settings.catalogue.url) as store:
+        bind_pii_key(store, load_pii_key())
 
 
 @click.group("api-key")

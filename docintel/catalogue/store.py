@@ -482,6 +482,33 @@ class CatalogueStore:
         with self.transaction("read schema revision") as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
+    # -- the catalogue's own settings ----------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """A setting the catalogue carries about itself (the PII key's fingerprint), or None."""
+        query = select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+        with self.transaction("read catalogue setting") as connection:
+            value = connection.execute(query).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless a value is there already; returns the stored value.
+
+        Insert-if-absent in one statement, so two processes starting together on a new catalogue both
+        read back the one value that won.
+        """
+        statement = (
+            self._insert(t.catalogue_settings)
+            .values(name=name, value=value, set_at=_utcnow())
+            .on_conflict_do_nothing(index_elements=[t.catalogue_settings.c.name])
+        )
+        with self.transaction("store catalogue setting", write=True) as connection:
+            connection.execute(statement)
+            stored = connection.execute(
+                select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+            ).scalar_one()
+        return str(stored)
+
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, source: str) -> str:
