@@ -1,7 +1,8 @@
 """Command-line commands of the invoice API, registered by ``docintel.cli``.
 
 docintel serve [--host H] [--port P]        the HTTP API (uvicorn)
-docintel api-key create NAME [--rate-limit N] | list [--all] | revoke ID_OR_NAME
+docintel api-key create NAME [--rate-limit N] [--scope S]... [--drive DRIVE_ID]...
+docintel api-key list [--all] | revoke ID_OR_NAME | drives KEY_ID [--drive DRIVE_ID]...
 docintel connector [--base-url URL] [--out FILE]   the Power Automate custom connector (OpenAPI 2.0)
 """
 
@@ -90,17 +91,46 @@ def api_key_group() -> None:
     """Create, list and revoke API keys for RPA flows and other clients."""
 
 
+_SCOPE_NAMES = ("invoices", "subject-access", "contracts")  # docintel.api.keys.Scope, without importing the API
+
+drive_option = click.option(
+    "--drive",
+    "drives",
+    multiple=True,
+    metavar="DRIVE_ID",
+    help="A SharePoint/OneDrive drive id the key may name in invoice references (repeat; default: none).",
+)
+
+
 @api_key_group.command("create")
 @click.argument("name")
 @click.option("--rate-limit", type=int, metavar="N", help="Requests per minute for this key (default: the service's).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(_SCOPE_NAMES),
+    help="What the key may call (repeat for several; default: invoices only). subject-access searches the "
+    "whole catalogue for a person: grant it to the information-governance team's key alone.",
+)
+@drive_option
 @catalogue_option
 @click.pass_context
 @handle_errors
-def create_key(ctx: click.Context, name: str, rate_limit: int | None, catalogue_url: str | None) -> None:
+def create_key(
+    ctx: click.Context,
+    *,
+    name: str,
+    rate_limit: int | None,
+    scopes: tuple[str, ...],
+    drives: tuple[str, ...],
+    catalogue_url: str | None,
+) -> None:
     """Issue a key for client NAME; the key is printed once and cannot be shown again."""
     with _key_store(ctx, catalogue_url) as keys:
-        issued = keys.create(name, rate_limit)
-    click.echo(f"API key for {issued.client.name} (id {issued.client.key_id}); store it now, it is not kept:")
+        issued = keys.create(name, rate_limit, scopes=scopes or ("invoices",), drives=drives)
+    granted = ", ".join(sorted(issued.client.scopes))
+    click.echo(f"API key for {issued.client.name} (id {issued.client.key_id}, scopes: {granted}); store it now:")
     click.echo(f"  X-API-Key: {issued.key}")
     click.echo("Callback signing secret (verifies X-Docintel-Signature on result callbacks):")
     click.echo(f"  {issued.client.signing_secret}")
@@ -121,7 +151,26 @@ def list_keys(ctx: click.Context, include_revoked: bool, catalogue_url: str | No
     for info in listed:
         limit = f"{info.rate_limit_per_minute}/min" if info.rate_limit_per_minute else "default"
         revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
-        click.echo(f"{info.key_id}  {info.name:<30}  {limit:<10}  created {info.created_at:%Y-%m-%d %H:%M}  {revoked}")
+        scopes = ",".join(sorted(info.scopes))
+        click.echo(
+            f"{info.key_id}  {info.name:<30}  {limit:<10}  {scopes:<24}  {len(info.drives)} drive(s)  "
+            f"created {info.created_at:%Y-%m-%d %H:%M}  {revoked}"
+        )
+
+
+@api_key_group.command("drives")
+@click.argument("key_id")
+@drive_option
+@catalogue_option
+@click.pass_context
+@handle_errors
+def key_drives(ctx: click.Context, key_id: str, drives: tuple[str, ...], catalogue_url: str | None) -> None:
+    """Set the SharePoint drives key KEY_ID may name (replaces the list; no --drive: none), then print them."""
+    with _key_store(ctx, catalogue_url) as keys:
+        keys.set_drives(key_id, drives)
+    click.echo(f"key {key_id} may name {len(set(drives))} drive(s)")
+    for drive in sorted(set(drives)):
+        click.echo(f"  {drive}")
 
 
 @api_key_group.command("revoke")

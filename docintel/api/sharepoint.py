@@ -8,6 +8,7 @@ from ``DOCINTEL_GRAPH_*``; see docintel/sources/graph_client.py), so the same ap
 A request never waits long on Graph: throttling past ``MAX_INLINE_WAIT_SECONDS`` answers 503 with Retry-After,
 and the flow's own retry policy sends it again. Graph's answers are translated for the API's caller:
 
+    drive not allow-listed for the key      404 (checked first, by the API; the same answer as not found)
     item not found (or not a file)          404
     file over the API's upload limit        413
     Graph refused docintel's credentials    502 (the caller's API key is fine; the server's app is not)
@@ -50,6 +51,8 @@ MAX_CALL_ATTEMPTS = 3
 # Graph ids are opaque, but never this long nor holding path or query characters.
 _MAX_ID_LENGTH = 256
 _FORBIDDEN_ID_CHARACTERS = frozenset("/?#%\\ \t\r\n")
+# One answer for an absent item and for a drive the key may not name, so neither tells the other apart.
+ITEM_NOT_FOUND_MESSAGE = "no file with that drive_id and item_id that this API key may read"
 
 
 class ItemNotFound(ApiError):
@@ -108,7 +111,7 @@ class SharePointReader:
         try:
             return await session.download(drive_id, item_id, min(max_bytes, self.graph.max_download_bytes))
         except SourceNotFound:
-            raise ItemNotFound("no file with that drive_id and item_id in SharePoint or OneDrive") from None
+            raise ItemNotFound(ITEM_NOT_FOUND_MESSAGE) from None
         except (SourceThrottled, SourceUnavailable) as error:
             logger.warning("SharePoint read for an invoice: Graph busy (%s)", error.kind)
             retry_after = getattr(error, "retry_after", None) or 30.0

@@ -84,7 +84,9 @@ class Action(StrEnum):
 # Microsoft 365 by `docintel labels`. Every one can be picked in the audit page's filter.
 ACCOUNT_ACTIONS = ("user_create", "user_password", "user_role", "user_enable", "user_disable", "user_delete")
 LABEL_ACTION = "label"
-AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION)
+# Searches by GET /v1/subject-access and docintel find (docintel.subject_access.AUDIT_ACTION).
+SUBJECT_ACCESS_ACTION = "subject_access"
+AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION, SUBJECT_ACCESS_ACTION)
 
 
 class HoldScope(StrEnum):
