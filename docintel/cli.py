@@ -49,6 +49,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("docintel.api.commands:serve_command", "Serve the invoice API and the review pages."),
     "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys for RPA flows."),
     "connector": ("docintel.api.commands:connector_command", "Write the Power Automate custom connector."),
+    "profiles": (
+        "docintel.api.commands:profiles_group",
+        "List supplier profiles; approve a key's into the shared set.",
+    ),
     "user": ("docintel.review.commands:user_command", "Manage local accounts for the review pages."),
     "train": ("classifiers.train:train_command", "Retrain the retention model from reviewers' decisions."),
     "labels": ("docintel.labels:labels_command", "Apply Purview retention labels to reviewed SharePoint files."),

@@ -24,7 +24,6 @@ identifier types searched and the number of documents found; never the values.
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import hashlib
 import json
@@ -39,7 +38,7 @@ from typing import Annotated, Any
 
 import click
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from docintel.catalogue import tables as t
@@ -389,21 +388,14 @@ def record_search(
     store: CatalogueStore, searched_by: str, criteria: list[Criterion], *, require_all: bool, snippets: bool, found: int
 ) -> None:
     """Audit a search: who, when, which identifier types and how many documents; never the values or hashes."""
-    row = {
-        "at": dt.datetime.now(dt.UTC),
-        "user_name": searched_by[:128],
-        "action": AUDIT_ACTION,
-        "document_id": None,
-        "target": ",".join(criterion.name for criterion in criteria),
-        "from_value": None,
-        "to_value": str(found),
-        "reason": ("all" if require_all else "any") + (", snippets" if snippets else ""),
-        "outcome": "done",
-        "batch_id": None,
-    }
     try:
-        with store.transaction("audit a subject access search", write=True) as connection:
-            connection.execute(insert(t.audit).values(row))
+        store.record_audit(
+            searched_by,
+            AUDIT_ACTION,
+            target=",".join(criterion.name for criterion in criteria),
+            to_value=str(found),
+            reason=("all" if require_all else "any") + (", snippets" if snippets else ""),
+        )
     except CatalogueError:
         # An unaudited search must not be answered: the caller gets the error, not the results.
         logger.error("subject access search by %s could not be audited; not answered", searched_by)

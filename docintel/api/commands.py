@@ -4,6 +4,7 @@ docintel serve [--host H] [--port P]        the HTTP API (uvicorn)
 docintel api-key create NAME [--rate-limit N] [--scope S]... [--drive DRIVE_ID]...
 docintel api-key list [--all] | revoke ID_OR_NAME | drives KEY_ID [--drive DRIVE_ID]...
 docintel connector [--base-url URL] [--out FILE]   the Power Automate custom connector (OpenAPI 2.0)
+docintel profiles list | approve KEY_ID NAME [--by WHO]   supplier profiles: shared, per key, broken
 """
 
 from __future__ import annotations
@@ -227,3 +228,63 @@ def connector_command(ctx: click.Context, base_url: str, out: Path) -> None:
         return
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out} ({len(document['paths'])} paths); import it in Power Automate: Custom connectors")
+
+
+# The audit action of an approval (the review pages' audit list filters on it).
+PROFILE_APPROVE_ACTION = "profile_approve"
+
+
+@click.group("profiles")
+def profiles_group() -> None:
+    """Supplier profiles: the shared set, each API key's own (from its corrections), and broken files."""
+
+
+@profiles_group.command("list")
+@click.pass_context
+@handle_errors
+def list_profiles(ctx: click.Context) -> None:
+    """List shared profiles, each key's own profiles awaiting approval, and files that do not load."""
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import KEY_PROFILES_FOLDER, read_profiles
+
+    shared_dir = _settings(ctx).config_path(PROFILE_FOLDER)
+    folders = [("shared", shared_dir)]
+    keys_dir = shared_dir / KEY_PROFILES_FOLDER
+    if keys_dir.is_dir():
+        folders += [(f"key {folder.name}", folder) for folder in sorted(keys_dir.iterdir()) if folder.is_dir()]
+    broken = 0
+    for label, folder in folders:
+        profiles, problems = read_profiles(folder)
+        for profile in profiles:
+            keywords = ", ".join(profile.match)
+            click.echo(f"{label:<18}  {profile.name:<40}  {len(profile.corrections):>3} correction(s)  [{keywords}]")
+        for problem in problems:
+            click.secho(f"{label:<18}  BROKEN (skipped): {problem}", fg="red")
+        broken += len(problems)
+    if broken:
+        sys.exit(1)
+
+
+@profiles_group.command("approve")
+@click.argument("key_id")
+@click.argument("name")
+@click.option("--by", default=None, help="Who approves, for the audit trail (default: the operating-system account).")
+@catalogue_option
+@click.pass_context
+@handle_errors
+def approve_profile_command(
+    ctx: click.Context, key_id: str, name: str, by: str | None, catalogue_url: str | None
+) -> None:
+    """Move profile NAME made by key KEY_ID's corrections into the shared set, used for every key's invoices."""
+    import getpass
+
+    from docintel.catalogue.store import open_catalogue
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import approve_profile
+
+    settings = _settings(ctx)
+    approver = by or f"cli:{getpass.getuser()}"
+    with open_catalogue(catalogue_url or settings.catalogue.url) as store:
+        target = approve_profile(settings.config_path(PROFILE_FOLDER), key_id, name)
+        store.record_audit(approver, PROFILE_APPROVE_ACTION, target=f"{key_id}/{name}", to_value="shared")
+    click.echo(f"approved {name} (from key {key_id}) into the shared profiles: {target.name}")

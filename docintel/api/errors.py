@@ -7,7 +7,6 @@ DocintelError
     ├── Forbidden               the key lacks the scope this endpoint needs (403)
     ├── JobNotFound             no such job for this client (404)
     ├── JobConflict             the job is not in a state that allows this (409)
-    ├── InvalidCorrection       a corrected value is not a valid value of its field (422)
     ├── UnsupportedMediaType    neither multipart nor JSON (415)
     ├── RateLimited             the key is over its per-minute rate limit (429, retryable)
     ├── NotConfigured           a feature that needs a component this install lacks (501)
@@ -43,12 +42,6 @@ class Forbidden(ApiError):
     """The key is valid but was not granted the scope this endpoint needs."""
 
     http_status = 403
-
-
-class InvalidCorrection(ApiError):
-    """A corrected field value that cannot be stored: a bad currency code, VAT number, date or amount."""
-
-    http_status = 422
 
 
 class JobNotFound(ApiError):

@@ -370,13 +370,18 @@ _profile_lock = threading.Lock()
 
 
 def _apply_correction(context: ApiContext, job: InvoiceJob, corrections: dict[str, str]) -> str:
-    """Feed corrections to the supplier profiles; the name of the profile they refined."""
+    """Feed corrections to the key's own supplier profiles; the name of the profile they refined.
+
+    InvalidCorrection (422) for a value that is not valid for its field; nothing is stored then.
+    """
     from docintel.invoices import apply_correction
+    from docintel.invoices.profiles import key_profile_dir
 
     result = InvoiceResult.model_validate(job.result)
+    shared = context.settings.config_path(PROFILE_FOLDER)
     try:
         with _profile_lock:
-            profile = apply_correction(context.settings.config_path(PROFILE_FOLDER), result, corrections)
+            profile = apply_correction(key_profile_dir(shared, job.api_key_id), result, corrections, shared_dir=shared)
     except ConfigError as error:
         raise BadRequest(error.message) from None
     return profile.name
@@ -386,9 +391,17 @@ def _apply_correction(context: ApiContext, job: InvoiceJob, corrections: dict[st
     "/v1/invoices/{job_id}/corrections",
     operation_id="CorrectInvoice",
     summary="Send corrected field values for an invoice",
-    description="Stores the corrections beside the job and uses them to refine the supplier's profile.",
+    description=(
+        "Checks every value (Currency an ISO 4217 code, VendorTaxId a VAT number with valid check digits, dates "
+        "YYYY-MM-DD, amounts as decimals, VendorName not a generic word), stores the corrections beside the job "
+        "and refines this API key's own profile of the supplier; other keys' invoices are not affected."
+    ),
     response_model=CorrectionReceipt,
-    responses={404: _ERRORS[404], 409: {"model": ErrorBody, "description": "The job has no result to correct"}},
+    responses={
+        404: _ERRORS[404],
+        409: {"model": ErrorBody, "description": "The job has no result to correct"},
+        422: {"model": ErrorBody, "description": "A corrected value is not valid for its field (named in detail)"},
+    },
 )
 async def submit_corrections(
     request: Request,
@@ -405,6 +418,7 @@ async def submit_corrections(
     if unknown:
         raise BadRequest(f"unknown invoice field(s) {unknown}; known: {', '.join(FIELD_NAMES)}")
     profile = await run_in_threadpool(_apply_correction, context, job, corrections.fields)
+    # Stored only once every value passed its checks (a refused correction leaves no trace to learn from).
     await run_in_threadpool(context.jobs.save_corrections, job_id, corrections.model_dump())
     logger.info("corrections stored for invoice job %s (%d fields)", job_id, len(corrections.fields))
     return CorrectionReceipt(job_id=job_id, stored=True, profile=profile)

@@ -509,6 +509,25 @@ class CatalogueStore:
             ).scalar_one()
         return str(stored)
 
+    def record_audit(
+        self, user_name: str, action: str, *, target: str | None = None, to_value: str | None = None, reason: str = ""
+    ) -> None:
+        """One row of the audit trail for an action outside the review pages (searches, approvals)."""
+        row = {
+            "at": _utcnow(),
+            "user_name": user_name[:128],
+            "action": action,
+            "document_id": None,
+            "target": target,
+            "from_value": None,
+            "to_value": to_value,
+            "reason": reason,
+            "outcome": "done",
+            "batch_id": None,
+        }
+        with self.transaction(f"audit {action}", write=True) as connection:
+            connection.execute(insert(t.audit).values(row))
+
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, source: str) -> str:

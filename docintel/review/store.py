@@ -86,7 +86,15 @@ ACCOUNT_ACTIONS = ("user_create", "user_password", "user_role", "user_enable", "
 LABEL_ACTION = "label"
 # Searches by GET /v1/subject-access and docintel find (docintel.subject_access.AUDIT_ACTION).
 SUBJECT_ACCESS_ACTION = "subject_access"
-AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION, SUBJECT_ACCESS_ACTION)
+# A key's supplier profile approved into the shared set (docintel profiles approve).
+PROFILE_APPROVE_ACTION = "profile_approve"
+AUDIT_ACTIONS = (
+    *(action.value for action in Action),
+    *ACCOUNT_ACTIONS,
+    LABEL_ACTION,
+    SUBJECT_ACCESS_ACTION,
+    PROFILE_APPROVE_ACTION,
+)
 
 
 class HoldScope(StrEnum):
