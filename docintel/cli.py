@@ -47,7 +47,7 @@ catalogue_option = click.option(
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "find": ("docintel.subject_access:find_command", "List documents that mention a person (subject access)."),
     "serve": ("docintel.api.commands:serve_command", "Serve the invoice API and the review pages."),
-    "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys for RPA flows."),
+    "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys (scopes, SharePoint drives)."),
     "connector": ("docintel.api.commands:connector_command", "Write the Power Automate custom connector."),
     "profiles": (
         "docintel.api.commands:profiles_group",

@@ -89,7 +89,7 @@ def _check_pii_key(settings: Settings) -> None:
 
 @click.group("api-key")
 def api_key_group() -> None:
-    """Create, list and revoke API keys for RPA flows and other clients."""
+    """Create, list and revoke API keys for RPA flows and other clients; set their SharePoint drives."""
 
 
 _SCOPE_NAMES = ("invoices", "subject-access", "contracts")  # docintel.api.keys.Scope, without importing the API
