@@ -1,8 +1,8 @@
 """Command-line commands of the invoice API, registered by ``docintel.cli``.
 
 docintel serve [--host H] [--port P]        the HTTP API (uvicorn)
-docintel api-key create NAME [--rate-limit N] [--scope S]... [--drive DRIVE_ID]...
-docintel api-key list [--all] | revoke ID_OR_NAME | drives KEY_ID [--drive DRIVE_ID]...
+docintel api-key create NAME [--rate-limit N] [--scope S]... [--drive DRIVE_ID]... [--site NAME]...
+docintel api-key list [--all] | revoke ID_OR_NAME | drives KEY_ID [--drive DRIVE_ID]... [--site NAME]...
 docintel connector [--base-url URL] [--out FILE]   the Power Automate custom connector (OpenAPI 2.0)
 docintel profiles list | approve KEY_ID NAME [--by WHO]   supplier profiles: shared, per key, broken
 """
@@ -101,6 +101,23 @@ drive_option = click.option(
     metavar="DRIVE_ID",
     help="A SharePoint/OneDrive drive id the key may name in invoice references (repeat; default: none).",
 )
+site_option = click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    help="Allow every document library of this SharePoint site (name or display name; repeat). Resolved to "
+    "drive ids through Graph now: a library added later needs `api-key drives` again.",
+)
+
+
+def _allowed_drives(ctx: click.Context, drives: tuple[str, ...], sites: tuple[str, ...]) -> list[str]:
+    """The drive ids given, plus those of the sites named (looked up through Graph)."""
+    if not sites:
+        return list(drives)
+    from docintel.api.sharepoint import site_drive_ids
+
+    return [*drives, *site_drive_ids(_settings(ctx), sites)]
 
 
 @api_key_group.command("create")
@@ -115,6 +132,7 @@ drive_option = click.option(
     "whole catalogue for a person: grant it to the information-governance team's key alone.",
 )
 @drive_option
+@site_option
 @catalogue_option
 @click.pass_context
 @handle_errors
@@ -125,11 +143,13 @@ def create_key(
     rate_limit: int | None,
     scopes: tuple[str, ...],
     drives: tuple[str, ...],
+    sites: tuple[str, ...],
     catalogue_url: str | None,
 ) -> None:
     """Issue a key for client NAME; the key is printed once and cannot be shown again."""
+    allowed = _allowed_drives(ctx, drives, sites)
     with _key_store(ctx, catalogue_url) as keys:
-        issued = keys.create(name, rate_limit, scopes=scopes or ("invoices",), drives=drives)
+        issued = keys.create(name, rate_limit, scopes=scopes or ("invoices",), drives=allowed)
     granted = ", ".join(sorted(issued.client.scopes))
     click.echo(f"API key for {issued.client.name} (id {issued.client.key_id}, scopes: {granted}); store it now:")
     click.echo(f"  X-API-Key: {issued.key}")
@@ -162,15 +182,19 @@ def list_keys(ctx: click.Context, include_revoked: bool, catalogue_url: str | No
 @api_key_group.command("drives")
 @click.argument("key_id")
 @drive_option
+@site_option
 @catalogue_option
 @click.pass_context
 @handle_errors
-def key_drives(ctx: click.Context, key_id: str, drives: tuple[str, ...], catalogue_url: str | None) -> None:
-    """Set the SharePoint drives key KEY_ID may name (replaces the list; no --drive: none), then print them."""
+def key_drives(
+    ctx: click.Context, key_id: str, drives: tuple[str, ...], sites: tuple[str, ...], catalogue_url: str | None
+) -> None:
+    """Set the SharePoint drives key KEY_ID may name (replaces the list; none given: none), then print them."""
+    allowed = set(_allowed_drives(ctx, drives, sites))
     with _key_store(ctx, catalogue_url) as keys:
-        keys.set_drives(key_id, drives)
-    click.echo(f"key {key_id} may name {len(set(drives))} drive(s)")
-    for drive in sorted(set(drives)):
+        keys.set_drives(key_id, allowed)
+    click.echo(f"key {key_id} may name {len(allowed)} drive(s)")
+    for drive in sorted(allowed):
         click.echo(f"  {drive}")
 
 

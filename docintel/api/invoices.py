@@ -218,6 +218,7 @@ async def _read_submission(request: Request, context: ApiContext, client: ApiCli
             if submission.content:
                 raise BadRequest("send 'content' or 'sharepoint', not both")
             reference = submission.sharepoint
+            context.sharepoint.check_available()
             if reference.drive_id not in client.drives:
                 # Before any Graph call, and the very answer an absent item gets: a key learns nothing about
                 # drives it was not given, not even whether an item exists there or what type it is.

@@ -158,10 +158,7 @@ def test_both_content_and_reference_is_a_bad_request(sp_client: TestClient) -> N
     assert response.json()["error"] == "BadRequest"
 
 
-def test_without_graph_credentials_the_reference_is_501_and_says_what_to_set(
-    client: TestClient, keys: ApiKeyStore, api_key: NewApiKey
-) -> None:
-    keys.set_drives(api_key.client.key_id, ["b!x"])
+def test_without_graph_credentials_the_reference_is_501_and_says_what_to_set(client: TestClient) -> None:
     response = client.post("/v1/invoices", json={"sharepoint": {"drive_id": "b!x", "item_id": "01X"}})
     assert response.status_code == 501
     assert "DOCINTEL_GRAPH_" in response.json()["detail"]
@@ -218,3 +215,28 @@ def _site_drives_or_none(emulator: RunningEmulator, display_name: str) -> list[s
     if not any(site.get("displayName") == display_name for site in sites):
         return []
     return _site_drives(emulator, display_name)
+
+
+def test_site_names_resolve_to_their_drives_at_key_creation(
+    graph_client_env: RunningEmulator, settings: Settings, store: CatalogueStore, api_settings: ApiSettings
+) -> None:
+    from click.testing import CliRunner
+
+    from docintel.api.commands import api_key_group
+
+    emulator = graph_client_env
+    runner = CliRunner()
+    created = runner.invoke(api_key_group, ["create", "finance-flow", "--site", "Finance"], obj={"settings": settings})
+    assert created.exit_code == 0, created.output
+    key = created.output.split("X-API-Key: ", 1)[1].split()[0]
+    client_info = ApiKeyStore(store).authenticate(key)
+    assert client_info is not None and client_info.drives == set(_finance_drives(emulator))
+    drive_id, item_id, name = _invoice_item(emulator, lambda name: name.lower().endswith(".pdf"))
+    app = create_app(settings, store=store, api_settings=api_settings)
+    with TestClient(app, headers={"X-API-Key": key}) as client:
+        response = client.post(
+            "/v1/invoices?wait=60", json={"sharepoint": {"drive_id": drive_id, "item_id": item_id}, "name": name}
+        )
+    assert response.status_code == 200, response.text
+    missing = runner.invoke(api_key_group, ["create", "x", "--site", "No Such Site"], obj={"settings": settings})
+    assert missing.exit_code == 2 and "no SharePoint site named No Such Site" in missing.output
