@@ -299,7 +299,10 @@ def list_profiles(ctx: click.Context) -> None:
 def approve_profile_command(
     ctx: click.Context, key_id: str, name: str, by: str | None, catalogue_url: str | None
 ) -> None:
-    """Move profile NAME made by key KEY_ID's corrections into the shared set, used for every key's invoices."""
+    """Move profile NAME made by key KEY_ID's corrections into the shared set, used for every key's invoices.
+
+    A shared profile of the same name (the one the key's corrections started from) is replaced.
+    """
     import getpass
 
     from docintel.catalogue.store import open_catalogue

@@ -41,14 +41,15 @@ _GENERIC_TEXT = """
     usd eur pounds sterling
 """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
-# A keyword needs at least this many letters: shorter ones ("Co", "A&B") occur by chance in any text.
+# A keyword needs at least this many letters or digits: shorter ones ("Co", "A&B") occur by chance in any
+# text. Digits count, so a VAT number ("GB123456789") is a keyword of its own.
 MIN_KEYWORD_LETTERS = 4
 # Longest corrected value kept: an address or payment term, never a page of text.
 MAX_VALUE_CHARS = 500
 # Amounts beyond this are typing mistakes, not council invoices.
 MAX_AMOUNT = Decimal("1e12")
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 class InvalidCorrection(DocintelError):

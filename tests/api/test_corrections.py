@@ -174,7 +174,7 @@ def test_an_admin_approves_a_keys_profile_into_the_shared_set_and_it_is_audited(
 ) -> None:
     client_a, client_b, key_a = two_clients
     job = _submit(client_a, invoice_pdf)
-    fields = {"VendorName": GREENWAY, "Currency": "USD"}
+    fields = {"VendorName": GREENWAY, "VendorTaxId": VAT_A, "Currency": "USD"}
     assert client_a.post(f"/v1/invoices/{job['id']}/corrections", json={"fields": fields}).status_code == 200
     name = "greenway-grounds-maintenance-ltd"
     runner = CliRunner()
@@ -188,7 +188,8 @@ def test_an_admin_approves_a_keys_profile_into_the_shared_set_and_it_is_audited(
     )
     assert approved.exit_code == 0, approved.output
     assert _profile_files(settings) == [f"{name}.yaml"]
-    assert _value(_submit(client_b, invoice_pdf), "Currency") == "USD"  # now shared: every key's invoices
+    shared = _submit(client_b, invoice_pdf)  # now shared: every key's invoices
+    assert _value(shared, "Currency") == "USD" and _value(shared, "VendorTaxId") == VAT_A
     with store.engine.connect() as connection:
         rows = connection.execute(select(t.audit).where(t.audit.c.action == "profile_approve")).mappings().all()
     assert [(row["user_name"], row["target"], row["to_value"]) for row in rows] == [
