@@ -4,7 +4,7 @@ A correction feeds a supplier profile, which later fixes values on other invoice
 valid value of its field (a currency that is not an ISO 4217 code, a UK VAT number whose check digits are
 wrong, a date that is not a date) would be repeated on every invoice the profile matches, so it is refused
 with the field and the reason. A vendor name that is a generic word ("Invoice", "Ltd", anything under four
-letters) is refused too: as a profile keyword it would match nearly every invoice.
+letters or digits) is refused too: as a profile keyword it would match nearly every invoice.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Optional supplier profiles (``config/suppliers/*.yaml``): layout hints that improve a known supplier's invoices.
 
 A profile matches an invoice when one of its keywords appears in the text (generic words such as
-"Invoice" or "Ltd", and keywords under four letters, never match). It may fix the vendor's name, add label
+"Invoice" or "Ltd", and keywords under four letters or digits, never match). It may fix the vendor's name, add label
 synonyms per field, say how the supplier writes dates and which currency it bills in. No profile is ever
 required. :func:`apply_correction` turns a client's correction into profile hints.
 
