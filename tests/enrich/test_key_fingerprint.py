@@ -130,3 +130,15 @@ def test_group_readable_key_file_is_warned_about(tmp_path: Path, caplog: pytest.
     with caplog.at_level(logging.WARNING, logger="docintel.enrich.hashing"):
         load_pii_key({"DOCINTEL_PII_KEY_FILE": str(path)})
     assert "can be read by other accounts" not in caplog.text
+
+
+def test_serve_with_another_key_exits_2_before_listening(
+    runner: CliRunner, catalogue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_catalogue(catalogue_url) as store:
+        bind_pii_key(store, KEY_A)
+    monkeypatch.setenv("DOCINTEL_PII_KEY", KEY_B.hex())
+    monkeypatch.setenv("DOCINTEL_OCR__ENABLED", "false")
+    result = runner.invoke(main, ["serve", "--port", "1", "--catalogue", catalogue_url])
+    assert result.exit_code == 2, result.output
+    assert "not the key this catalogue" in result.output
