@@ -39,14 +39,20 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
       docintel crawl --source mail          # Exchange mailboxes only
       docintel crawl --every 3600           # now, then hourly (workers run the scheduler)
     """
+    from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key, load_pii_key
     from docintel.sources.graph import sources_config
     from workers.jobs import crawl_source, schedule_crawl
 
     try:
-        config = sources_config(get_settings())
+        settings = get_settings()
+        config = sources_config(settings)
         names = list(source_names) or [s.name for s in config.sources]
         for name in names:
             config.source(name)
+        # Refuse now, not in every worker job, when this key is not the catalogue's.
+        with open_catalogue(settings.catalogue.url) as store:
+            bind_pii_key(store, load_pii_key())
     except DocintelError as error:
         _fail(error)
         return

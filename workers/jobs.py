@@ -33,6 +33,7 @@ from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.crawl import PendingDocument, process_crawled
 from docintel.crawl import crawl_drive as crawl_drive_round
+from docintel.enrich.hashing import bind_pii_key
 from docintel.errors import DocintelError, SourceThrottled
 from docintel.extract.base import FileType
 from docintel.pipeline import Engines
@@ -85,8 +86,10 @@ class WorkerContext:
 
     @cached_property
     def engines(self) -> Engines:
-        """Models, loaded once (the worker warms them before forking)."""
-        return Engines(settings=self.settings)
+        """Models, loaded once (the worker warms them before forking), with the catalogue's own PII key."""
+        engines = Engines(settings=self.settings)
+        bind_pii_key(self.store, engines.key)
+        return engines
 
     @cached_property
     def board(self) -> RedisPauseBoard:

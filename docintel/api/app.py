@@ -21,7 +21,7 @@ from docintel.api.errors import ApiError
 from docintel.api.invoices import ApiContext
 from docintel.api.invoices import router as invoice_router
 from docintel.api.jobs import InvoiceJobStore, LocalInvoiceQueue, RqInvoiceQueue
-from docintel.api.keys import ApiKeyStore
+from docintel.api.keys import ApiKeyStore, Scope
 from docintel.api.security import BodySizeLimit, MemoryRateLimiter, RateLimiter, RedisRateLimiter, retry_after_header
 from docintel.api.settings import ApiSettings, load_api_settings
 from docintel.api.sharepoint import SharePointReader
@@ -125,11 +125,11 @@ def create_app(
             body["queue"] = {"kind": "rq"}
         return body
 
-    # Subject access search reveals where a person's data is: only callers with an API key may use it.
-    from docintel.api.invoices import authenticated_client
+    # Subject access search reveals where a person's data is: only keys granted the subject-access scope.
+    from docintel.api.invoices import require_scope
     from docintel.subject_access import router as subject_access_router
 
-    app.include_router(subject_access_router, dependencies=[Depends(authenticated_client)])
+    app.include_router(subject_access_router, dependencies=[Depends(require_scope(Scope.SUBJECT_ACCESS))])
     from docintel.review.web import router as review_router
 
     app.include_router(review_router)

@@ -60,7 +60,8 @@ CALLBACK_REFUSED = "refused"
 # Serialises extraction inside one process (see LocalInvoiceQueue._extract).
 _IN_PROCESS_EXTRACTION = threading.Lock()
 
-ExtractFunction = Callable[[bytes, str, Settings], dict[str, Any]]
+# (content, file name, settings, the submitting key's id: whose supplier profiles apply) -> result JSON
+ExtractFunction = Callable[[bytes, str, Settings, str | None], dict[str, Any]]
 
 
 def new_job_id() -> str:
@@ -73,11 +74,19 @@ def content_key(job_id: str) -> str:
     return f"{_CONTENT_PREFIX}{job_id}"
 
 
-def extract_invoice_json(content: bytes, name: str, settings: Settings) -> dict[str, Any]:
-    """Run the invoice extractor and return its result as JSON-ready data (a top-level function, so picklable)."""
-    from docintel.invoices import extract_invoice
+def extract_invoice_json(
+    content: bytes, name: str, settings: Settings, api_key_id: str | None = None
+) -> dict[str, Any]:
+    """Run the invoice extractor and return its result as JSON-ready data (a top-level function, so picklable).
 
-    result = extract_invoice(content, name, settings=settings)
+    The supplier profiles are the shared ones plus those the submitting key's own corrections made.
+    """
+    from docintel.invoices import extract_invoice
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import profiles_for_key
+
+    profiles = profiles_for_key(settings.config_path(PROFILE_FOLDER), api_key_id)
+    result = extract_invoice(content, name, settings=settings, profiles=profiles)
     data = result.model_dump(mode="json")
     # The layout never appears in API answers (the model excludes it), but corrections learn labels from it.
     data["layout"] = [line.model_dump(mode="json") for line in result.layout]
@@ -387,8 +396,9 @@ class InvoiceJobRunner:
             logger.warning("invoice job %s was not queued (%s); skipped", job_id, job.status if job else "missing")
             return job.status if job else JobStatus.FAILED
         started = time.perf_counter()
+        owner = self._jobs.get(job_id)
         try:
-            result = self._extract(content, name, self._settings)
+            result = self._extract(content, name, self._settings, owner.api_key_id if owner else None)
         except DocintelError as error:
             seconds = time.perf_counter() - started
             logger.info("invoice job %s failed: %s after %.2f s", job_id, error.kind, seconds)
@@ -453,13 +463,13 @@ class LocalInvoiceQueue:
         )
         self._closing = threading.Event()
 
-    def _extract(self, content: bytes, name: str, settings: Settings) -> dict[str, Any]:
+    def _extract(self, content: bytes, name: str, settings: Settings, api_key_id: str | None) -> dict[str, Any]:
         if self._processes is None:
             # PDFium is not thread-safe (two threads opening PDFs segfaulted the server under load): in
             # thread mode one extraction runs at a time; the process pool is the parallel mode.
             with _IN_PROCESS_EXTRACTION:
-                return extract_invoice_json(content, name, settings)
-        result: dict[str, Any] = self._processes.run(extract_invoice_json, content, name, settings)
+                return extract_invoice_json(content, name, settings, api_key_id)
+        result: dict[str, Any] = self._processes.run(extract_invoice_json, content, name, settings, api_key_id)
         return result
 
     @property

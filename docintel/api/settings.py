@@ -57,6 +57,9 @@ MAX_RESUMES = 1
 # Where `docintel serve` keeps uploads of queued in-process jobs (relative to the working directory, like the
 # default catalogue), so a restarted server resumes them; DOCINTEL_API__SPOOL_DIR moves it.
 SPOOL_DIR = "docintel-spool"
+# Wrong API keys tolerated per minute from one address, and against one key id, before 429: a client with a
+# typo retries a few times; a guesser is slowed to a crawl (the key's own holder is never locked out).
+FAILED_KEY_CHECKS_PER_MINUTE = 10
 # A callback older than this is rejected by verify_signature (replay protection).
 CALLBACK_TOLERANCE_SECONDS = 300
 
@@ -73,6 +76,7 @@ class ApiSettings(BaseModel):
     max_upload_bytes: int = Field(default=MAX_UPLOAD_BYTES, gt=0)
     max_wait_seconds: float = Field(default=MAX_WAIT_SECONDS, ge=0)
     rate_limit_per_minute: int = Field(default=RATE_LIMIT_PER_MINUTE, gt=0)
+    failed_key_checks_per_minute: int = Field(default=FAILED_KEY_CHECKS_PER_MINUTE, gt=0)
     workers: int = Field(default_factory=_default_workers, gt=0)
     # "process": extraction in worker processes, in parallel (measured 33 invoices/s on 2 cores, 20
     # clients). "thread": in the server process, one extraction at a time, because PDFium is not

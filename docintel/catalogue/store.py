@@ -482,6 +482,52 @@ class CatalogueStore:
         with self.transaction("read schema revision") as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
+    # -- the catalogue's own settings ----------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """A setting the catalogue carries about itself (the PII key's fingerprint), or None."""
+        query = select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+        with self.transaction("read catalogue setting") as connection:
+            value = connection.execute(query).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless a value is there already; returns the stored value.
+
+        Insert-if-absent in one statement, so two processes starting together on a new catalogue both
+        read back the one value that won.
+        """
+        statement = (
+            self._insert(t.catalogue_settings)
+            .values(name=name, value=value, set_at=_utcnow())
+            .on_conflict_do_nothing(index_elements=[t.catalogue_settings.c.name])
+        )
+        with self.transaction("store catalogue setting", write=True) as connection:
+            connection.execute(statement)
+            stored = connection.execute(
+                select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+            ).scalar_one()
+        return str(stored)
+
+    def record_audit(
+        self, user_name: str, action: str, *, target: str | None = None, to_value: str | None = None, reason: str = ""
+    ) -> None:
+        """One row of the audit trail for an action outside the review pages (searches, approvals)."""
+        row = {
+            "at": _utcnow(),
+            "user_name": user_name[:128],
+            "action": action,
+            "document_id": None,
+            "target": target,
+            "from_value": None,
+            "to_value": to_value,
+            "reason": reason,
+            "outcome": "done",
+            "batch_id": None,
+        }
+        with self.transaction(f"audit {action}", write=True) as connection:
+            connection.execute(insert(t.audit).values(row))
+
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, source: str) -> str:

@@ -231,6 +231,10 @@ api_keys = Table(
     Column("rate_limit_per_minute", Integer),  # None: the service default
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
+    # What the key may call, space-separated (docintel.api.keys.Scope); revision 0008_key_scopes.
+    Column("scopes", String(255), nullable=False, server_default="invoices"),
+    # SharePoint drive ids the key may name in an invoice reference; None or empty: none.
+    Column("drives", JSON),
     Index("ix_api_keys_name", "name"),
 )
 
@@ -346,6 +350,8 @@ users = Table(
     Column("role", String(16), nullable=False),  # readonly, reviewer, admin
     Column("created_at", UtcDateTime(), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # Bumped by sign-out and password changes: a session cookie carrying an older version is refused.
+    Column("session_version", Integer, nullable=False, server_default="0"),
 )
 
 # Every review action and account change: who, when, what, from -> to, why, and whether it was refused.
@@ -434,4 +440,16 @@ document_signals = Table(
     Column("stale_years", Float),  # years since last modified, when over the stale threshold
     Index("ix_document_signals_duplicate_group", "duplicate_group"),
     Index("ix_document_signals_near_group", "near_group"),
+)
+
+# -- who may call what (issue 13): revision 0008_key_scopes -------------------------------------------
+
+# Settings a catalogue carries about itself, by name: the PII key's fingerprint (docintel.enrich.hashing),
+# so a scan or search with another key is refused instead of silently finding nothing.
+catalogue_settings = Table(
+    "catalogue_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
 )

@@ -84,7 +84,17 @@ class Action(StrEnum):
 # Microsoft 365 by `docintel labels`. Every one can be picked in the audit page's filter.
 ACCOUNT_ACTIONS = ("user_create", "user_password", "user_role", "user_enable", "user_disable", "user_delete")
 LABEL_ACTION = "label"
-AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION)
+# Searches by GET /v1/subject-access and docintel find (docintel.subject_access.AUDIT_ACTION).
+SUBJECT_ACCESS_ACTION = "subject_access"
+# A key's supplier profile approved into the shared set (docintel profiles approve).
+PROFILE_APPROVE_ACTION = "profile_approve"
+AUDIT_ACTIONS = (
+    *(action.value for action in Action),
+    *ACCOUNT_ACTIONS,
+    LABEL_ACTION,
+    SUBJECT_ACCESS_ACTION,
+    PROFILE_APPROVE_ACTION,
+)
 
 
 class HoldScope(StrEnum):
@@ -286,6 +296,16 @@ class UserAccount:
     has_password: bool
 
 
+@dataclass(frozen=True)
+class AccountState:
+    """What each request checks of a signed-in account: its stored name, role, disabled flag, session version."""
+
+    name: str
+    role: Role
+    disabled: bool
+    session_version: int
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -390,6 +410,22 @@ class ReviewStore:
 
     # -- accounts ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _named(name: str) -> ColumnElement[bool]:
+        """Account names compare without case ("Alice" signs in as "alice"); names made before still match."""
+        return func.lower(t.users.c.name) == name.strip().lower()
+
+    def _canonical_name(self, connection: Connection, name: str) -> str | None:
+        """The stored spelling of an account name, the exact one first when old rows differ only in case."""
+        query = (
+            select(t.users.c.name)
+            .where(self._named(name))
+            .order_by((t.users.c.name == name.strip()).desc(), t.users.c.name)
+            .limit(1)
+        )
+        stored = connection.execute(query).scalar_one_or_none()
+        return None if stored is None else str(stored)
+
     def create_user(self, name: str, password: str | None, role: Role, *, by: str) -> UserAccount:
         """Create a local account; ``password`` None makes a proxy-only account. Fails if the name is taken."""
         name = check_user_name(name)
@@ -397,6 +433,8 @@ class ReviewStore:
         now = _utcnow()
         try:
             with self._transaction("create user", write=True) as connection:
+                if self._canonical_name(connection, name) is not None:
+                    raise ConfigError(f"user '{name}' already exists (names are not case-sensitive)")
                 connection.execute(
                     insert(t.users).values(
                         name=name, password_hash=password_hash, role=role.value, created_at=now, disabled=False
@@ -430,12 +468,15 @@ class ReviewStore:
         }
 
     def set_password(self, name: str, password: str, *, by: str) -> None:
-        """Replace an account's password."""
+        """Replace an account's password and end its existing sessions."""
         password_hash = hash_password(check_password(password))
         now = _utcnow()
         with self._transaction("set password", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(
-                update(t.users).where(t.users.c.name == name).values(password_hash=password_hash)
+                update(t.users)
+                .where(t.users.c.name == name)
+                .values(password_hash=password_hash, session_version=t.users.c.session_version + 1)
             )
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")
@@ -445,6 +486,7 @@ class ReviewStore:
         """Change an account's role."""
         now = _utcnow()
         with self._transaction("set role", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             before = connection.execute(select(t.users.c.role).where(t.users.c.name == name)).scalar_one_or_none()
             if before is None:
                 raise ConfigError(f"no user '{name}'")
@@ -457,6 +499,7 @@ class ReviewStore:
         """Disable (or re-enable) an account; a disabled account cannot sign in by password or proxy."""
         now = _utcnow()
         with self._transaction("disable user", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(update(t.users).where(t.users.c.name == name).values(disabled=disabled))
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")
@@ -476,23 +519,44 @@ class ReviewStore:
             ]
 
     def authenticate(self, name: str, password: str) -> Reviewer | None:
-        """The reviewer when ``name`` and ``password`` match an enabled account, else None (same cost either way)."""
+        """The reviewer when ``name`` and ``password`` match an enabled account, else None (same cost either way).
+
+        The reviewer carries the account's stored name, whatever case it was typed in.
+        """
         u = t.users
         with self._transaction("read user") as connection:
+            stored_name = self._canonical_name(connection, name)
             row = connection.execute(
-                select(u.c.password_hash, u.c.role, u.c.disabled).where(u.c.name == name.strip())
+                select(u.c.password_hash, u.c.role, u.c.disabled).where(u.c.name == stored_name)
             ).one_or_none()
         stored = row.password_hash if row is not None and not row.disabled else None
-        if not verify_password(password, stored) or row is None:
+        if not verify_password(password, stored) or row is None or stored_name is None:
             return None
-        return Reviewer(name.strip(), Role(row.role), "password")
+        return Reviewer(stored_name, Role(row.role), "password")
+
+    def account(self, name: str) -> AccountState | None:
+        """An account's stored name, role, whether disabled and its session version; None when there is none."""
+        u = t.users
+        with self._transaction("read user") as connection:
+            stored_name = self._canonical_name(connection, name)
+            row = connection.execute(
+                select(u.c.role, u.c.disabled, u.c.session_version).where(u.c.name == stored_name)
+            ).one_or_none()
+        if row is None or stored_name is None:
+            return None
+        return AccountState(stored_name, Role(row.role), bool(row.disabled), int(row.session_version))
 
     def account_role(self, name: str) -> tuple[Role, bool] | None:
         """(role, disabled) of a local account, or None when there is no such account."""
-        u = t.users
-        with self._transaction("read user") as connection:
-            row = connection.execute(select(u.c.role, u.c.disabled).where(u.c.name == name)).one_or_none()
-        return (Role(row.role), bool(row.disabled)) if row is not None else None
+        state = self.account(name)
+        return (state.role, state.disabled) if state is not None else None
+
+    def end_sessions(self, name: str) -> None:
+        """End every session of an account (sign-out): cookies issued before carry an older session version."""
+        with self._transaction("end sessions", write=True) as connection:
+            connection.execute(
+                update(t.users).where(self._named(name)).values(session_version=t.users.c.session_version + 1)
+            )
 
     # -- holds ------------------------------------------------------------------------------------
 
@@ -1100,6 +1164,7 @@ class ReviewStore:
         """Remove a local account (its past decisions stay in the audit trail under its name)."""
         now = _utcnow()
         with self._transaction("delete user", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(delete(t.users).where(t.users.c.name == name))
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")

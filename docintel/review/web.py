@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from docintel.errors import ConfigError, DocintelError
 from docintel.governance import SignalCache
 from docintel.retention import RetentionSchedule, schedule_from_settings
 from docintel.review.auth import (
+    FailedSignIns,
     Reviewer,
     ReviewSettings,
     SessionCodec,
@@ -73,6 +75,8 @@ CONTENT_SECURITY_POLICY = (
 )
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 AUDIT_PAGE_SIZE = 100
+# Beyond any real catalogue's pages (a billion documents at 10 a page), and far inside a 64-bit OFFSET.
+MAX_PAGE_NUMBER = 100_000_000
 MAX_REASON_CHARS = 1000
 _STATE_KEY = "docintel_review"
 _SETUP_LOCK = threading.Lock()
@@ -87,6 +91,7 @@ class ReviewRuntime:
     settings: ReviewSettings
     codec: SessionCodec
     signals: SignalCache
+    failed_sign_ins: FailedSignIns
 
     def fresh_signals(self) -> None:
         """Rebuild the governance signals table if the catalogue changed since it was built."""
@@ -110,12 +115,16 @@ def configure_review(
 ) -> ReviewRuntime:
     """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request)."""
     settings = settings or get_settings()
+    review_settings = review_settings or load_review_settings(settings.config_dir)
     runtime = ReviewRuntime(
         store=ReviewStore(store),
         schedule=schedule or schedule_from_settings(settings),
-        settings=review_settings or load_review_settings(settings.config_dir),
+        settings=review_settings,
         codec=SessionCodec(secret or load_session_secret(), 0),
         signals=SignalCache(signal_settings or load_classifier_config(settings.config_dir).signals),
+        failed_sign_ins=FailedSignIns(
+            review_settings.max_failed_sign_ins, review_settings.failed_sign_in_window_seconds
+        ),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
     setattr(app.state, _STATE_KEY, runtime)
@@ -234,16 +243,16 @@ def _proxy_reviewer(request: Request, runtime: ReviewRuntime) -> Reviewer | None
     if not settings.trusted_header_enabled:
         return None
     client = request.client.host if request.client else ""
-    if client not in settings.trusted_proxies:
+    if not settings.is_trusted_proxy(client):
         return None
     name = (request.headers.get(settings.trusted_header_name) or "").strip()
     if not name:
         return None
-    account = runtime.store.account_role(name)
+    account = runtime.store.account(name)
     if account is None:
-        return Reviewer(name, settings.trusted_header_default_role, "proxy")
-    role, disabled = account
-    return None if disabled else Reviewer(name, role, "proxy")
+        # Names are not case-sensitive: "Alice" and "alice" from the proxy are one person in the audit trail.
+        return Reviewer(name.lower(), settings.trusted_header_default_role, "proxy")
+    return None if account.disabled else Reviewer(account.name, account.role, "proxy")
 
 
 def current_reviewer(request: Request, runtime: Runtime) -> Reviewer | None:
@@ -251,13 +260,16 @@ def current_reviewer(request: Request, runtime: Runtime) -> Reviewer | None:
     proxied = _proxy_reviewer(request, runtime)
     if proxied is not None:
         return proxied
-    name = _session(request).get("user")
+    session = _session(request)
+    name = session.get("user")
     if not name:
         return None
-    account = runtime.store.account_role(str(name))
-    if account is None or account[1]:
+    account = runtime.store.account(str(name))
+    if account is None or account.disabled:
         return None  # deleted or disabled since signing in
-    return Reviewer(str(name), account[0], "password")
+    if session.get("sv") != account.session_version:
+        return None  # signed out, or the password changed, since this cookie was issued
+    return Reviewer(account.name, account.role, "password")
 
 
 def require_reader(reviewer: Annotated[Reviewer | None, Depends(current_reviewer)]) -> Reviewer:
@@ -375,6 +387,14 @@ def _enum_or(enum_type: Any, value: str | None, default: Any) -> Any:
         return default
 
 
+def _page_number(value: str | None) -> int:
+    """A page number from the query string; 400 for one past any page a catalogue could have."""
+    number = _int_or(value, 1)
+    if number > MAX_PAGE_NUMBER:
+        raise _PageError(400, "No such page", f"Page numbers go up to {MAX_PAGE_NUMBER:,}.")
+    return max(1, number)
+
+
 def _int_or(value: str | None, default: int) -> int:
     try:
         return int(value) if value else default
@@ -430,22 +450,37 @@ def sign_in(request: Request, runtime: Runtime, form: Form) -> Response:
     name = str(form.get("name") or "")
     password = str(form.get("password") or "")
     next_url = str(form.get("next") or "")
+    address = request.client.host if request.client else "unknown"
+    throttle_keys = (f"ip:{address}", f"user:{name.strip().lower()}")
+    # Checked before the password: past the limit a guess is not even tried, so right and wrong look alike.
+    wait = runtime.failed_sign_ins.wait(*throttle_keys)
+    if wait is not None:
+        log.warning("review sign-in throttled for %s", address)
+        response = _sign_in_page(
+            request, status=429, error="Too many failed sign-ins. Wait a few minutes.", next_url=next_url
+        )
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     reviewer = runtime.store.authenticate(name, password) if name and password else None
-    if reviewer is None:
-        log.info("review sign-in refused")
+    account = runtime.store.account(reviewer.name) if reviewer is not None else None
+    if reviewer is None or account is None:
+        runtime.failed_sign_ins.record(*throttle_keys)
+        log.info("review sign-in refused from %s", address)
         return _sign_in_page(request, status=401, error="Wrong name or password.", next_url=next_url)
     session = _session(request)
     session.clear()
     # A new CSRF token on sign-in: a token planted before sign-in (session fixation) is worthless after.
-    session.update(user=reviewer.name, csrf=new_csrf_token())
+    session.update(user=account.name, sv=account.session_version, csrf=new_csrf_token())
     log.info("review sign-in as role %s", reviewer.role.value)
     return _redirect(next_url if _safe_return(next_url) else _base(request) + "/")
 
 
 @router.post("/logout")
 def sign_out(request: Request, runtime: Runtime, form: Form) -> Response:
-    """End the session."""
+    """End the session, and every other session of the account (a copied cookie stops working too)."""
     session = _session(request)
+    if session.get("user") and current_reviewer(request, runtime) is not None:
+        runtime.store.end_sessions(str(session["user"]))
     session.clear()
     session["csrf"] = new_csrf_token()
     _flash(request, "Signed out.")
@@ -514,7 +549,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
     queue_filter = queue_filter_from(params)
     runtime.fresh_signals()
     page_size = runtime.settings.page_size
-    page = runtime.store.queue(queue_filter, _int_or(params.get("page"), 1), page_size)
+    page = runtime.store.queue(queue_filter, _page_number(params.get("page")), page_size)
     query = queue_query(queue_filter)
     here = f"{_base(request)}/queue" + (f"?{urlencode(queue_query(queue_filter, page=page.page))}")
     context = {
@@ -725,7 +760,7 @@ def _audit_query(audit_filter: AuditFilter) -> dict[str, str]:
 def audit(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
     """The audit trail: every decision, hold and account change, newest first."""
     audit_filter = audit_filter_from(request.query_params)
-    page = max(1, _int_or(request.query_params.get("page"), 1))
+    page = _page_number(request.query_params.get("page"))
     entries, total = runtime.store.audit_page(audit_filter, page, AUDIT_PAGE_SIZE)
     query = _audit_query(audit_filter)
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))

@@ -268,14 +268,14 @@ def test_slow_callback_receivers_do_not_delay_another_keys_invoice(
 
 
 def test_corrections_are_stored_and_refine_the_supplier_profile(
-    client: TestClient, settings: Settings, store: CatalogueStore, invoice_pdf: bytes
+    client: TestClient, settings: Settings, store: CatalogueStore, invoice_pdf: bytes, api_key: NewApiKey
 ) -> None:
     job_id = client.post("/v1/invoices?wait=20", files={"file": ("a.pdf", invoice_pdf)}).json()["id"]
     response = client.post(f"/v1/invoices/{job_id}/corrections", json={"fields": {"PaymentTerm": "30 days"}})
     assert response.status_code == 200, response.text
     receipt = response.json()
     assert receipt["stored"] is True
-    profile_file = settings.config_path("suppliers") / f"{receipt['profile']}.yaml"
+    profile_file = settings.config_path("suppliers") / "keys" / api_key.client.key_id / f"{receipt['profile']}.yaml"
     profile = yaml.safe_load(profile_file.read_text(encoding="utf-8"))
     assert VENDOR in profile["match"]
     assert [c["field"] for c in profile["corrections"]] == ["PaymentTerm"]

@@ -23,7 +23,7 @@ from docintel.sources.graph_client import GraphAuth
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 ORGANISATION = "Test Council"
-PII_KEY = "0" * 64
+PII_KEY = "3c5e0a9f" * 2 + "d41b7e26" * 2 + "9a0c4f81" * 2 + "e7b2d539" * 2  # fixed, not all one byte
 # Short SDK and crawler back-offs: the faults under test still happen, the waits do not dominate the suite.
 SDK_RETRY_DELAY = 0.05
 
