@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from docintel.errors import DocintelError
 from docintel.settings import get_settings
-from workers.queues import ALL_QUEUES, CRAWL, get_queue, job_options, redis_connection
+from workers.queues import ALL_QUEUES, CRAWL, INVOICES, get_queue, job_options, redis_connection
 
 
 def _fail(error: DocintelError) -> None:
@@ -62,12 +62,22 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
 
 @click.command("worker")
 @click.option(
-    "--queues", default="crawl,extract,ocr,classify", show_default=True, help="Queues, highest priority first."
+    "--queues",
+    default="invoices,crawl,extract,ocr,classify",
+    show_default=True,
+    help="Queues, highest priority first (invoices, crawl, extract, ocr, classify).",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-warm", is_flag=True, help="Do not load models before forking (crawl-only workers).")
 def worker_command(queues: str, burst: bool, no_warm: bool) -> None:
-    """Run an rq worker: loads models once, then forks a work horse per job."""
+    """Run an rq worker: loads models once, then forks a work horse per job.
+
+    \b
+    Examples:
+      docintel worker                              # every queue, invoices first
+      docintel worker --queues invoices            # a dedicated invoices worker for RPA flows
+      docintel worker --queues crawl,extract,ocr
+    """
     from workers.worker import run_worker
 
     names = [name.strip() for name in queues.split(",") if name.strip()]
@@ -82,7 +92,7 @@ def worker_command(queues: str, burst: bool, no_warm: bool) -> None:
 
 @click.command("status")
 @click.option("--failed", "show_failed", default=10, show_default=True, help="Failed jobs to list per queue.")
-@click.option("--requeue-failed", is_flag=True, help="Put every failed job back on its queue.")
+@click.option("--requeue-failed", is_flag=True, help="Put every failed job back on its queue (not invoices).")
 def status_command(show_failed: int, requeue_failed: bool) -> None:
     """Queue depths, failed jobs and each drive's last sync."""
     from docintel.catalogue.crawl_store import CrawlStore
@@ -93,7 +103,8 @@ def status_command(show_failed: int, requeue_failed: bool) -> None:
     for name in ALL_QUEUES:
         queue = Queue(name, connection=connection)
         failed = FailedJobRegistry(queue=queue)
-        if requeue_failed:
+        # A failed invoice already told its client (status and callback) to submit it again; its bytes are gone.
+        if requeue_failed and name != INVOICES:
             for job_id in failed.get_job_ids():
                 failed.requeue(job_id)
         counts = (queue.count, StartedJobRegistry(queue=queue).count, ScheduledJobRegistry(queue=queue).count)
@@ -107,6 +118,11 @@ def status_command(show_failed: int, requeue_failed: bool) -> None:
     except DocintelError as error:
         _fail(error)
         return
+    from workers.invoices import reconcile_invoice_jobs
+
+    reconciled = reconcile_invoice_jobs(connection)
+    if reconciled:
+        click.echo(f"{reconciled} invoice job(s) that rq failed or lost are now recorded as failed in the catalogue")
     crawl_store = CrawlStore(store)
     checkpoints = crawl_store.checkpoints()
     click.echo(f"\n{'drive':<44} {'status':<8} {'last sync (UTC)':<20} {'round':>5} {'pending':>8}")
