@@ -24,7 +24,7 @@ from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import DocintelError, SourceNotFound
 from docintel.models import DocumentRecord, Provenance
-from docintel.pipeline import Engines, keep_reviewed_class, new_record, process_document
+from docintel.pipeline import Engines, keep_reviewed_class, mask_labels_stage, new_record, process_document
 from docintel.sources.base import document_id
 from docintel.sources.graph import DeltaItem, DriveRef, GraphSession, GraphSource, locator
 from docintel.sources.graph_client import DeltaResyncRequired
@@ -288,6 +288,7 @@ def process_crawled(
         reviewed = store.reviewed_classes([record.id]).get(record.id)
         if reviewed is not None:
             record = keep_reviewed_class(record, engines, *reviewed)
+    record = mask_labels_stage(record, engines)
     store.save(record)
     crawl_store.mark_processed(item.drive_id, item.item_id, item.ctag, item.quick_xor_hash)
     logger.info("document %s: %s", record.id, record.status.value)

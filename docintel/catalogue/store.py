@@ -221,6 +221,7 @@ def _document_row(
         "parent_id": parent_id,
         "source": prov.source,
         "locator": prov.locator,
+        "source_locator": prov.source_locator,
         "name": prov.name,
         "path": prov.path,
         "drive_id": prov.drive_id,
@@ -311,12 +312,13 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
             {
                 "document_id": doc_id,
                 "entity_type": finding.entity_type,
-                "page": page_of(finding.page, finding.start),
+                "page": page_of(finding.page, finding.start) if finding.field == "text" else None,
                 "start": finding.start,
                 "end": finding.end,
                 "score": finding.score,
                 "recognizer": finding.recognizer,
                 "value_hash": finding.value_hash,
+                "field": None if finding.field == "text" else finding.field,
             }
             for finding in record.pii
         ],

@@ -93,7 +93,10 @@ documents = Table(
     # Not a foreign key: a worker may store an attachment before (or without) its container.
     Column("parent_id", String(ID_LENGTH)),
     Column("source", String(64), nullable=False),
-    Column("locator", Text, nullable=False),
+    Column("locator", Text, nullable=False),  # masked like the name and path (revision 0009_masked_names)
+    # The unmasked locator, only where masking changed it and only for re-reading the file (local paths,
+    # archive members); never exported, shown or logged.
+    Column("source_locator", Text),
     Column("name", Text, nullable=False),
     Column("path", Text, nullable=False, default=""),
     Column("drive_id", String(255)),
@@ -180,6 +183,9 @@ pii_findings = Table(
     Column("score", Float, nullable=False),
     Column("recognizer", String(128)),
     Column("value_hash", String(128)),
+    # Which string the offsets index: NULL for the text, else "name", "path", "title" or "locator"
+    # (revision 0009_masked_names); those strings are catalogued masked.
+    Column("field", String(16)),
     Index("ix_pii_findings_document_id", "document_id"),
     # Subject access requests: every document holding a given NHS number, email, name...
     Index("ix_pii_findings_entity_type_value_hash", "entity_type", "value_hash"),
