@@ -130,7 +130,7 @@ async def crawl_drive(
     """Run one delta round on ``drive``; see the module docstring for the durability contract."""
     started = time.monotonic()
     store: CatalogueStore = crawl_store.store
-    checkpoint = crawl_store.begin_round(drive.drive_id, drive.source, drive.kind, drive.label)
+    checkpoint = crawl_store.begin_round(drive.drive_id, drive.source, drive.kind, drive.label, drive.owner)
     result = RoundResult(drive.drive_id, checkpoint.round)
     link = checkpoint.delta_link
     try:

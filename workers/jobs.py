@@ -239,17 +239,24 @@ def crawl_source(source_name: str) -> list[str]:
         if existing is not None:
             existing.delete()
         queue.enqueue(
-            crawl_drive, source_name, drive.drive_id, drive.kind, drive.label, job_id=job_id, **job_options(CRAWL)
+            crawl_drive,
+            source_name,
+            drive.drive_id,
+            drive.kind,
+            drive.label,
+            owner=drive.owner,
+            job_id=job_id,
+            **job_options(CRAWL),
         )
     logger.info("source %s: %d drives enqueued", source_name, len(drives))
     return [drive.drive_id for drive in drives]
 
 
-def crawl_drive(source_name: str, drive_id: str, kind: str, label: str) -> str:
+def crawl_drive(source_name: str, drive_id: str, kind: str, label: str, owner: str | None = None) -> str:
     """One delta round on a drive; changed files are enqueued before the deltaLink is stored."""
     ctx = context()
     source = ctx.source(source_name)
-    drive = DriveRef(drive_id, source_name, kind, label)
+    drive = DriveRef(drive_id, source_name, kind, label, owner=owner)
     crawl_store = ctx.crawl_store
 
     def enqueue(pending: Sequence[PendingDocument]) -> None:

@@ -45,6 +45,7 @@ class Checkpoint:
     counts: dict[str, Any]
     error_type: str | None
     error_message: str | None
+    owner: str | None = None  # whose OneDrive or mailbox, or which site: for operators' eyes only
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,16 @@ class CrawlStore:
         with self._transaction("read checkpoints") as connection:
             return [Checkpoint(**dict(row)) for row in connection.execute(query).mappings()]
 
-    def begin_round(self, drive_id: str, source: str, kind: str, label: str) -> Checkpoint:
+    def begin_round(self, drive_id: str, source: str, kind: str, label: str, owner: str | None = None) -> Checkpoint:
         """Start a new round on a drive (round + 1, status running); returns the checkpoint to resume from."""
         c = t.drive_checkpoints
         now = _now()
-        row = {
+        row: dict[str, Any] = {
             "drive_id": drive_id,
             "source": source,
             "kind": kind,
             "label": label,
+            "owner": owner,
             "round": 1,
             "status": STATUS_RUNNING,
             "round_started_at": now,
@@ -139,6 +141,8 @@ class CrawlStore:
                 "source": source,
                 "kind": kind,
                 "label": label,
+                # A round enqueued without its owner (an older job) keeps the name the last one stored.
+                "owner": func.coalesce(statement.excluded.owner, c.c.owner),
             },
         )
         with self._transaction("begin round", write=True) as connection:

@@ -84,6 +84,10 @@ runs = Table(
     Column("status", String(32), nullable=False),
     Column("counts", JSON, nullable=False, default=dict),  # {"ok": n, "failed": n, "skipped": n}
     Column("version", String(32), nullable=False),
+    # Where the run's process runs (revision 0009_masked_names): a run left running by a process that is
+    # gone from this host is marked interrupted at the next start.
+    Column("host", String(255)),
+    Column("pid", Integer),
 )
 
 documents = Table(
@@ -367,6 +371,9 @@ drive_checkpoints = Table(
     Column("source", String(64), nullable=False),  # the sources.yaml entry that found the drive
     Column("kind", String(32), nullable=False),  # sharepoint, onedrive
     Column("label", Text, nullable=False),  # site/library or onedrive/<user id>: the folder path prefix
+    # Whose OneDrive or mailbox ("display name <UPN>"), or which site (its display name), for operators'
+    # eyes in `docintel status` only: never in folder paths, exports or logs (revision 0009_masked_names).
+    Column("owner", Text),
     Column("delta_link", Text),
     Column("round", Integer, nullable=False, default=0),
     Column("status", String(16), nullable=False),  # running, idle, failed
