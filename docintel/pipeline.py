@@ -411,6 +411,37 @@ def mask_labels_stage(record: DocumentRecord, engines: Engines) -> DocumentRecor
     return record.model_copy(update={**update, "pii": pii, "children": children})
 
 
+@dataclass(frozen=True)
+class MaskedLocation:
+    """A file's name, folder path and web URL with personal data masked, and the name's and path's findings."""
+
+    name: str
+    path: str
+    web_url: str | None
+    findings: list[PiiFinding]
+
+    def finding_rows(self) -> list[dict[str, Any]]:
+        """The findings as pii_findings rows (without the document id): hashes and offsets, never values."""
+        return [
+            {"entity_type": f.entity_type, "page": None, "start": f.start, "end": f.end, "score": f.score,
+             "recognizer": f.recognizer, "value_hash": f.value_hash, "field": f.field}
+            for f in self.findings
+        ]  # fmt: skip
+
+
+def masked_location(engines: Engines, name: str, path: str, web_url: str | None) -> MaskedLocation:
+    """A renamed or moved file's new name, path and web URL as the catalogue keeps them (the crawler's refresh)."""
+    if not engines.settings.pii.enabled:
+        return MaskedLocation(name, path, web_url, [])
+    masked_name, masked_path = engines.label_masker.mask(name, "name"), engines.label_masker.mask(path, "path")
+    raw_values = {name[f.start : f.end] for f in masked_name.findings} | {
+        path[f.start : f.end] for f in masked_path.findings
+    }
+    kept_url = None if web_url and any(value in unquote(web_url) for value in raw_values) else web_url
+    findings = [*masked_name.findings, *masked_path.findings]
+    return MaskedLocation(masked_name.masked, masked_path.masked, kept_url, findings)
+
+
 _QUOTED_TERM = re.compile(r"'([^'\s]+)'")
 _WORD = re.compile(r"\w+")
 

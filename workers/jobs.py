@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from redis import Redis
@@ -35,7 +35,7 @@ from docintel.crawl import PendingDocument, process_crawled
 from docintel.crawl import crawl_drive as crawl_drive_round
 from docintel.errors import DocintelError, SourceThrottled
 from docintel.extract.base import FileType
-from docintel.pipeline import Engines
+from docintel.pipeline import Engines, masked_location
 from docintel.settings import Settings, load_settings
 from docintel.sources.graph import DriveRef, GraphSource, SourcesConfig, sources_config
 from docintel.sources.graph_client import GraphAuth, graph_auth_from_env
@@ -264,7 +264,9 @@ def crawl_drive(source_name: str, drive_id: str, kind: str, label: str, owner: s
 
     async def round_() -> None:
         async with source.session() as session:
-            await crawl_drive_round(session, drive, crawl_store, enqueue, wants=source.wants)
+            await crawl_drive_round(
+                session, drive, crawl_store, enqueue, wants=source.wants, relabel=partial(masked_location, ctx.engines)
+            )
 
     try:
         asyncio.run(round_())

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from docintel.catalogue import tables as t
@@ -295,9 +295,18 @@ class CrawlStore:
                 deleted=False,
             )
         )
-        params = [{f"b_{key}": value for key, value in row.items()} for row in updates]
+        params = [{f"b_{key}": value for key, value in row.items() if key != "label_findings"} for row in updates]
+        # A renamed or moved document's name and path findings follow its new name and path.
+        relabelled = [row for row in updates if "label_findings" in row]
+        f = t.pii_findings
         with self._transaction("refresh documents", write=True) as connection:
             connection.execute(statement, params)
+            for row in relabelled:
+                connection.execute(delete(f).where(f.c.document_id == row["id"], f.c.field.in_(("name", "path"))))
+                if row["label_findings"]:
+                    connection.execute(
+                        insert(f), [{"document_id": row["id"], **found} for found in row["label_findings"]]
+                    )
 
     def item_for_document(self, document_id: str) -> tuple[ItemRow, Checkpoint] | None:
         """The file behind a document id, with its drive's checkpoint (None when unknown)."""
