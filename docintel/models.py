@@ -64,6 +64,9 @@ class Provenance(_Model):
     size: int | None = None
     created_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
+    # The unmasked locator, set only when masking personal data in ``locator`` changed it (a local path or an
+    # archive member named after a person): kept for re-reading the file, never exported or shown.
+    source_locator: str | None = None
 
 
 class Page(_Model):
@@ -99,6 +102,9 @@ class PiiFinding(_Model):
     page: int | None = None
     value_hash: str | None = None  # HMAC-SHA256 of the normalised value
     recognizer: str | None = None
+    # The string the offsets index: the text, or the file name, folder path, title (e-mail subject) or locator,
+    # which the catalogue keeps masked.
+    field: Literal["text", "name", "path", "title", "locator"] = "text"
 
 
 class Retention(_Model):

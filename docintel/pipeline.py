@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from docintel import __version__
 from docintel.errors import (
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from classifiers.config import SignalSettings
     from docintel.catalogue.store import CatalogueStore
     from docintel.enrich.analyzer import TextAnalyzer
+    from docintel.enrich.fields import LabelMasker
     from docintel.retention import RetentionSchedule
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,13 @@ class Engines:
         from docintel.enrich.hashing import load_pii_key
 
         return load_pii_key()
+
+    @cached_property
+    def label_masker(self) -> LabelMasker:
+        """Masks personal data in file names, folder paths, titles and locators (the text's recognizers)."""
+        from docintel.enrich.fields import LabelMasker
+
+        return LabelMasker(self.analyzer, self.key)
 
     @cached_property
     def signal_settings(self) -> SignalSettings:
@@ -355,6 +364,100 @@ def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return record.model_copy(update={"minhash": text_signature(record.text, engines.signal_settings.shingle_words)})
 
 
+def mask_labels_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Mask personal data in the file name, folder path, title and locator of a record and its children.
+
+    Runs on every record just before it is stored, failed ones included (a file that could not be read still
+    has a name). The findings join the text's, hashed, so subject access finds a document by its name; the
+    web URL is dropped when it spells out a masked value; an unmasked locator is kept aside only for
+    re-reading the file (``Provenance.source_locator``).
+    """
+    children = [mask_labels_stage(child, engines) for child in record.children]
+    if not engines.settings.pii.enabled:
+        return record.model_copy(update={"children": children}) if children else record
+    prov = record.provenance
+    masker = engines.label_masker
+    try:
+        name, path = masker.mask(prov.name, "name"), masker.mask(prov.path, "path")
+        title, locator = masker.mask(record.title, "title"), masker.mask(prov.locator, "locator")
+    except DocintelError as error:
+        # Nothing may be stored in clear that was not searched: withhold the labels and say why.
+        withheld = "<WITHHELD>"
+        provenance = prov.model_copy(
+            update={"name": withheld, "path": withheld, "locator": withheld, "source_locator": prov.locator}
+        )
+        withheld_update: dict[str, Any] = {"provenance": provenance, "title": None, "children": children}
+        return _failed(record.model_copy(update=withheld_update), error)
+    raw_values = {label[f.start : f.end] for label, masked in ((prov.name, name), (prov.path, path),
+                  (record.title or "", title), (prov.locator, locator)) for f in masked.findings}  # fmt: skip
+    web_url = prov.web_url
+    if web_url and any(value in unquote(web_url) for value in raw_values):
+        web_url = None
+    provenance = prov.model_copy(
+        update={
+            "name": name.masked,
+            "path": path.masked,
+            "locator": locator.masked,
+            "source_locator": prov.locator if locator.changed else prov.source_locator,
+            "web_url": web_url,
+        }
+    )
+    # The locator's findings repeat the path's and name's: only those three labels' findings are kept.
+    pii = [*record.pii, *name.findings, *path.findings, *title.findings]
+    update: dict[str, Any] = {"provenance": provenance, "title": title.masked if record.title else None}
+    if record.classification is not None:
+        explanation = _scrub_explanation(record.classification.explanation, pii)
+        update["classification"] = record.classification.model_copy(update={"explanation": explanation})
+    return record.model_copy(update={**update, "pii": pii, "children": children})
+
+
+@dataclass(frozen=True)
+class MaskedLocation:
+    """A file's name, folder path and web URL with personal data masked, and the name's and path's findings."""
+
+    name: str
+    path: str
+    web_url: str | None
+    findings: list[PiiFinding]
+
+    def finding_rows(self) -> list[dict[str, Any]]:
+        """The findings as pii_findings rows (without the document id): hashes and offsets, never values."""
+        return [
+            {"entity_type": f.entity_type, "page": None, "start": f.start, "end": f.end, "score": f.score,
+             "recognizer": f.recognizer, "value_hash": f.value_hash, "field": f.field}
+            for f in self.findings
+        ]  # fmt: skip
+
+
+def masked_location(engines: Engines, name: str, path: str, web_url: str | None) -> MaskedLocation:
+    """A renamed or moved file's new name, path and web URL as the catalogue keeps them (the crawler's refresh)."""
+    if not engines.settings.pii.enabled:
+        return MaskedLocation(name, path, web_url, [])
+    masked_name, masked_path = engines.label_masker.mask(name, "name"), engines.label_masker.mask(path, "path")
+    raw_values = {name[f.start : f.end] for f in masked_name.findings} | {
+        path[f.start : f.end] for f in masked_path.findings
+    }
+    kept_url = None if web_url and any(value in unquote(web_url) for value in raw_values) else web_url
+    findings = [*masked_name.findings, *masked_path.findings]
+    return MaskedLocation(masked_name.masked, masked_path.masked, kept_url, findings)
+
+
+_QUOTED_TERM = re.compile(r"'([^'\s]+)'")
+_WORD = re.compile(r"\w+")
+
+
+def _scrub_explanation(explanation: str, findings: list[PiiFinding]) -> str:
+    """The classifier's explanation with every quoted term that is a word of a finding replaced by ``<PII>``.
+
+    The embedding classifier names the terms that drove it ('olivia', 'smith'), read from the name, path
+    and text: a term that is part of a personal-data value must not reach the catalogue.
+    """
+    words = {word for finding in findings for word in _WORD.findall(finding.text.lower())}
+    if not words:
+        return explanation
+    return _QUOTED_TERM.sub(lambda m: "'<PII>'" if m.group(1).lower() in words else m.group(0), explanation)
+
+
 # --- one document, with its children --------------------------------------------------------
 
 
@@ -515,6 +618,7 @@ def _scan_one(
         reviewed = store.reviewed_classes([record.id]).get(record.id)
         if reviewed is not None:
             record = keep_reviewed_class(record, engines, *reviewed)
+    record = mask_labels_stage(record, engines)
     store.save(record, run_id=summary.run_id)
     summary.processed += 1
     summary.count(record)

@@ -104,6 +104,7 @@ class Mention:
     start: int
     end: int
     snippet: str | None = None
+    field: str = "text"  # where it was found: the text, or the (masked) file name, folder path or title
 
 
 @dataclass
@@ -181,20 +182,24 @@ def _mentions(store: CatalogueStore, criteria: list[Criterion]) -> dict[str, lis
     found: dict[str, list[Mention]] = defaultdict(list)
     for criterion in criteria:
         query = (
-            select(f.c.document_id, f.c.page, f.c.start, f.c.end)
+            select(f.c.document_id, f.c.page, f.c.start, f.c.end, f.c.field)
             .where(f.c.entity_type == criterion.entity_type, f.c.value_hash == criterion.value_hash)
             .order_by(f.c.document_id, f.c.start)
         )
         for row in _rows(store, query, "search the catalogue"):
             found[row["document_id"]].append(
-                Mention(criterion.name, criterion.entity_type, row["page"], row["start"], row["end"])
-            )
+                Mention(
+                    criterion.name, criterion.entity_type, row["page"], row["start"], row["end"],
+                    field=row["field"] or "text",
+                )
+            )  # fmt: skip
     return found
 
 
 def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     d = t.documents
-    columns = (d.c.id, d.c.parent_id, d.c.source, d.c.locator, d.c.name, d.c.path, d.c.web_url, d.c.sha256)
+    columns = (d.c.id, d.c.parent_id, d.c.source, d.c.locator, d.c.source_locator, d.c.name, d.c.path, d.c.title,
+               d.c.web_url, d.c.sha256)  # fmt: skip
     result: dict[str, dict[str, Any]] = {}
     pending = list(dict.fromkeys(ids))
     # Ancestors too: an attachment is re-read through its parents.
@@ -211,7 +216,11 @@ def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str,
 
 def _all_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
     f = t.pii_findings
-    query = select(f.c.start, f.c.end, f.c.entity_type).where(f.c.document_id == doc_id).order_by(f.c.start)
+    query = (
+        select(f.c.start, f.c.end, f.c.entity_type)
+        .where(f.c.document_id == doc_id, f.c.field.is_(None))  # the text's findings, not the name's
+        .order_by(f.c.start)
+    )
     return [(row["start"], row["end"], row["entity_type"]) for row in _rows(store, query, "read findings")]
 
 
@@ -236,6 +245,11 @@ def _extract(content: bytes, row: Mapping[str, Any], settings: Settings) -> tupl
     return record.text, {attachment.name: attachment.content for attachment in attachments}
 
 
+def _raw_locator(row: Mapping[str, Any]) -> str:
+    """The locator to re-read by: the unmasked one where masking personal data changed the catalogued one."""
+    return str(row["source_locator"] or row["locator"])
+
+
 def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], settings: Settings) -> str:
     """The text of a catalogued document, re-read from its source; SnippetUnavailable says why it cannot be."""
     chain = [documents[doc_id]]
@@ -248,7 +262,7 @@ def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], setting
     if root["source"] not in REREADABLE_SOURCES:
         raise SnippetUnavailable(f"documents from source {root['source']!r} are not re-read here; open web_url")
     try:
-        content = Path(root["locator"]).read_bytes()
+        content = Path(_raw_locator(root)).read_bytes()
     except OSError as exc:
         raise SnippetUnavailable(f"the file cannot be read ({type(exc).__name__})") from exc
     for index, row in enumerate(reversed(chain)):
@@ -258,7 +272,7 @@ def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], setting
         if index == len(chain) - 1:
             return text
         child = chain[len(chain) - 2 - index]
-        member = child["locator"].removeprefix(row["locator"] + CHILD_SEPARATOR)
+        member = _raw_locator(child).removeprefix(_raw_locator(row) + CHILD_SEPARATOR)
         if member not in attachments:
             raise SnippetUnavailable("the attachment is no longer in its parent document")
         content = attachments[member]
@@ -307,6 +321,13 @@ def kept_text(store: CatalogueStore, doc_id: str) -> str | None:
 
 
 def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, Any], settings: Settings) -> None:
+    row = documents[match.document_id]
+    for mention in match.mentions:
+        if mention.field in ("name", "path", "title"):
+            mention.snippet = str(row[mention.field] or "")  # catalogued with every finding masked
+    in_text = [mention for mention in match.mentions if mention.field == "text"][:MAX_SNIPPETS_PER_DOCUMENT]
+    if not in_text:
+        return
     try:
         text = kept_text(store, match.document_id) or reread_text(match.document_id, documents, settings)
     except SnippetUnavailable as reason:
@@ -316,7 +337,7 @@ def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, A
         match.snippet_unavailable = f"the document could not be read again ({error.kind})"
         return
     findings = _all_findings(store, match.document_id)
-    for mention in match.mentions[:MAX_SNIPPETS_PER_DOCUMENT]:
+    for mention in in_text:
         if mention.end > len(text):
             match.snippet_unavailable = "the text read or kept does not reach the catalogued offsets"
             return

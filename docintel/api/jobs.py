@@ -254,6 +254,38 @@ class InvoiceJobStore:
         }
         self._update(job_id, "record invoice failure", values)
 
+    def fail_unfinished(self, job_id: str, error_type: str, message: str) -> bool:
+        """Fail a job still queued or running (a worker died under it); False when it already has an outcome."""
+        now = _now()
+        values = {
+            "status": JobStatus.FAILED.value,
+            "error_type": error_type,
+            "error_message": message,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
+        }
+        unfinished = t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        return self._update(job_id, "record lost invoice job", values, unfinished)
+
+    def mark_requeued(self, job_id: str) -> bool:
+        """Put a running job back to queued (its worker died and rq re-queued it); False when it was not running."""
+        return self._update(
+            job_id,
+            "requeue invoice job",
+            {"status": JobStatus.QUEUED.value, "started_at": None},
+            t.invoice_jobs.c.status == JobStatus.RUNNING.value,
+        )
+
+    def unfinished_ids(self, backend: str, created_before: dt.datetime) -> list[str]:
+        """Ids of ``backend``'s jobs created before ``created_before`` and still queued or running."""
+        query = select(t.invoice_jobs.c.id).where(
+            t.invoice_jobs.c.backend == backend,
+            t.invoice_jobs.c.created_at < created_before,
+            t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        )
+        with self._store.transaction("read unfinished invoice jobs") as connection:
+            return [str(row[0]) for row in connection.execute(query)]
+
     def record_callback(self, job_id: str, outcome: CallbackOutcome) -> None:
         """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
         status = CALLBACK_DELIVERED if outcome.delivered else CALLBACK_REFUSED if outcome.refused else CALLBACK_FAILED
@@ -383,6 +415,11 @@ class InvoiceJobRunner:
         # Without a sender (an rq work horse, which exits after its job) the callback is sent inline.
         self._callbacks = callbacks
 
+    @property
+    def jobs(self) -> InvoiceJobStore:
+        """The job rows this runner writes."""
+        return self._jobs
+
     def run(
         self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object] | None = None
     ) -> JobStatus:
@@ -421,6 +458,14 @@ class InvoiceJobRunner:
             finished(status)
         self._send_callback(job_id)
         return status
+
+    def fail_lost(self, job_id: str, error_type: str, message: str) -> bool:
+        """Fail a job whose worker died before storing an outcome, and tell its callback; False if it had one."""
+        if not self._jobs.fail_unfinished(job_id, error_type, message):
+            return False
+        logger.warning("invoice job %s failed: %s", job_id, error_type)
+        self._send_callback(job_id)
+        return True
 
     def _send_callback(self, job_id: str) -> None:
         if self._callbacks is not None:
@@ -614,6 +659,8 @@ class RqInvoiceQueue:
 
     def submit(self, job_id: str, content: bytes, name: str) -> None:
         """Store the bytes in Redis and enqueue the job id."""
+        from rq import Callback
+
         pipe = self._redis.pipeline()
         pipe.hset(content_key(job_id), mapping={"content": content, "name": name.encode("utf-8")})
         pipe.expire(content_key(job_id), self._api.content_ttl_seconds)
@@ -627,6 +674,9 @@ class RqInvoiceQueue:
             result_ttl=600,
             ttl=self._api.content_ttl_seconds,
             description=f"invoice job {job_id}",
+            # Exceptions and abandoned jobs (rq's registry cleanup) reach the catalogue through this; a killed
+            # work horse through the handler `docintel worker` installs (rq calls no callback for that).
+            on_failure=Callback("workers.invoices.invoice_job_failed"),
         )
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
 import struct
 import threading
 import uuid
@@ -78,6 +79,8 @@ _LIVE = t.documents.c.deleted.is_(False)
 
 RUN_RUNNING = "running"
 RUN_FINISHED = "finished"
+# A run whose process died (kill -9, out of memory, power loss) before it could record its end.
+RUN_INTERRUPTED = "interrupted"
 
 
 def normalise_url(url: str) -> URL:
@@ -221,6 +224,7 @@ def _document_row(
         "parent_id": parent_id,
         "source": prov.source,
         "locator": prov.locator,
+        "source_locator": prov.source_locator,
         "name": prov.name,
         "path": prov.path,
         "drive_id": prov.drive_id,
@@ -256,6 +260,19 @@ def _document_row(
         "depth": record.depth,
         "minhash": _signature_bytes(record.minhash),
     }
+
+
+def _process_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs on this host (one we may not signal still counts as alive)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signature_bytes(signature: Sequence[int] | None) -> bytes | None:
@@ -311,12 +328,13 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
             {
                 "document_id": doc_id,
                 "entity_type": finding.entity_type,
-                "page": page_of(finding.page, finding.start),
+                "page": page_of(finding.page, finding.start) if finding.field == "text" else None,
                 "start": finding.start,
                 "end": finding.end,
                 "score": finding.score,
                 "recognizer": finding.recognizer,
                 "value_hash": finding.value_hash,
+                "field": None if finding.field == "text" else finding.field,
             }
             for finding in record.pii
         ],
@@ -531,7 +549,8 @@ class CatalogueStore:
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, source: str) -> str:
-        """Record the start of a run over ``source`` and return its id."""
+        """Record the start of a run over ``source`` and return its id (runs left by dead processes end first)."""
+        self.interrupt_dead_runs()
         run_id = uuid.uuid4().hex
         row = {
             "id": run_id,
@@ -540,6 +559,8 @@ class CatalogueStore:
             "status": RUN_RUNNING,
             "counts": {},
             "version": __version__,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
         with self.transaction("start run", write=True) as connection:
             connection.execute(insert(t.runs).values(row))
@@ -554,6 +575,33 @@ class CatalogueStore:
             if result.rowcount == 0:
                 raise CatalogueError(f"no run with id {run_id!r} in the catalogue")
         log.info("run %s %s: %s", run_id, status, dict(counts))
+
+    def interrupt_dead_runs(self) -> list[str]:
+        """Mark ``interrupted`` the runs left ``running`` by a process of this host that is gone; their ids.
+
+        Only this host's processes can be checked; a run started on another machine is left to that machine's
+        next start. The counts are what the run had stored when it died.
+        """
+        host, me = socket.gethostname(), os.getpid()
+        query = select(t.runs.c.id, t.runs.c.pid).where(t.runs.c.status == RUN_RUNNING, t.runs.c.host == host)
+        with self.transaction("read running runs") as connection:
+            dead = [row.id for row in connection.execute(query) if row.pid == me or not _process_alive(row.pid)]
+        for run_id in dead:
+            counts_query = (
+                select(t.documents.c.status, func.count())
+                .where(t.documents.c.run_id == run_id)
+                .group_by(t.documents.c.status)
+            )
+            with self.transaction("interrupt run", write=True) as connection:
+                counts = {str(status): int(count) for status, count in connection.execute(counts_query)}
+                counts["processed"] = sum(counts.values())
+                connection.execute(
+                    update(t.runs)
+                    .where(t.runs.c.id == run_id, t.runs.c.status == RUN_RUNNING)
+                    .values(status=RUN_INTERRUPTED, finished_at=_utcnow(), counts=counts)
+                )
+            log.warning("run %s was left running by a process that died: marked interrupted", run_id)
+        return dead
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """A run as a dict, or None."""

@@ -84,6 +84,10 @@ runs = Table(
     Column("status", String(32), nullable=False),
     Column("counts", JSON, nullable=False, default=dict),  # {"ok": n, "failed": n, "skipped": n}
     Column("version", String(32), nullable=False),
+    # Where the run's process runs (revision 0009_masked_names): a run left running by a process that is
+    # gone from this host is marked interrupted at the next start.
+    Column("host", String(255)),
+    Column("pid", Integer),
 )
 
 documents = Table(
@@ -93,7 +97,10 @@ documents = Table(
     # Not a foreign key: a worker may store an attachment before (or without) its container.
     Column("parent_id", String(ID_LENGTH)),
     Column("source", String(64), nullable=False),
-    Column("locator", Text, nullable=False),
+    Column("locator", Text, nullable=False),  # masked like the name and path (revision 0009_masked_names)
+    # The unmasked locator, only where masking changed it and only for re-reading the file (local paths,
+    # archive members); never exported, shown or logged.
+    Column("source_locator", Text),
     Column("name", Text, nullable=False),
     Column("path", Text, nullable=False, default=""),
     Column("drive_id", String(255)),
@@ -180,6 +187,9 @@ pii_findings = Table(
     Column("score", Float, nullable=False),
     Column("recognizer", String(128)),
     Column("value_hash", String(128)),
+    # Which string the offsets index: NULL for the text, else "name", "path", "title" or "locator"
+    # (revision 0009_masked_names); those strings are catalogued masked.
+    Column("field", String(16)),
     Index("ix_pii_findings_document_id", "document_id"),
     # Subject access requests: every document holding a given NHS number, email, name...
     Index("ix_pii_findings_entity_type_value_hash", "entity_type", "value_hash"),
@@ -384,6 +394,9 @@ drive_checkpoints = Table(
     Column("source", String(64), nullable=False),  # the sources.yaml entry that found the drive
     Column("kind", String(32), nullable=False),  # sharepoint, onedrive
     Column("label", Text, nullable=False),  # site/library or onedrive/<user id>: the folder path prefix
+    # Whose OneDrive or mailbox ("display name <UPN>"), or which site (its display name), for operators'
+    # eyes in `docintel status` only: never in folder paths, exports or logs (revision 0009_masked_names).
+    Column("owner", Text),
     Column("delta_link", Text),
     Column("round", Integer, nullable=False, default=0),
     Column("status", String(16), nullable=False),  # running, idle, failed

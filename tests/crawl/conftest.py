@@ -6,6 +6,7 @@ import asyncio
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.crawl import RoundResult, crawl_drive, process_crawled
 from docintel.graph_emulator.testing import SMALL_TENANT, RunningEmulator, running_emulator
-from docintel.pipeline import Engines
+from docintel.pipeline import Engines, masked_location
 from docintel.settings import Settings, load_settings
 from docintel.sources.graph import GraphSettings, GraphSource, GraphSourceConfig, LocalPauseBoard, PauseBoard
 from docintel.sources.graph_client import GraphAuth
@@ -114,7 +115,12 @@ class InProcessCrawler:
                     for drive in await session.list_drives():
                         results.append(
                             await crawl_drive(
-                                session, drive, self.crawl_store, wants=source.wants, keep_pending_ids=True
+                                session,
+                                drive,
+                                self.crawl_store,
+                                wants=source.wants,
+                                keep_pending_ids=True,
+                                relabel=partial(masked_location, self.engines),  # as the crawl job does
                             )
                         )
             return results
