@@ -5,7 +5,7 @@ Existing keys keep the one scope they could use before (``invoices``) and no Sha
 allow-lists drives per key (``docintel api-key drives``) before a key may name a SharePoint file again.
 
 Revision ID: 0008_key_scopes
-Revises: 0006_document_texts
+Revises: 0007_server_heartbeat
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_key_scopes"
-down_revision: str | Sequence[str] | None = "0006_document_texts"
+down_revision: str | Sequence[str] | None = "0007_server_heartbeat"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ site, a drive is (folder paths keep the user's id), and ``runs.host``/``runs.pid
 scan whose process died ``interrupted`` instead of leaving it ``running``.
 
 Revision ID: 0009_masked_names
-Revises: 0006_document_texts
+Revises: 0008_key_scopes
 Create Date: 2026-12-07
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_masked_names"
-down_revision: str | Sequence[str] | None = "0006_document_texts"
+down_revision: str | Sequence[str] | None = "0008_key_scopes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
