@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → sign → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → retain → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -348,6 +348,37 @@ def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
 
 
+def retain_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Set the retention and disposal date of the record's class: the one place dates are chosen for new records.
+
+    Also keeps the year of the latest date of birth found (never the date) so that a reviewer who later puts
+    the document in a "DOB + N years" class gets its date from the catalogue (docintel.retention.retain).
+    """
+    from docintel.retention import birth_year_in, retain
+
+    started = time.time()
+    birth_year = birth_year_in(record.pii, engines.settings.retention.date_of_birth_min_score)
+    if birth_year is None:
+        birth_year = record.birth_year  # a record re-classified without its text keeps what was found before
+    record = record.model_copy(update={"birth_year": birth_year})
+    classification = record.classification
+    if classification is None:
+        return record
+    try:
+        retention = retain(
+            engines.schedule,
+            classification.record_class,
+            created=record.provenance.created_at,
+            modified=record.provenance.modified_at,
+            birth_year=birth_year,
+        )
+    except DocintelError as error:
+        return _failed(_stage_run(record, "retain", "schedule", started=started, error=error), error)
+    classification = classification.model_copy(update={"retention": retention})
+    record = record.model_copy(update={"classification": classification})
+    return _stage_run(record, "retain", "schedule", started=started, version=engines.schedule.version)
+
+
 def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     """Keep a MinHash signature of the text (64 ints) so near-duplicates are found later without the text."""
     from classifiers.signals import text_signature
@@ -374,7 +405,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify → sign on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → retain → sign on one document and, recursively, its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -383,6 +414,8 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
         record = enrich_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = retain_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = signature_stage(record, engines)
         record = record.model_copy(update={"status": DocumentStatus.OK})
@@ -529,10 +562,8 @@ def keep_reviewed_class(
     reviewed_at: dt.datetime | None,
 ) -> DocumentRecord:
     """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
-    from docintel.retention import retention_for
-
     try:
-        cls = engines.schedule.get(record_class)
+        engines.schedule.get(record_class)
     except DocintelError:
         logger.warning("document %s: reviewed class %s is no longer in the schedule", record.id, record_class)
         return record
@@ -542,9 +573,9 @@ def keep_reviewed_class(
         confidence=1.0,
         explanation=f"set by reviewer {reviewed_by or 'unknown'} on {when}",
         classifier="review",
-        retention=retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at),
     )
-    return record.model_copy(update={"classification": classification})
+    # Through the retain stage, so a date-of-birth class gets its date here as it does after classify.
+    return retain_stage(record.model_copy(update={"classification": classification}), engines)
 
 
 def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:

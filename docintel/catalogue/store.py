@@ -255,6 +255,8 @@ def _document_row(
         "deleted": record.status == DocumentStatus.DELETED,
         "depth": record.depth,
         "minhash": _signature_bytes(record.minhash),
+        "needs_review": classification.needs_review if classification else None,
+        "birth_year": record.birth_year,
     }
 
 
@@ -323,6 +325,20 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
         t.stage_runs: [_stage_run_row(doc_id, run_id, stage_run) for stage_run in record.stage_runs],
         # Masked text only (see DocumentRecord.kept_text); a save without it removes what an earlier one kept.
         t.document_texts: [{"document_id": doc_id, "text": record.kept_text}] if record.kept_text else [],
+        t.class_evidence: [
+            {
+                "document_id": doc_id,
+                "rank": rank,
+                "location": evidence.where,
+                "page": evidence.page,
+                "start": evidence.start,
+                "end": evidence.end,
+                "record_class": evidence.record_class,
+                "feature": evidence.feature,
+                "weight": evidence.weight,
+            }
+            for rank, evidence in enumerate(record.classification.evidence if record.classification else [])
+        ],
     }
 
 

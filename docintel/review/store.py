@@ -43,7 +43,7 @@ from docintel.catalogue.store import CatalogueStore
 from docintel.errors import CatalogueError, ConfigError
 from docintel.governance import NO_SIGNALS, DocumentSignals
 from docintel.models import DocumentStatus
-from docintel.retention import RetentionSchedule, local_date, retention_for
+from docintel.retention import RetentionSchedule, local_date, retain
 from docintel.review.auth import Reviewer, Role, check_password, check_user_name, hash_password, verify_password
 
 log = logging.getLogger(__name__)
@@ -784,6 +784,7 @@ class ReviewStore:
                     d.c.class_confidence,
                     d.c.created_at,
                     d.c.modified_at,
+                    d.c.birth_year,
                     d.c.disposal_date,
                     d.c.retention_action,
                     d.c.retention_period,
@@ -815,7 +816,15 @@ class ReviewStore:
                         continue
                     assert row is not None  # a missing row is always refused
                     if action is Action.CHANGE and target_class is not None and new_class != row.record_class:
-                        retention = retention_for(target_class, created=row.created_at, modified=row.modified_at)
+                        # The retain stage's rule, with the birth year the catalogue kept: a "DOB + N years" class
+                        # gets the same date a classifier would have given it.
+                        retention = retain(
+                            schedule,
+                            target_class.id,
+                            created=row.created_at,
+                            modified=row.modified_at,
+                            birth_year=row.birth_year,
+                        )
                         explanation = f"Set by reviewer {by.name} on {today.isoformat()}"
                         connection.execute(
                             update(d)
