@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from review_fixtures import ADMIN, PASSWORD, READER, REVIEWER, document, populate, schedule
+from review_fixtures import ADMIN, CONFIG_DIR, PASSWORD, READER, REVIEWER, document, populate, schedule
 
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.errors import ConfigError
+from docintel.models import PiiFinding
+from docintel.pipeline import Engines, retain_stage
 from docintel.review.auth import (
     ReviewSettings,
     Role,
@@ -32,6 +34,7 @@ from docintel.review.store import (
     ReviewState,
     ReviewStore,
 )
+from docintel.settings import Settings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_postgres)])
@@ -178,6 +181,30 @@ def test_change_recomputes_retention_and_records_everything(review: ReviewStore)
     assert [(a.document_id, a.outcome) for a in audit] == [("hr-1", "done"), ("gone", "refused")]
     assert "hr-1" not in all_ids(review, QueueFilter())  # reviewed: off the to-do queue
     assert "hr-1" in all_ids(review, QueueFilter(state=ReviewState.REVIEWED))
+
+
+def test_change_to_a_date_of_birth_class_is_dated_from_the_kept_birth_year(review: ReviewStore) -> None:
+    """The retain stage keeps the year of birth (never the date); a reviewer's change to a DOB class uses it."""
+    engines = Engines(settings=Settings(config_dir=CONFIG_DIR), pii_key=b"k" * 32)
+    letter = document("pupil-1", path="Schools/Letters", record_class="correspondence.transitory")
+    letter = letter.model_copy(
+        update={"pii": [PiiFinding(entity_type="DATE_OF_BIRTH", start=0, end=10, text="14/03/2012", score=0.85)]}
+    )
+    review.catalogue.save(retain_stage(letter, engines))
+    review.catalogue.save(retain_stage(document("pupil-2", path="Schools/Letters"), engines))
+    stored = review.catalogue.get("pupil-1")
+    assert stored is not None and stored["birth_year"] == 2012
+    outcome = review.decide(
+        ["pupil-1", "pupil-2"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="education.pupil_record"
+    )
+    assert outcome.done == 2
+    dated = review.catalogue.get("pupil-1")
+    assert dated is not None
+    assert dated["disposal_date"] == dt.date(2037, 12, 31)  # DOB + 25 years, counted from the birth year's end
+    assert dated["retention_trigger"] == "date_of_birth" and dated["retention_period"] == "DOB + 25 years"
+    undated = review.catalogue.get("pupil-2")
+    assert undated is not None and undated["disposal_date"] is None
+    assert undated["retention_trigger"] == "date_of_birth (awaits date of birth)"
 
 
 def test_readonly_cannot_decide(review: ReviewStore) -> None:
