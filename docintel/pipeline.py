@@ -562,17 +562,22 @@ def keep_reviewed_class(
     reviewed_at: dt.datetime | None,
 ) -> DocumentRecord:
     """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
+    from docintel.retention import UNCLASSIFIED
+
     try:
         engines.schedule.get(record_class)
     except DocintelError:
         logger.warning("document %s: reviewed class %s is no longer in the schedule", record.id, record_class)
         return record
     when = reviewed_at.date().isoformat() if reviewed_at else "an earlier date"
+    found = record.classification
     classification = Classification(
         record_class=record_class,
         confidence=1.0,
         explanation=f"set by reviewer {reviewed_by or 'unknown'} on {when}",
         classifier="review",
+        # The classifier's own verdict is kept: the dashboard measures what it accepted against reviewers' classes.
+        needs_review=found is None or found.needs_review or found.record_class == UNCLASSIFIED,
     )
     # Through the retain stage, so a date-of-birth class gets its date here as it does after classify.
     return retain_stage(record.model_copy(update={"classification": classification}), engines)

@@ -54,6 +54,7 @@ from docintel.review.store import (
     Action,
     AuditFilter,
     DisposalWindow,
+    FlagFilter,
     HoldFilter,
     HoldScope,
     QueueFilter,
@@ -394,6 +395,7 @@ def queue_filter_from(params: Any, prefix: str = "") -> QueueFilter:
         state=_enum_or(ReviewState, params.get(f"{prefix}state"), ReviewState.TODO),
         hold=_enum_or(HoldFilter, params.get(f"{prefix}hold"), HoldFilter.ANY),
         signal=_enum_or(SignalFilter, params.get(f"{prefix}signal"), SignalFilter.ANY),
+        flag=_enum_or(FlagFilter, params.get(f"{prefix}flag"), FlagFilter.ANY),
     )
 
 
@@ -409,6 +411,7 @@ def queue_query(queue_filter: QueueFilter, **extra: Any) -> dict[str, str]:
         "state": queue_filter.state.value,
         "hold": queue_filter.hold.value,
         "signal": queue_filter.signal.value,
+        "flag": queue_filter.flag.value,
         **{key: str(value) for key, value in extra.items()},
     }
     return {key: value for key, value in values.items() if value}
@@ -509,7 +512,7 @@ def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """The review queue, lowest confidence first, with filters, pagination and bulk decisions."""
+    """The review queue in teaching order (see ReviewStore.queue), with filters, pagination and bulk decisions."""
     params = request.query_params
     queue_filter = queue_filter_from(params)
     runtime.fresh_signals()
@@ -532,6 +535,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "states": [(s.value, label) for s, label in _STATE_LABELS.items()],
         "hold_filters": [(h.value, label) for h, label in _HOLD_LABELS.items()],
         "signal_filters": [(SignalFilter.ANY.value, "any"), *_SIGNAL_LABELS.items()],
+        "flag_filters": [(f.value, label) for f, label in _FLAG_LABELS.items()],
         "max_bulk": runtime.settings.max_bulk_documents,
     }
     return _render(request, "queue.html", context, reviewer=reviewer)
@@ -545,6 +549,7 @@ _WINDOW_LABELS = {
     DisposalWindow.NONE: "no disposal date",
 }
 _STATE_LABELS = {ReviewState.TODO: "to review", ReviewState.REVIEWED: "reviewed", ReviewState.ALL: "all"}
+_FLAG_LABELS = {FlagFilter.ANY: "any", FlagFilter.FLAGGED: "flagged for review", FlagFilter.ACCEPTED: "accepted"}
 _HOLD_LABELS = {HoldFilter.ANY: "any", HoldFilter.HELD: "on hold", HoldFilter.FREE: "not on hold"}
 _SIGNAL_LABELS = {
     SignalFilter.DUPLICATE.value: "duplicate",

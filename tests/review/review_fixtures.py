@@ -32,6 +32,8 @@ SECRET = "test-secret-for-signing-cookies-0123456789"
 PASSWORD = "correct horse battery"
 FAKE_EMAIL = "zebedee.fairweather@example.invalid"
 HOSTILE_NAME = "<script>alert('x')</script>.pdf"
+# The fixtures' classifier flags documents below this confidence for review, as the combined classifier does.
+FLAG_BELOW = 0.5
 REVIEWER = Reviewer("rita", Role.REVIEWER)
 ADMIN = Reviewer("ada", Role.ADMIN)
 READER = Reviewer("rob", Role.READONLY)
@@ -53,8 +55,9 @@ def document(
     modified: dt.datetime | None = None,
     emails: int = 0,
     status: DocumentStatus = DocumentStatus.OK,
+    needs_review: bool | None = None,
 ) -> DocumentRecord:
-    """A read, classified document with its retention computed from the schedule."""
+    """A read, classified document with its retention computed from the schedule (flagged below 0.5 by default)."""
     modified = modified or dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
     retention: Retention | None = None
     if record_class is not None:
@@ -82,6 +85,7 @@ def document(
             explanation=f"rule matched for {record_class}",
             classifier="rules",
             retention=retention,
+            needs_review=confidence < FLAG_BELOW if needs_review is None else needs_review,
         )
         if record_class is not None and status is DocumentStatus.OK
         else None,

@@ -28,6 +28,7 @@ from docintel.review.store import (
     Action,
     AuditFilter,
     DisposalWindow,
+    FlagFilter,
     HoldFilter,
     HoldScope,
     QueueFilter,
@@ -158,6 +159,51 @@ def test_queue_order_and_count(review: ReviewStore) -> None:
     page = review.queue(QueueFilter(), page=1, page_size=3)
     assert page.total == 9 and page.pages == 3
     assert [row.document_id for row in page.rows] == ["odd-1", "hr-1", "inv-1"]
+
+
+def test_queue_takes_turns_over_predicted_classes_least_sure_first(review: ReviewStore) -> None:
+    rows = review.queue(QueueFilter(), page=1, page_size=50).rows
+    # Round one: every class's least sure document (unclassified first); then each class's next, and so on.
+    assert [row.document_id for row in rows] == [
+        "odd-1", "hr-1", "inv-1", "case-1", "minutes-1",  # turn 1, least sure first
+        "inv-2", "hr-2",  # turn 2
+        "inv-4",  # turn 3
+        "inv-3",  # turn 4
+    ]  # fmt: skip
+    second = review.queue(QueueFilter(), page=2, page_size=4).rows
+    assert [row.document_id for row in second] == ["minutes-1", "inv-2", "hr-2", "inv-4"]
+
+
+def test_queue_filters_on_the_classifier_verdict(review: ReviewStore) -> None:
+    flagged = review.queue(QueueFilter(flag=FlagFilter.FLAGGED), page_size=50)
+    assert [row.document_id for row in flagged.rows] == ["odd-1", "hr-1", "inv-1", "inv-2"]
+    assert all(row.flagged for row in flagged.rows)
+    accepted = review.queue(QueueFilter(flag=FlagFilter.ACCEPTED), page_size=50)
+    # In id order: ids are hashes of where documents live, so the first decided are a fair sample.
+    assert [row.document_id for row in accepted.rows] == sorted(["inv-3", "inv-4", "hr-2", "case-1", "minutes-1"])
+    assert not any(row.flagged for row in accepted.rows)
+
+
+def test_dashboard_shows_the_workload_the_classifier_leaves(review: ReviewStore) -> None:
+    board = review.dashboard()
+    assert (board.flagged, board.accepted) == (4, 5)
+    assert board.flagged + board.accepted == board.to_review
+    assert not board.accepted_precision.measured and board.accepted_precision.precision is None
+    # Reviewers check three accepted documents (two right, one wrong) and a flagged one (not counted).
+    review.decide(["inv-3", "hr-2"], Action.ACCEPT, by=REVIEWER, schedule=schedule())
+    review.decide(["case-1", "hr-1"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="hr.payroll")
+    board = review.dashboard()
+    assert (board.flagged, board.accepted) == (3, 2)
+    precision = board.accepted_precision
+    assert (precision.checked, precision.right) == (3, 2)
+    assert precision.precision == pytest.approx(2 / 3)
+    assert precision.lower_bound is not None and 0.0 < precision.lower_bound < 2 / 3
+
+
+def test_class_given_to_an_unclassified_document_stays_flagged(review: ReviewStore) -> None:
+    review.decide(["odd-1"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="governance.committee")
+    assert "odd-1" in all_ids(review, QueueFilter(state=ReviewState.ALL, flag=FlagFilter.FLAGGED))
+    assert not review.dashboard().accepted_precision.measured
 
 
 # -- decisions --------------------------------------------------------------------------------------
