@@ -79,6 +79,12 @@ class ReviewSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     page_size: int = Field(default=50, gt=0, le=1000)
     max_bulk_documents: int = Field(default=10_000, gt=0)
+    # Who sees a document's contents on its page (its first pages and the passages that decided its class, read
+    # again from the source on request, never stored). Read-only accounts see the catalogue's facts only.
+    preview_roles: list[Role] = Field(default_factory=lambda: [Role.REVIEWER, Role.ADMIN])
+    preview_pages: int = Field(default=2, ge=0, le=10)  # first pages drawn; 0 draws none
+    # Largest picture of one page, in pixels (about 1000 x 1400: an A4 page readable on screen, ~150 kB as PNG).
+    preview_max_pixels: int = Field(default=1_400_000, gt=0, le=20_000_000)
 
 
 def load_review_settings(config_dir: Path | None = None, environ: dict[str, str] | None = None) -> ReviewSettings:

@@ -43,7 +43,7 @@ from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import CatalogueError, ConfigError
 from docintel.governance import NO_SIGNALS, DocumentSignals
-from docintel.models import DocumentStatus
+from docintel.models import ClassEvidence, DocumentStatus
 from docintel.retention import UNCLASSIFIED, RetentionSchedule, local_date, retain
 from docintel.review.auth import Reviewer, Role, check_password, check_user_name, hash_password, verify_password
 
@@ -324,6 +324,17 @@ class RelatedDocument:
     name: str
     path: str
     record_class: str | None
+
+
+@dataclass(frozen=True)
+class ReviewedExample:
+    """A document of the council's own that reviewers confirmed in a class: an example of what the class holds."""
+
+    document_id: str
+    name: str
+    path: str
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -1216,6 +1227,37 @@ class ReviewStore:
                 members(g.c.duplicate_group, signals.duplicate_group),
                 members(g.c.near_group, signals.near_group),
             )
+
+    def class_evidence(self, document_id: str) -> list[ClassEvidence]:
+        """The passages that decided a document's class, strongest first: where they are, never their words."""
+        e = t.class_evidence
+        query = select(e).where(e.c.document_id == document_id).order_by(e.c.rank)
+        with self._transaction("read class evidence") as connection:
+            return [
+                ClassEvidence(
+                    where=row.location,
+                    page=row.page,
+                    start=row.start,
+                    end=row.end,
+                    record_class=row.record_class,
+                    feature=row.feature,
+                    weight=row.weight,
+                )
+                for row in connection.execute(query)
+            ]
+
+    def reviewed_examples(self, record_class: str, *, exclude: str = "", limit: int = 5) -> list[ReviewedExample]:
+        """The council's own documents reviewers confirmed in ``record_class``, latest first."""
+        d, s = t.documents, t.review_state
+        query = (
+            select(d.c.id, d.c.name, d.c.path, s.c.reviewed_by, s.c.reviewed_at)
+            .select_from(d.join(s, s.c.document_id == d.c.id))
+            .where(_LIVE, s.c.reviewed_class == record_class, d.c.id != exclude)
+            .order_by(s.c.reviewed_at.desc(), d.c.id)
+            .limit(limit)
+        )
+        with self._transaction("read reviewed examples") as connection:
+            return [ReviewedExample(*row) for row in connection.execute(query)]
 
     def folders(self, limit: int = 500) -> list[str]:
         """Folder paths holding live documents, for the queue's folder picker."""

@@ -47,6 +47,7 @@ from docintel.review.auth import (
     new_csrf_token,
     tokens_match,
 )
+from docintel.review.preview import ConnectorFor, DocumentReader, explanation_for_reviewers
 from docintel.review.store import (
     AUDIT_ACTIONS,
     CONFIDENCE_BUCKETS,
@@ -88,6 +89,7 @@ class ReviewRuntime:
     settings: ReviewSettings
     codec: SessionCodec
     signals: SignalCache
+    reader: DocumentReader
 
     def fresh_signals(self) -> None:
         """Rebuild the governance signals table if the catalogue changed since it was built."""
@@ -108,15 +110,29 @@ def configure_review(
     secret: str | None = None,
     schedule: RetentionSchedule | None = None,
     signal_settings: SignalSettings | None = None,
+    connector_for: ConnectorFor | None = None,
 ) -> ReviewRuntime:
-    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request)."""
+    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request).
+
+    ``connector_for`` fetches a document again for its page (default: the local file system, or the Graph
+    source of that name in sources.yaml).
+    """
     settings = settings or get_settings()
+    schedule = schedule or schedule_from_settings(settings)
+    review_settings = review_settings or load_review_settings(settings.config_dir)
     runtime = ReviewRuntime(
         store=ReviewStore(store),
-        schedule=schedule or schedule_from_settings(settings),
-        settings=review_settings or load_review_settings(settings.config_dir),
+        schedule=schedule,
+        settings=review_settings,
         codec=SessionCodec(secret or load_session_secret(), 0),
         signals=SignalCache(signal_settings or load_classifier_config(settings.config_dir).signals),
+        reader=DocumentReader(
+            settings,
+            schedule,
+            pages=review_settings.preview_pages,
+            max_pixels=review_settings.preview_max_pixels,
+            connector_for=connector_for,
+        ),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
     setattr(app.state, _STATE_KEY, runtime)
@@ -627,15 +643,26 @@ def decide(request: Request, runtime: Runtime, reviewer: Decider, form: Form) ->
 
 @router.get("/document", response_class=HTMLResponse)
 def document(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """One document: provenance, class and why, retention, PII counts by type (never values), holds, history,
-    governance signals and the document's duplicates."""
+    """One document: the document itself (first pages and deciding passages, for roles allowed to see contents),
+    provenance, class and why, retention, PII counts by type (never values), holds, history, governance signals,
+    duplicates, and the council's own reviewed documents of the same class as examples."""
     doc_id = request.query_params.get("id", "")
     row = runtime.store.catalogue.get(doc_id) if doc_id else None
     if row is None:
         raise _PageError(404, "Not found", "No document with that id in the catalogue.")
     runtime.fresh_signals()
     signals, duplicates, near_duplicates = runtime.store.document_signals(doc_id)
+    may_see = reviewer.role in runtime.settings.preview_roles
+    evidence = runtime.store.class_evidence(doc_id)
+    # Read from the source on each request and dropped with the response: no picture or text is kept.
+    view = runtime.reader.view(row, evidence) if may_see else None
+    record_class = row.get("record_class")
     context = {
+        "may_see": may_see,
+        "view": view,
+        "has_evidence": bool(evidence),
+        "explanation": explanation_for_reviewers(row.get("class_explanation") or ""),
+        "examples": runtime.store.reviewed_examples(record_class, exclude=doc_id) if record_class else [],
         "signals": signals,
         "duplicates": duplicates,
         "near_duplicates": near_duplicates,
