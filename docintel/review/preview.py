@@ -150,6 +150,11 @@ def _passage(evidence: ClassEvidence, text: str) -> Passage | None:
         return None
     before_start = max(0, evidence.start - PASSAGE_CONTEXT_CHARS)
     after_end = min(len(text), evidence.end + PASSAGE_CONTEXT_CHARS)
+    # The context starts and ends on whole words.
+    if before_start > 0 and (space := text.find(" ", before_start, evidence.start)) != -1:
+        before_start = space + 1
+    if after_end < len(text) and (space := text.rfind(" ", evidence.end, after_end)) != -1:
+        after_end = space
     segments: list[Segment] = [
         (("…" if before_start else "") + text[before_start : evidence.start], False),
         (text[evidence.start : evidence.end], True),
