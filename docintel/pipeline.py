@@ -583,6 +583,89 @@ def keep_reviewed_class(
     return retain_stage(record.model_copy(update={"classification": classification}), engines)
 
 
+@dataclass
+class ReclassifySummary:
+    """What re-classifying the catalogue did."""
+
+    documents: int = 0
+    changed: int = 0  # documents whose class changed
+    reread: int = 0  # read again from their local source for their text
+    failed: int = 0
+
+
+def catalogued_record(row: dict[str, Any]) -> DocumentRecord:
+    """A record rebuilt from a catalogue row: identity, provenance, title, type and birth year (no text)."""
+    provenance = Provenance(
+        source=row["source"],
+        locator=row["locator"],
+        name=row["name"],
+        path=row["path"] or "",
+        parent_id=row.get("parent_id"),
+        drive_id=row.get("drive_id"),
+        item_id=row.get("item_id"),
+        web_url=row.get("web_url"),
+        size=row.get("size"),
+        created_at=row.get("created_at"),
+        modified_at=row.get("modified_at"),
+    )
+    return DocumentRecord(
+        id=row["id"],
+        provenance=provenance,
+        sha256=row.get("sha256"),
+        mime_type=row.get("mime_type"),
+        file_type=row.get("file_type"),
+        status=DocumentStatus.OK,
+        title=row.get("title"),
+        depth=row.get("depth") or 0,
+        birth_year=row.get("birth_year"),
+    )
+
+
+def _reread_local(record: DocumentRecord, engines: Engines) -> DocumentRecord | None:
+    """The record with its text read again from a local file, or None when it is not local or cannot be read."""
+    from docintel.sources.local import LocalFolderSource
+
+    if record.provenance.source != "local" or record.provenance.parent_id:
+        return None
+    fetched, content = fetch_stage(record, LocalFolderSource([]), engines)
+    if content is None:
+        return None
+    read, _ = extract_stage(sniff_stage(fetched, content), content, engines)
+    return read if read.status is not DocumentStatus.FAILED else None
+
+
+def reclassify_catalogued(store: CatalogueStore, engines: Engines, *, reread: bool = True) -> ReclassifySummary:
+    """Classify again every catalogued document no reviewer has classified (after ``docintel train``), with dates.
+
+    Each document's text is its kept masked text (catalogue.keep_text), else the local file read again
+    (``reread``), else none: the classifier then reads its title, name and folder. Classify and retain run as
+    in a scan, so disposal dates (date-of-birth classes from the kept birth year) are the retain stage's.
+    Only the class, retention and evidence are rewritten; pages, findings and stage runs stay as stored.
+    """
+    summary = ReclassifySummary()
+    for row in store.iter_unreviewed():
+        record = catalogued_record(row)
+        if row.get("kept_text"):
+            record = record.model_copy(update={"text": row["kept_text"]})
+        elif reread:
+            read = _reread_local(record, engines)
+            if read is not None:
+                record = read.model_copy(update={"stage_runs": []})
+                summary.reread += 1
+        summary.documents += 1
+        record = retain_stage(classify_stage(record, engines), engines)
+        if record.status is DocumentStatus.FAILED:
+            summary.failed += 1
+            logger.warning(
+                "document %s: re-classification failed: %s", record.id, record.error.type if record.error else ""
+            )
+            continue
+        new_class = record.classification.record_class if record.classification else None
+        summary.changed += new_class != row.get("record_class")
+        store.update_classification(record)
+    return summary
+
+
 def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:
     """Run every stage on one in-memory file (``docintel analyze`` and the API use this)."""
     provenance = Provenance(source="local", locator=name, name=name, size=len(content))

@@ -718,6 +718,58 @@ class CatalogueStore:
                 yield row
             last_id = rows[-1]["id"]
 
+    def iter_unreviewed(self) -> Iterator[dict[str, Any]]:
+        """Live, read documents no reviewer has classified, in id order, each with its kept (masked) text or None.
+
+        What re-classification walks: a reviewer's class outranks any classifier, so reviewed documents are left out.
+        """
+        d, s = t.documents, t.review_state
+        last_id: str | None = None
+        while True:
+            query = (
+                select(d, t.document_texts.c.text.label("kept_text"))
+                .select_from(
+                    d.outerjoin(s, s.c.document_id == d.c.id).outerjoin(
+                        t.document_texts, t.document_texts.c.document_id == d.c.id
+                    )
+                )
+                .where(_LIVE, d.c.status == DocumentStatus.OK.value, s.c.reviewed_class.is_(None))
+                .order_by(d.c.id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if last_id is not None:
+                query = query.where(d.c.id > last_id)
+            with self.transaction("read unreviewed documents") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+    def update_classification(self, record: DocumentRecord) -> None:
+        """Replace a catalogued document's class, retention, review flag and evidence, leaving the rest as it was."""
+        classification = record.classification
+        retention = classification.retention if classification else None
+        values = {
+            "record_class": classification.record_class if classification else None,
+            "class_confidence": classification.confidence if classification else None,
+            "class_explanation": classification.explanation if classification else None,
+            "classifier": classification.classifier if classification else None,
+            "needs_review": classification.needs_review if classification else None,
+            "retention_period": retention.period if retention else None,
+            "retention_trigger": retention.trigger if retention else None,
+            "retention_action": retention.action if retention else None,
+            "retention_authority": retention.authority if retention else None,
+            "disposal_date": retention.disposal_date if retention else None,
+            "birth_year": record.birth_year,
+        }
+        evidence_rows = _child_rows(record, None)[t.class_evidence]
+        with self.transaction("update classification", write=True) as connection:
+            connection.execute(update(t.documents).where(t.documents.c.id == record.id).values(values))
+            connection.execute(delete(t.class_evidence).where(t.class_evidence.c.document_id == record.id))
+            if evidence_rows:
+                connection.execute(insert(t.class_evidence), evidence_rows)
+
     def iter_signal_rows(self, prefix: str = "") -> Iterator[dict[str, Any]]:
         """Live documents' columns the governance signals read (no text), in id order, streamed in batches.
 
