@@ -16,9 +16,9 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from docintel.errors import DocintelError
+from docintel.errors import ConfigError, DocintelError
 from docintel.extract.base import FileType
 from docintel.extract.render import RENDERABLE_TYPES, render_first_pages
 from docintel.models import ClassEvidence, DocumentRecord, DocumentStatus, Provenance
@@ -36,6 +36,8 @@ MAX_PASSAGES = 8
 OPENING_LINES = 12
 OPENING_CHARS = 1500
 LOCAL_SOURCE = "local"
+# Sources catalogued from Microsoft Graph (GraphSource names its documents' source by the source's kind).
+GRAPH_SOURCES = frozenset({"sharepoint", "onedrive", "mailbox"})
 # Locators of attachments and archive members carry their parent's locator, then this, then the member's name.
 MEMBER_SEPARATOR = "!/"
 
@@ -67,19 +69,27 @@ class DocumentView:
 
 
 def source_connectors(settings: Settings) -> ConnectorFor:
-    """The connector that fetches a catalogued document again, by the source name the catalogue recorded."""
+    """The connector that fetches a catalogued document again, by the source the catalogue recorded.
+
+    Local files are read from their path; SharePoint, OneDrive and mail through Graph with the tenant settings of
+    ``config/sources.yaml`` and the credentials in the environment, as ``docintel crawl`` uses.
+    """
 
     def connector_for(source: str) -> SourceConnector:
         if source == LOCAL_SOURCE:
             from docintel.sources.local import LocalFolderSource
 
             return LocalFolderSource([])
-        from docintel.sources.graph import GraphSource, sources_config
+        from docintel.sources.graph import GraphSource, GraphSourceConfig, sources_config
 
-        config = sources_config(settings)
-        graph_source = GraphSource(config.source(source), config.graph)  # an unknown source is a ConfigError
-        # GraphSource's name is typed as its kind (a Literal); it fetches as any SourceConnector does.
-        return cast(SourceConnector, graph_source)
+        if source not in GRAPH_SOURCES:
+            raise ConfigError(f"documents from source '{source}' cannot be fetched again for review")
+        # A Graph document is catalogued under its kind and fetched by drive and item id: the tenant's settings
+        # and credentials (environment) are all it needs, not one source's include rules.
+        kind = cast(Literal["sharepoint", "onedrive", "mailbox"], source)
+        graph = sources_config(settings).graph
+        graph_source = GraphSource(GraphSourceConfig(name=f"review-{source}", kind=kind), graph)
+        return cast(SourceConnector, graph_source)  # its name is typed as its kind (a Literal)
 
     return connector_for
 
