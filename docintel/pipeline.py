@@ -53,8 +53,10 @@ from docintel.models import (
     StageStatus,
     join_pages,
 )
+from docintel.retention import UNCLASSIFIED, birth_year_in, retain
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector, document_id
+from docintel.sources.local import LocalFolderSource
 
 if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
@@ -354,8 +356,6 @@ def retain_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     Also keeps the year of the latest date of birth found (never the date) so that a reviewer who later puts
     the document in a "DOB + N years" class gets its date from the catalogue (docintel.retention.retain).
     """
-    from docintel.retention import birth_year_in, retain
-
     started = time.time()
     birth_year = birth_year_in(record.pii, engines.settings.retention.date_of_birth_min_score)
     if birth_year is None:
@@ -562,8 +562,6 @@ def keep_reviewed_class(
     reviewed_at: dt.datetime | None,
 ) -> DocumentRecord:
     """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
-    from docintel.retention import UNCLASSIFIED
-
     try:
         engines.schedule.get(record_class)
     except DocintelError:
@@ -623,8 +621,6 @@ def catalogued_record(row: dict[str, Any]) -> DocumentRecord:
 
 def _reread_local(record: DocumentRecord, engines: Engines) -> DocumentRecord | None:
     """The record with its text read again from a local file, or None when it is not local or cannot be read."""
-    from docintel.sources.local import LocalFolderSource
-
     if record.provenance.source != "local" or record.provenance.parent_id:
         return None
     fetched, content = fetch_stage(record, LocalFolderSource([]), engines)

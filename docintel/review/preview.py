@@ -22,6 +22,7 @@ from docintel.errors import ConfigError, DocintelError
 from docintel.extract.base import FileType
 from docintel.extract.render import RENDERABLE_TYPES, render_first_pages
 from docintel.models import ClassEvidence, DocumentRecord, DocumentStatus, Provenance
+from docintel.pipeline import Engines, extract_stage, new_record, sniff_stage
 from docintel.retention import UNCLASSIFIED, ClassRules, RetentionSchedule, WeightedPattern
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector
@@ -204,8 +205,8 @@ class DocumentReader:
         stored = {"title": row.get("title") or "", "path": row.get("path") or "", "name": row.get("name") or ""}
         record = self._read(row, view)
         texts = dict(stored)
-        if record is not None:
-            texts["text"] = record.text
+        if record is not None and (not row.get("sha256") or record.sha256 == row["sha256"]):
+            texts["text"] = record.text  # offsets into another version's text would point at other words
         shown = 0
         for item in evidence:
             if shown >= MAX_PASSAGES:
@@ -231,8 +232,6 @@ class DocumentReader:
 
     def _read(self, row: Mapping[str, Any], view: DocumentView) -> DocumentRecord | None:
         """The document read again (pictures added to ``view``), or None with a note saying why not."""
-        from docintel.pipeline import Engines, extract_stage, new_record, sniff_stage
-
         if row.get("parent_id") or MEMBER_SEPARATOR in str(row["locator"]):
             view.notes.append("An attachment or archive member: open the document it is inside to see it.")
             return None
@@ -248,7 +247,10 @@ class DocumentReader:
             view.notes.append(f"The document could not be read ({record.error.type if record.error else 'error'}).")
             return None
         if row.get("sha256") and record.sha256 != row["sha256"]:
-            view.notes.append("The document has changed since it was classified: what is shown is the file today.")
+            view.notes.append(
+                "The document has changed since it was classified: what is shown is the file today, "
+                "without the passages, which were found in the earlier version."
+            )
         file_type = FileType(record.file_type or FileType.UNKNOWN.value)
         if file_type in RENDERABLE_TYPES:
             try:
