@@ -21,8 +21,8 @@ from typing import Any, Literal, cast
 from docintel.errors import ConfigError, DocintelError
 from docintel.extract.base import FileType
 from docintel.extract.render import RENDERABLE_TYPES, render_first_pages
-from docintel.models import ClassEvidence, DocumentRecord, DocumentStatus, Provenance
-from docintel.pipeline import Engines, extract_stage, new_record, sniff_stage
+from docintel.models import ClassEvidence, DocumentRecord, DocumentStatus
+from docintel.pipeline import Engines, catalogued_record, extract_stage, new_record, sniff_stage
 from docintel.retention import UNCLASSIFIED, ClassRules, RetentionSchedule, WeightedPattern
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector
@@ -93,22 +93,6 @@ def source_connectors(settings: Settings) -> ConnectorFor:
         return cast(SourceConnector, graph_source)  # its name is typed as its kind (a Literal)
 
     return connector_for
-
-
-def _provenance(row: Mapping[str, Any]) -> Provenance:
-    return Provenance(
-        source=row["source"],
-        locator=row["locator"],
-        name=row["name"],
-        path=row["path"] or "",
-        drive_id=row.get("drive_id"),
-        item_id=row.get("item_id"),
-        etag=row.get("etag"),
-        web_url=row.get("web_url"),
-        size=row.get("size"),
-        created_at=row.get("created_at"),
-        modified_at=row.get("modified_at"),
-    )
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
@@ -235,7 +219,7 @@ class DocumentReader:
         if row.get("parent_id") or MEMBER_SEPARATOR in str(row["locator"]):
             view.notes.append("An attachment or archive member: open the document it is inside to see it.")
             return None
-        provenance = _provenance(row)
+        provenance = catalogued_record(dict(row)).provenance
         try:
             content = self.connector_for(provenance.source).fetch(provenance, self.settings.limits.max_file_bytes)
         except DocintelError as error:

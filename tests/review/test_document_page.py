@@ -181,3 +181,18 @@ def test_explanation_for_reviewers(explanation: str, expected: str) -> None:
 )
 def test_highlight(spans: list[tuple[int, int]], expected: list[tuple[str, bool]]) -> None:
     assert highlight("abcdef", spans) == expected
+
+
+def test_a_changed_document_shows_no_passages_from_its_earlier_version(
+    store: CatalogueStore, tenders: tuple[DocumentRecord, DocumentRecord]
+) -> None:
+    path = Path(tenders[0].provenance.locator)
+    path.write_bytes(path.read_bytes() + b"\n% edited after classification\n")
+    client, _ = client_for(store)
+    sign_in(client, REVIEWER.name)
+    tree = page_of(client, tenders[0].id)
+    notes = " ".join(tree.xpath("//p[contains(@class, 'doc-note')]/text()"))
+    assert "changed since it was classified" in notes
+    passages = tree.xpath("//ol[@id='doc-passages']/li")
+    assert [p.xpath(".//mark/text()") for p in passages] == [["Procurement"]]  # the folder still holds
+    assert pictures(tree)  # the file as it is today
