@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def test_review_queue_revision_takes_the_review_flag_from_older_rows(empty_url: 
         with store.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0006_document_texts")
-        now = "2026-01-01 00:00:00"
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         with store.engine.begin() as connection:
             for doc_id, record_class, explanation in (
                 ("flagged", "finance.invoice", "needs review (confidence 0.40 < 0.60): model: finance.invoice"),
@@ -142,9 +143,18 @@ def test_review_queue_revision_takes_the_review_flag_from_older_rows(empty_url: 
                     text(
                         "INSERT INTO documents (id, source, locator, name, path, status, first_seen_at, processed_at,"
                         " page_count, text_chars, record_class, class_explanation, deleted, depth)"
-                        " VALUES (:id, 'local', :id, :id, '', 'ok', :now, :now, 0, 0, :cls, :why, false, 0)"
+                        " VALUES (:id, 'local', :locator, :name, '', 'ok', :seen, :processed,"
+                        " 0, 0, :cls, :why, false, 0)"
                     ),
-                    {"id": doc_id, "now": now, "cls": record_class, "why": explanation},
+                    {
+                        "id": doc_id,
+                        "locator": doc_id,
+                        "name": doc_id,
+                        "seen": now,
+                        "processed": now,
+                        "cls": record_class,
+                        "why": explanation,
+                    },
                 )
         store.upgrade_schema()
         with store.engine.connect() as connection:
