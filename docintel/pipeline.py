@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → sign → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → retain → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -54,8 +54,10 @@ from docintel.models import (
     StageStatus,
     join_pages,
 )
+from docintel.retention import UNCLASSIFIED, birth_year_in, retain
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector, document_id
+from docintel.sources.local import LocalFolderSource
 
 if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
@@ -357,6 +359,35 @@ def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
 
 
+def retain_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Set the retention and disposal date of the record's class: the one place dates are chosen for new records.
+
+    Also keeps the year of the latest date of birth found (never the date) so that a reviewer who later puts
+    the document in a "DOB + N years" class gets its date from the catalogue (docintel.retention.retain).
+    """
+    started = time.time()
+    birth_year = birth_year_in(record.pii, engines.settings.retention.date_of_birth_min_score)
+    if birth_year is None:
+        birth_year = record.birth_year  # a record re-classified without its text keeps what was found before
+    record = record.model_copy(update={"birth_year": birth_year})
+    classification = record.classification
+    if classification is None:
+        return record
+    try:
+        retention = retain(
+            engines.schedule,
+            classification.record_class,
+            created=record.provenance.created_at,
+            modified=record.provenance.modified_at,
+            birth_year=birth_year,
+        )
+    except DocintelError as error:
+        return _failed(_stage_run(record, "retain", "schedule", started=started, error=error), error)
+    classification = classification.model_copy(update={"retention": retention})
+    record = record.model_copy(update={"classification": classification})
+    return _stage_run(record, "retain", "schedule", started=started, version=engines.schedule.version)
+
+
 def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     """Keep a MinHash signature of the text (64 ints) so near-duplicates are found later without the text."""
     from classifiers.signals import text_signature
@@ -477,7 +508,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify → sign on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → retain → sign on one document and, recursively, its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -486,6 +517,8 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
         record = enrich_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = retain_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = signature_stage(record, engines)
         record = record.model_copy(update={"status": DocumentStatus.OK})
@@ -633,22 +666,104 @@ def keep_reviewed_class(
     reviewed_at: dt.datetime | None,
 ) -> DocumentRecord:
     """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
-    from docintel.retention import retention_for
-
     try:
-        cls = engines.schedule.get(record_class)
+        engines.schedule.get(record_class)
     except DocintelError:
         logger.warning("document %s: reviewed class %s is no longer in the schedule", record.id, record_class)
         return record
     when = reviewed_at.date().isoformat() if reviewed_at else "an earlier date"
+    found = record.classification
     classification = Classification(
         record_class=record_class,
         confidence=1.0,
         explanation=f"set by reviewer {reviewed_by or 'unknown'} on {when}",
         classifier="review",
-        retention=retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at),
+        # The classifier's own verdict is kept: the dashboard measures what it accepted against reviewers' classes.
+        needs_review=found is None or found.needs_review or found.record_class == UNCLASSIFIED,
     )
-    return record.model_copy(update={"classification": classification})
+    # Through the retain stage, so a date-of-birth class gets its date here as it does after classify.
+    return retain_stage(record.model_copy(update={"classification": classification}), engines)
+
+
+@dataclass
+class ReclassifySummary:
+    """What re-classifying the catalogue did."""
+
+    documents: int = 0
+    changed: int = 0  # documents whose class changed
+    reread: int = 0  # read again from their local source for their text
+    failed: int = 0
+
+
+def catalogued_record(row: dict[str, Any]) -> DocumentRecord:
+    """A record rebuilt from a catalogue row: identity, provenance, title, type and birth year (no text)."""
+    provenance = Provenance(
+        source=row["source"],
+        locator=row["locator"],
+        name=row["name"],
+        path=row["path"] or "",
+        parent_id=row.get("parent_id"),
+        drive_id=row.get("drive_id"),
+        item_id=row.get("item_id"),
+        web_url=row.get("web_url"),
+        size=row.get("size"),
+        created_at=row.get("created_at"),
+        modified_at=row.get("modified_at"),
+    )
+    return DocumentRecord(
+        id=row["id"],
+        provenance=provenance,
+        sha256=row.get("sha256"),
+        mime_type=row.get("mime_type"),
+        file_type=row.get("file_type"),
+        status=DocumentStatus.OK,
+        title=row.get("title"),
+        depth=row.get("depth") or 0,
+        birth_year=row.get("birth_year"),
+    )
+
+
+def _reread_local(record: DocumentRecord, engines: Engines) -> DocumentRecord | None:
+    """The record with its text read again from a local file, or None when it is not local or cannot be read."""
+    if record.provenance.source != "local" or record.provenance.parent_id:
+        return None
+    fetched, content = fetch_stage(record, LocalFolderSource([]), engines)
+    if content is None:
+        return None
+    read, _ = extract_stage(sniff_stage(fetched, content), content, engines)
+    return read if read.status is not DocumentStatus.FAILED else None
+
+
+def reclassify_catalogued(store: CatalogueStore, engines: Engines, *, reread: bool = True) -> ReclassifySummary:
+    """Classify again every catalogued document no reviewer has classified (after ``docintel train``), with dates.
+
+    Each document's text is its kept masked text (catalogue.keep_text), else the local file read again
+    (``reread``), else none: the classifier then reads its title, name and folder. Classify and retain run as
+    in a scan, so disposal dates (date-of-birth classes from the kept birth year) are the retain stage's.
+    Only the class, retention and evidence are rewritten; pages, findings and stage runs stay as stored.
+    """
+    summary = ReclassifySummary()
+    for row in store.iter_unreviewed():
+        record = catalogued_record(row)
+        if row.get("kept_text"):
+            record = record.model_copy(update={"text": row["kept_text"]})
+        elif reread:
+            read = _reread_local(record, engines)
+            if read is not None:
+                record = read.model_copy(update={"stage_runs": []})
+                summary.reread += 1
+        summary.documents += 1
+        record = retain_stage(classify_stage(record, engines), engines)
+        if record.status is DocumentStatus.FAILED:
+            summary.failed += 1
+            logger.warning(
+                "document %s: re-classification failed: %s", record.id, record.error.type if record.error else ""
+            )
+            continue
+        new_class = record.classification.record_class if record.classification else None
+        summary.changed += new_class != row.get("record_class")
+        store.update_classification(record)
+    return summary
 
 
 def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:

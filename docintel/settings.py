@@ -78,6 +78,8 @@ class RetentionSettings(_Section):
 
     schedule_file: str = "retention_schedule.yaml"
     classifier: str = "combined"
+    # The retain stage's floor for a DATE_OF_BIRTH finding to start a "DOB + N years" clock.
+    date_of_birth_min_score: float = Field(default=defaults.DATE_OF_BIRTH_MIN_SCORE, ge=0, le=1)
 
 
 class CatalogueSettings(_Section):

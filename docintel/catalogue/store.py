@@ -259,6 +259,8 @@ def _document_row(
         "deleted": record.status == DocumentStatus.DELETED,
         "depth": record.depth,
         "minhash": _signature_bytes(record.minhash),
+        "needs_review": classification.needs_review if classification else None,
+        "birth_year": record.birth_year,
     }
 
 
@@ -341,6 +343,20 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
         t.stage_runs: [_stage_run_row(doc_id, run_id, stage_run) for stage_run in record.stage_runs],
         # Masked text only (see DocumentRecord.kept_text); a save without it removes what an earlier one kept.
         t.document_texts: [{"document_id": doc_id, "text": record.kept_text}] if record.kept_text else [],
+        t.class_evidence: [
+            {
+                "document_id": doc_id,
+                "rank": rank,
+                "location": evidence.where,
+                "page": evidence.page,
+                "start": evidence.start,
+                "end": evidence.end,
+                "record_class": evidence.record_class,
+                "feature": evidence.feature,
+                "weight": evidence.weight,
+            }
+            for rank, evidence in enumerate(record.classification.evidence if record.classification else [])
+        ],
     }
 
 
@@ -795,6 +811,58 @@ class CatalogueStore:
                 row.update(breakdowns[row["id"]])
                 yield row
             last_id = rows[-1]["id"]
+
+    def iter_unreviewed(self) -> Iterator[dict[str, Any]]:
+        """Live, read documents no reviewer has classified, in id order, each with its kept (masked) text or None.
+
+        What re-classification walks: a reviewer's class outranks any classifier, so reviewed documents are left out.
+        """
+        d, s = t.documents, t.review_state
+        last_id: str | None = None
+        while True:
+            query = (
+                select(d, t.document_texts.c.text.label("kept_text"))
+                .select_from(
+                    d.outerjoin(s, s.c.document_id == d.c.id).outerjoin(
+                        t.document_texts, t.document_texts.c.document_id == d.c.id
+                    )
+                )
+                .where(_LIVE, d.c.status == DocumentStatus.OK.value, s.c.reviewed_class.is_(None))
+                .order_by(d.c.id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if last_id is not None:
+                query = query.where(d.c.id > last_id)
+            with self.transaction("read unreviewed documents") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+    def update_classification(self, record: DocumentRecord) -> None:
+        """Replace a catalogued document's class, retention, review flag and evidence, leaving the rest as it was."""
+        classification = record.classification
+        retention = classification.retention if classification else None
+        values = {
+            "record_class": classification.record_class if classification else None,
+            "class_confidence": classification.confidence if classification else None,
+            "class_explanation": classification.explanation if classification else None,
+            "classifier": classification.classifier if classification else None,
+            "needs_review": classification.needs_review if classification else None,
+            "retention_period": retention.period if retention else None,
+            "retention_trigger": retention.trigger if retention else None,
+            "retention_action": retention.action if retention else None,
+            "retention_authority": retention.authority if retention else None,
+            "disposal_date": retention.disposal_date if retention else None,
+            "birth_year": record.birth_year,
+        }
+        evidence_rows = _child_rows(record, None)[t.class_evidence]
+        with self.transaction("update classification", write=True) as connection:
+            connection.execute(update(t.documents).where(t.documents.c.id == record.id).values(values))
+            connection.execute(delete(t.class_evidence).where(t.class_evidence.c.document_id == record.id))
+            if evidence_rows:
+                connection.execute(insert(t.class_evidence), evidence_rows)
 
     def iter_signal_rows(self, prefix: str = "") -> Iterator[dict[str, Any]]:
         """Live documents' columns the governance signals read (no text), in id order, streamed in batches.

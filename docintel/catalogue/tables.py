@@ -137,6 +137,11 @@ documents = Table(
     # MinHash of the text's word shingles (64 little-endian uint32, revision 0005_signals): near-duplicates
     # are found from it without keeping any text. NULL when the document had no words.
     Column("minhash", LargeBinary),
+    # Revision 0011_review_queue. The classifier's own verdict: True flagged for review, False accepted, NULL not
+    # classified. A reviewer's decision leaves it as the classifier set it, so accepted precision can be measured.
+    Column("needs_review", Boolean),
+    # The year of the latest date of birth in the text, never the date (docintel.retention explains why).
+    Column("birth_year", Integer),
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_record_class", "record_class"),
     Index("ix_documents_status", "status"),
@@ -223,8 +228,24 @@ document_texts = Table(
     Column("text", Text, nullable=False),
 )
 
+# The passages that decided a document's class (revision 0011_review_queue): where they are, never their words;
+# the review page re-reads the words from the source when a reviewer opens the document.
+class_evidence = Table(
+    "class_evidence",
+    metadata,
+    Column("document_id", String(ID_LENGTH), _document_fk(), primary_key=True),
+    Column("rank", Integer, primary_key=True),  # 0 for the strongest
+    Column("location", String(8), nullable=False),  # title, text, path or name (ClassEvidence.where)
+    Column("page", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("record_class", String(128), nullable=False),
+    Column("feature", String(128), nullable=False),
+    Column("weight", Float, nullable=False),
+)
+
 # Tables holding rows that belong to one document, replaced as a whole on every save.
-DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts)
+DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts, class_evidence)
 
 # -- invoice API (issue 6): revision 0003_invoices ----------------------------------------------------
 

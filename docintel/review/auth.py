@@ -95,6 +95,13 @@ class ReviewSettings(BaseModel):
     max_failed_sign_ins: int = Field(default=MAX_FAILED_SIGN_INS, gt=0)
     failed_sign_in_window_seconds: int = Field(default=FAILED_SIGN_IN_WINDOW_SECONDS, gt=0)
 
+    # Who sees a document's contents on its page (its first pages and the passages that decided its class, read
+    # again from the source on request, never stored). Read-only accounts see the catalogue's facts only.
+    preview_roles: list[Role] = Field(default_factory=lambda: [Role.REVIEWER, Role.ADMIN])
+    preview_pages: int = Field(default=2, ge=0, le=10)  # first pages drawn; 0 draws none
+    # Largest picture of one page, in pixels (about 1000 x 1400: an A4 page readable on screen, ~150 kB as PNG).
+    preview_max_pixels: int = Field(default=1_400_000, gt=0, le=20_000_000)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, values: list[str]) -> list[str]:

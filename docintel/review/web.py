@@ -49,6 +49,7 @@ from docintel.review.auth import (
     new_csrf_token,
     tokens_match,
 )
+from docintel.review.preview import ConnectorFor, DocumentReader, explanation_for_reviewers
 from docintel.review.store import (
     AUDIT_ACTIONS,
     CONFIDENCE_BUCKETS,
@@ -56,6 +57,7 @@ from docintel.review.store import (
     Action,
     AuditFilter,
     DisposalWindow,
+    FlagFilter,
     HoldFilter,
     HoldScope,
     QueueFilter,
@@ -92,6 +94,7 @@ class ReviewRuntime:
     codec: SessionCodec
     signals: SignalCache
     failed_sign_ins: FailedSignIns
+    reader: DocumentReader
 
     def fresh_signals(self) -> None:
         """Rebuild the governance signals table if the catalogue changed since it was built."""
@@ -112,18 +115,31 @@ def configure_review(
     secret: str | None = None,
     schedule: RetentionSchedule | None = None,
     signal_settings: SignalSettings | None = None,
+    connector_for: ConnectorFor | None = None,
 ) -> ReviewRuntime:
-    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request)."""
+    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request).
+
+    ``connector_for`` fetches a document again for its page (default: the local file system, or the Graph
+    source of that name in sources.yaml).
+    """
     settings = settings or get_settings()
+    schedule = schedule or schedule_from_settings(settings)
     review_settings = review_settings or load_review_settings(settings.config_dir)
     runtime = ReviewRuntime(
         store=ReviewStore(store),
-        schedule=schedule or schedule_from_settings(settings),
+        schedule=schedule,
         settings=review_settings,
         codec=SessionCodec(secret or load_session_secret(), 0),
         signals=SignalCache(signal_settings or load_classifier_config(settings.config_dir).signals),
         failed_sign_ins=FailedSignIns(
             review_settings.max_failed_sign_ins, review_settings.failed_sign_in_window_seconds
+        ),
+        reader=DocumentReader(
+            settings,
+            schedule,
+            pages=review_settings.preview_pages,
+            max_pixels=review_settings.preview_max_pixels,
+            connector_for=connector_for,
         ),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
@@ -414,6 +430,7 @@ def queue_filter_from(params: Any, prefix: str = "") -> QueueFilter:
         state=_enum_or(ReviewState, params.get(f"{prefix}state"), ReviewState.TODO),
         hold=_enum_or(HoldFilter, params.get(f"{prefix}hold"), HoldFilter.ANY),
         signal=_enum_or(SignalFilter, params.get(f"{prefix}signal"), SignalFilter.ANY),
+        flag=_enum_or(FlagFilter, params.get(f"{prefix}flag"), FlagFilter.ANY),
     )
 
 
@@ -429,6 +446,7 @@ def queue_query(queue_filter: QueueFilter, **extra: Any) -> dict[str, str]:
         "state": queue_filter.state.value,
         "hold": queue_filter.hold.value,
         "signal": queue_filter.signal.value,
+        "flag": queue_filter.flag.value,
         **{key: str(value) for key, value in extra.items()},
     }
     return {key: value for key, value in values.items() if value}
@@ -544,7 +562,7 @@ def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """The review queue, lowest confidence first, with filters, pagination and bulk decisions."""
+    """The review queue in teaching order (see ReviewStore.queue), with filters, pagination and bulk decisions."""
     params = request.query_params
     queue_filter = queue_filter_from(params)
     runtime.fresh_signals()
@@ -567,6 +585,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "states": [(s.value, label) for s, label in _STATE_LABELS.items()],
         "hold_filters": [(h.value, label) for h, label in _HOLD_LABELS.items()],
         "signal_filters": [(SignalFilter.ANY.value, "any"), *_SIGNAL_LABELS.items()],
+        "flag_filters": [(f.value, label) for f, label in _FLAG_LABELS.items()],
         "max_bulk": runtime.settings.max_bulk_documents,
     }
     return _render(request, "queue.html", context, reviewer=reviewer)
@@ -580,6 +599,7 @@ _WINDOW_LABELS = {
     DisposalWindow.NONE: "no disposal date",
 }
 _STATE_LABELS = {ReviewState.TODO: "to review", ReviewState.REVIEWED: "reviewed", ReviewState.ALL: "all"}
+_FLAG_LABELS = {FlagFilter.ANY: "any", FlagFilter.FLAGGED: "flagged for review", FlagFilter.ACCEPTED: "accepted"}
 _HOLD_LABELS = {HoldFilter.ANY: "any", HoldFilter.HELD: "on hold", HoldFilter.FREE: "not on hold"}
 _SIGNAL_LABELS = {
     SignalFilter.DUPLICATE.value: "duplicate",
@@ -657,15 +677,26 @@ def decide(request: Request, runtime: Runtime, reviewer: Decider, form: Form) ->
 
 @router.get("/document", response_class=HTMLResponse)
 def document(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """One document: provenance, class and why, retention, PII counts by type (never values), holds, history,
-    governance signals and the document's duplicates."""
+    """One document: the document itself (first pages and deciding passages, for roles allowed to see contents),
+    provenance, class and why, retention, PII counts by type (never values), holds, history, governance signals,
+    duplicates, and the council's own reviewed documents of the same class as examples."""
     doc_id = request.query_params.get("id", "")
     row = runtime.store.catalogue.get(doc_id) if doc_id else None
     if row is None:
         raise _PageError(404, "Not found", "No document with that id in the catalogue.")
     runtime.fresh_signals()
     signals, duplicates, near_duplicates = runtime.store.document_signals(doc_id)
+    may_see = reviewer.role in runtime.settings.preview_roles
+    evidence = runtime.store.class_evidence(doc_id)
+    # Read from the source on each request and dropped with the response: no picture or text is kept.
+    view = runtime.reader.view(row, evidence) if may_see else None
+    record_class = row.get("record_class")
     context = {
+        "may_see": may_see,
+        "view": view,
+        "has_evidence": bool(evidence),
+        "explanation": explanation_for_reviewers(row.get("class_explanation") or ""),
+        "examples": runtime.store.reviewed_examples(record_class, exclude=doc_id) if record_class else [],
         "signals": signals,
         "duplicates": duplicates,
         "near_duplicates": near_duplicates,
