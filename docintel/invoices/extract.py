@@ -32,7 +32,6 @@ from docintel.invoices.fields import (
     account_parser,
     amount_parser,
     best_by_field,
-    block_below,
     document_currency,
     id_parser,
     join_spans,
@@ -53,11 +52,12 @@ from docintel.invoices.models import (
     LayoutLine,
     ValidationCheck,
 )
+from docintel.invoices.parties import decide_parties
 from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
 from docintel.invoices.table import find_items
 from docintel.invoices.totals import choose_total
 from docintel.invoices.validate import validate
-from docintel.invoices.vendor import find_vendor, name_like
+from docintel.invoices.vendor import name_like
 from docintel.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -298,36 +298,18 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     _pick_total(fields, candidates, currency_code, lines[-1].page)
     _find_unlabelled(lines, fields, day_first)
 
-    customer_lines: set[int] = set()
-    if "CustomerName" in best:
-        found = best["CustomerName"]
-        fields["CustomerName"] = found.to_field()
-        line_index = _line_of(lines, found.words[0])
-        customer_lines.add(line_index)
-        block = block_below(lines, line_index, _phrase_of(lines[line_index], found.words[0]), index)
-        address = _block_field(block, 0.7)
+    parties = decide_parties(lines, index, table_lines)
+    notes = list(parties.notes)
+    if parties.customer is not None:
+        fields["CustomerName"] = parties.customer.to_field()
+        address = _block_field(parties.customer_address, 0.7)
         if address is not None:
             fields["CustomerAddress"] = address
-            customer_lines.update(_line_of(lines, span.words[0]) for span in block)
-
     if profile is not None and profile.vendor_name:
         fields["VendorName"] = InvoiceField(value=profile.vendor_name, content="", confidence=PROFILE_CONFIDENCE)
-        vendor_line = None
-    elif "VendorName" in best and isinstance(best["VendorName"].value, str) and _name_like(best["VendorName"], index):
-        fields["VendorName"] = best["VendorName"].to_field()
-        vendor_line = (_line_of(lines, best["VendorName"].words[0]), best["VendorName"].words[0])
-    else:
-        vendor_line = None
-        letterhead = find_vendor(lines, index, customer_lines | table_lines)
-        if letterhead is not None:
-            fields["VendorName"] = letterhead.name.to_field()
-            address = _block_field(letterhead.address, 0.65)
-            if address is not None:
-                fields["VendorAddress"] = address
-    if vendor_line is not None:
-        line_index, word = vendor_line
-        block = block_below(lines, line_index, _phrase_of(lines[line_index], word), index)
-        address = _block_field(block, 0.65)
+    elif parties.vendor is not None:
+        fields["VendorName"] = parties.vendor.to_field()
+        address = _block_field(parties.vendor_address, 0.65)
         if address is not None:
             fields["VendorAddress"] = address
     if profile is not None and profile.vendor_tax_id and "VendorTaxId" not in fields:
@@ -349,6 +331,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
         validation=checks,
         profile=profile.name if profile else None,
         day_first=day_first,
+        notes=notes,
         layout=layout,
     )
 
