@@ -90,25 +90,21 @@ def not_a_name(text: str, index: LabelIndex) -> str | None:
     """Why a text cannot be a party's name ("label", "date", "amount", "code"), or None when it can be."""
     stripped = text.strip(" :,;|-.#")
     letters = sum(char.isalpha() for char in stripped)
-    if letters < 2:
-        return "code"
     if normalise_label(stripped) in index.labels:
         return "label"
-    if _MONTH_DAY.match(stripped):
-        return "date"
-    if len(stripped.split()) > MAX_NAME_WORDS:
-        return "sentence"
-    if len(stripped.split()) == 1 and any(char.isdigit() for char in stripped):
-        return "code"  # "invoice_number_1", "SCONL0303": one token with digits in it
-    if stripped.lower() in PLACES:
-        return "place"
     date = parse.parse_date(stripped)
-    if date is not None and date.end - date.start >= 0.5 * len(stripped):
+    if _MONTH_DAY.match(stripped) or (date is not None and date.end - date.start >= 0.5 * len(stripped)):
         return "date"
     amounts = parse.find_amounts(stripped)
     codes = sum(len(word) for word in re.findall(r"[^\W\d_]+", stripped) if word.upper() in parse.CURRENCY_CODES)
     if amounts and letters - codes < 4:
         return "amount"
+    if letters < 2 or (len(stripped.split()) == 1 and any(char.isdigit() for char in stripped)):
+        return "code"  # "invoice_number_1", "SCONL0303": one token with digits in it
+    if len(stripped.split()) > MAX_NAME_WORDS:
+        return "sentence"
+    if stripped.lower() in PLACES:
+        return "place"
     if letters < 0.5 * len(stripped.replace(" ", "")):
         return "code"
     return None
@@ -174,8 +170,9 @@ def _label_value(lines: list[Line], line_index: int, phrase_index: int, used: in
     line = lines[line_index]
     phrase = line.phrases[phrase_index]
     options: list[Span] = []
-    if used < len(phrase.words):
-        options.append(Span(phrase.words[used:]))
+    rest = [word for word in phrase.words[used:] if any(char.isalnum() for char in word.text)]
+    if rest:
+        options.append(Span(rest))
     if phrase_index + 1 < len(line.phrases):
         options.append(line.phrases[phrase_index + 1])
     for option in options:
@@ -244,7 +241,7 @@ def _inline_name(text: str, words: list[Word], start: int) -> tuple[str, list[Wo
     rest = text[start:]
     end = _NAME_END.search(rest)
     name = rest[: end.start()] if end else rest
-    name = name.strip(" .:-–")
+    name = name.strip(" :-–")
     if not name:
         return None
     offset, picked = 0, []
@@ -276,9 +273,12 @@ def footer_signs(lines: list[Line], index: LabelIndex, exclude: set[int]) -> lis
             continue
         found = _legal_name_in(line.text)
         if found is not None:
-            start, _ = found
+            start, legal_name = found
             inline = _inline_name(line.text, list(line.words), start)
-            if inline is not None and _usable(Span(inline[1]), index):
+            if inline is not None and len(inline[0]) > len(legal_name):
+                # "Free SAS au capital de ..." printed on: the name ends with its legal form.
+                inline = _inline_name(line.text[: start + len(legal_name)], list(line.words), start)
+            if inline is not None and _usable(Span(inline[1]), index) and not_a_name(inline[0], index) is None:
                 signs.append(Sign("vendor", clean_name(inline[0]), inline[1], FOOTER_WEIGHT, "footer", line_index))
                 continue
         if line_index > 0:
