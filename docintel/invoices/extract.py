@@ -25,6 +25,7 @@ from docintel.extract.ocr import TesseractOcr
 from docintel.extract.pdf import _open_pdf, _render_pages, check_text_layer
 from docintel.extract.sniff import sniff
 from docintel.invoices import parse
+from docintel.invoices.calibration import calibrate
 from docintel.invoices.fields import (
     Candidate,
     LabelIndex,
@@ -121,6 +122,7 @@ def extract_invoice(
     result.pages = page_count
     result.method = methods.pop() if len(methods) == 1 else "mixed"
     result.notes = notes + result.notes
+    calibrate(result)
     result.seconds = round(time.perf_counter() - started, 4)
     logger.debug(
         "invoice read: %d page(s), %s, %d item(s), %.3f s", page_count, result.method, len(result.items), result.seconds
