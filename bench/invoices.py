@@ -621,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
                 "failures": run.failures,
                 "seconds": run.seconds,
                 "misses": run.misses,
+                "records": [vars(record) for record in run.records],
             }
             for tool, run in runs.items()
         }

@@ -2,7 +2,10 @@
 
 For each field, ``bench/invoices.py --calibrate`` measures a cutoff on the raw confidence: the lowest raw
 confidence at and above which at least ``AUTO_ACCEPT_PRECISION`` of that field's values were right, pooled
-and on each dataset alone, with at least ``MIN_SUPPORT`` values to judge by. The calibrated confidence maps
+and on each dataset alone, with at least ``MIN_SUPPORT`` values to judge by, ``MIN_REAL_SUPPORT`` of them from
+real documents (generated invoices add support, never decide alone), and then raised past ``MARGIN_VALUES``
+more right values above the highest-placed wrong one, since a cutoff set just above the last error on a few
+dozen documents is optimistic on the next ones. The calibrated confidence maps
 that cutoff to ``AUTO_ACCEPT_THRESHOLD``, linearly on either side, so confidences keep their order and a field
 at or above the threshold is one the measurements say is right at least 99 times in 100. A field with no
 cutoff (never measured, or never right often enough) stays below the threshold: a person reads it.
@@ -19,6 +22,12 @@ from docintel.invoices.models import InvoiceResult
 
 # Fewer values than this at and above a cutoff prove nothing about 99%: no cutoff is set on less.
 MIN_SUPPORT = 20
+# Of those, at least this many from real documents: a field only generated invoices vouch for is not accepted.
+MIN_REAL_SUPPORT = 10
+# Right values kept between the highest wrong value below the cutoff and the cutoff itself.
+MARGIN_VALUES = 3
+# Datasets of generated documents (not real ones).
+SYNTHETIC_DATASETS = frozenset({"generated"})
 # Uncalibrated fields keep their order but end just under the threshold.
 UNCALIBRATED_CEILING = AUTO_ACCEPT_THRESHOLD - 0.01
 
@@ -78,19 +87,31 @@ def fit_cutoffs(measurements: Iterable[Measurement]) -> dict[str, tuple[float, i
         by_field.setdefault(measurement.field, []).append(measurement)
     cutoffs: dict[str, tuple[float, int, int]] = {}
     for field, rows in sorted(by_field.items()):
-        for raw in sorted({row.raw for row in rows}):
+        raws = sorted({row.raw for row in rows})
+        for position, raw in enumerate(raws):
             kept = [row for row in rows if row.raw >= raw]
-            if len(kept) < MIN_SUPPORT:
+            real = [row for row in kept if row.dataset not in SYNTHETIC_DATASETS]
+            if len(kept) < MIN_SUPPORT or len(real) < MIN_REAL_SUPPORT:
                 break
-            right = sum(row.right for row in kept)
             datasets = {row.dataset for row in kept}
             each = all(
                 _precise(sum(r.right for r in kept if r.dataset == d), sum(1 for r in kept if r.dataset == d))
                 for d in datasets
             )
-            if _precise(right, len(kept)) and each:
-                cutoffs[field] = (raw, len(kept), right)
-                break
+            if not (_precise(sum(row.right for row in kept), len(kept)) and each):
+                continue
+            cutoff = raw
+            wrong_below = [row.raw for row in rows if not row.right and row.raw < raw]
+            if wrong_below:
+                # Past the highest wrong value by MARGIN_VALUES right ones (or as far as the values go).
+                above = [value for value in raws[position:] if value > max(wrong_below)]
+                cutoff = above[min(MARGIN_VALUES, len(above) - 1)]
+                kept = [row for row in rows if row.raw >= cutoff]
+                real = [row for row in kept if row.dataset not in SYNTHETIC_DATASETS]
+                if len(kept) < MIN_SUPPORT or len(real) < MIN_REAL_SUPPORT:
+                    break
+            cutoffs[field] = (cutoff, len(kept), sum(row.right for row in kept))
+            break
     return cutoffs
 
 
