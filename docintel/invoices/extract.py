@@ -56,7 +56,7 @@ from docintel.invoices.models import (
 from docintel.invoices.parties import decide_parties
 from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
 from docintel.invoices.table import find_items
-from docintel.invoices.totals import choose_total
+from docintel.invoices.totals import COMPUTED_TOTAL_LABEL, choose_total
 from docintel.invoices.validate import validate
 from docintel.invoices.vendor import name_like
 from docintel.settings import Settings, get_settings
@@ -69,6 +69,12 @@ MAX_INVOICE_PAGES = 50
 PROFILE_FOLDER = "suppliers"
 # Confidence multiplier for fields a failed validation check involves: they may be right, but say so.
 FAILED_CHECK_PENALTY = 0.6
+# Share of a field's doubt an independent arithmetic or checksum check that passed takes away: a total that
+# subtotal + tax reproduces to the penny, a subtotal the items sum to, a VAT number whose check digits hold.
+PASSED_CHECK_DOUBT = 0.5
+# The checks that confirm the fields they involve when they pass (the VAT rate check passes on any rate from 0
+# to the standard rate, so it confirms nothing).
+_CONFIRMING_CHECKS = frozenset({"items_sum_to_subtotal", "subtotal_plus_tax_is_total", "vat_number_valid"})
 # Confidence of a profile's fixed vendor values (the profile matched on the supplier's own keywords).
 PROFILE_CONFIDENCE = 0.97
 # tesseract's page segmentation for invoice and receipt photos: one block of lines (--psm 6). Its own layout
@@ -325,7 +331,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     elif currency is not None:
         fields["Currency"] = currency.to_field()
 
-    checks = _checked(fields, items)
+    checks = _checked(fields, items, confirm=True)
     ordered = {name: fields.get(name) or InvoiceField() for name in FIELD_NAMES}
     return InvoiceResult(
         fields=ordered,
@@ -342,13 +348,22 @@ def _checked(
     fields: dict[str, InvoiceField],
     items: list[InvoiceItem],
     penalised: Callable[[str, str], bool] = lambda _field, _check: False,
+    *,
+    confirm: bool = False,
 ) -> list[ValidationCheck]:
     """The validation checks, with the confidence of every field a failed check involves lowered.
 
     ``penalised(field, check)`` says a field was lowered for that check already (it keeps its confidence).
+    ``confirm``: raise the confidence of the fields a confirming check passed on (once per reading: merged
+    readings keep what each reading was given). A total computed from the sums is not confirmed by them.
     """
     checks = validate(fields, items)
     for check in checks:
+        if confirm and check.status == CheckStatus.PASS and check.name in _CONFIRMING_CHECKS:
+            for name in _CHECK_FIELDS[check.name]:
+                found = fields.get(name)
+                if found is not None and found.label != COMPUTED_TOTAL_LABEL:
+                    found.confidence = round(1.0 - (1.0 - found.confidence) * PASSED_CHECK_DOUBT, 3)
         if check.status == CheckStatus.FAIL:
             for name in _CHECK_FIELDS[check.name]:
                 if name in fields and not penalised(name, check.name):

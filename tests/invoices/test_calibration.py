@@ -91,3 +91,12 @@ def test_result_carries_the_threshold_and_never_serialises_raw_confidence() -> N
     assert body["auto_accept_threshold"] == AUTO_ACCEPT_THRESHOLD
     assert "auto_accept" in body["fields"]["InvoiceTotal"]
     assert "raw_confidence" not in body["fields"]["InvoiceTotal"]
+
+
+def test_a_total_the_sums_reproduce_is_surer_than_one_nothing_checks() -> None:
+    header = "Brackenfold Print Services Ltd\nInvoice No: 4471\nInvoice Date: 03/04/2025\n"
+    checked = extract_invoice((header + "Subtotal: 100.00\nVAT: 20.00\nTotal: 120.00\n").encode(), "a.txt", profiles=[])
+    unchecked = extract_invoice((header + "Subtotal: 100.00\nTotal: 120.00\n").encode(), "b.txt", profiles=[])
+    wrong = extract_invoice((header + "Subtotal: 100.00\nVAT: 20.00\nTotal: 130.00\n").encode(), "c.txt", profiles=[])
+    raw = [result.fields["InvoiceTotal"].raw_confidence or 0.0 for result in (checked, unchecked, wrong)]
+    assert raw[0] > raw[1] > raw[2]
