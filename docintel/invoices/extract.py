@@ -27,6 +27,7 @@ from docintel.extract.sniff import sniff
 from docintel.invoices import parse
 from docintel.invoices.calibration import calibrate
 from docintel.invoices.fields import (
+    LABELS,
     Candidate,
     LabelIndex,
     Parser,
@@ -38,6 +39,7 @@ from docintel.invoices.fields import (
     join_spans,
     labelled_candidates,
     make_date_parser,
+    normalise_label,
     sort_code_parser,
     text_parser,
     vat_parser,
@@ -429,9 +431,24 @@ UNLABELLED_VAT_VALID = 0.6
 UNLABELLED_VAT_UNCHECKED = 0.25
 
 
+_CUSTOMER_TAX_LABELS = tuple(normalise_label(label) for label in LABELS["CustomerTaxId"])
+
+
+def _names_customer_tax_id(text: str) -> bool:
+    """Whether a line prints the customer's own VAT number ("Your VAT no: GB ..."), never the supplier's."""
+    normalised = f" {normalise_label(text)} "
+    return any(f" {label} " in normalised for label in _CUSTOMER_TAX_LABELS)
+
+
 def unlabelled_vat_number(lines: list[Line]) -> Candidate | None:
     """The first GB VAT number on the page when no label names one, less sure when its checksum fails."""
-    phrases = (phrase for line in lines for phrase in line.phrases if "GB" in phrase.text.upper().replace(" ", ""))
+    phrases = (
+        phrase
+        for line in lines
+        if not _names_customer_tax_id(line.text)
+        for phrase in line.phrases
+        if "GB" in phrase.text.upper().replace(" ", "")
+    )
     for phrase in phrases:
         found = parse.find_vat_number(phrase.text)
         if found is not None and found[0].startswith("GB"):

@@ -79,3 +79,12 @@ def test_footer_and_payee_agreeing_beat_a_letterhead_that_is_the_customer() -> N
     )
     result = extract_invoice(text.encode(), "invoice.txt", profiles=[])
     assert result.value("VendorName") == "Larchmoor Grounds Maintenance Ltd"
+
+
+def test_the_customers_own_vat_number_is_never_the_suppliers() -> None:
+    text = (
+        "Brackenfold Print Services Ltd\n17 Tanners Row\nLeeds LS2 7QX\n\n"
+        "Invoice No: 4471\nInvoice Date: 03/04/2025\nYour VAT no: GB 123 4567 89\nTotal: 120.00\n"
+    )
+    result = extract_invoice(text.encode(), "invoice.txt", profiles=[])
+    assert result.value("VendorTaxId") is None
