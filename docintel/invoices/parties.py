@@ -19,6 +19,7 @@ from docintel.invoices.fields import Candidate, LabelIndex, block_below, normali
 from docintel.invoices.layout import Line, Span, Word
 from docintel.invoices.vendor import (
     LEGAL_SUFFIX,
+    TRADE_SUFFIX,
     address_below,
     clean_name,
     domain_names,
@@ -73,7 +74,9 @@ PLACES = frozenset(
         "united kingdom", "uk", "great britain", "england", "scotland", "wales", "northern ireland", "ireland",
         "nederland", "netherlands", "the netherlands", "holland", "deutschland", "germany", "france", "españa",
         "espana", "spain", "belgique", "belgië", "belgie", "belgium", "österreich", "austria", "schweiz", "suisse",
-        "switzerland", "italia", "italy", "luxembourg", "portugal", "polska", "poland",
+        "switzerland", "italia", "italy", "luxembourg", "portugal", "polska", "poland", "malaysia",
+        "selangor", "selangor darul ehsan", "johor", "johor darul takzim", "kuala lumpur", "wilayah persekutuan",
+        "pulau pinang", "penang", "singapore",
     }
 )  # fmt: skip
 # Contact lines are no name ("www.", "@", "Tel"), though a name may hold "Web" ("Amazon Web Services").
@@ -87,7 +90,7 @@ _MONTH_DAY = re.compile(
 
 
 def not_a_name(text: str, index: LabelIndex) -> str | None:
-    """Why a text cannot be a party's name ("label", "date", "amount", "code"), or None when it can be."""
+    """Why a text cannot be a party's name (label, date, amount, code, sentence, place, generic), or None."""
     stripped = text.strip(" :,;|-.#")
     letters = sum(char.isalpha() for char in stripped)
     if normalise_label(stripped) in index.labels:
@@ -105,9 +108,17 @@ def not_a_name(text: str, index: LabelIndex) -> str | None:
         return "sentence"
     if stripped.lower() in PLACES:
         return "place"
+    if _legal_form_only(stripped) or TRADE_SUFFIX.fullmatch(stripped):
+        return "generic"  # "(M) SDN BHD", "COMPANY", "ELECTRICAL": a legal form or trade word alone names nobody
     if letters < 0.5 * len(stripped.replace(" ", "")):
         return "code"
     return None
+
+
+def _legal_form_only(text: str) -> bool:
+    """Whether a text is a legal form and its trimmings alone ("(M) SDN BHD"), unlike a short name ("MR D.I.Y. Ltd")."""
+    rest = re.sub(r"\([^()]{0,3}\)", " ", LEGAL_SUFFIX.sub(" ", text))
+    return LEGAL_SUFFIX.search(text) is not None and sum(char.isalpha() for char in rest) < 2
 
 
 @dataclass
