@@ -60,7 +60,6 @@ from docintel.invoices.profiles import SupplierProfile, load_profiles, select_pr
 from docintel.invoices.table import find_items
 from docintel.invoices.totals import COMPUTED_TOTAL_LABEL, choose_total
 from docintel.invoices.validate import validate
-from docintel.invoices.vendor import name_like
 from docintel.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -241,14 +240,6 @@ def _day_first(lines: list[Line], profile: SupplierProfile | None) -> bool:
     return not (month_first and not day_first)
 
 
-def _line_of(lines: list[Line], word: Word) -> int:
-    return next(i for i, line in enumerate(lines) if any(item is word for item in line.words))
-
-
-def _phrase_of(line: Line, word: Word) -> Span:
-    return next(phrase for phrase in line.phrases if any(item is word for item in phrase.words))
-
-
 def _block_field(spans: list[Span], confidence: float) -> InvoiceField | None:
     if not spans:
         return None
@@ -393,10 +384,6 @@ def merge_readings(first: InvoiceResult, second: InvoiceResult) -> InvoiceResult
 
     checks = _checked(present, first.items, failed_before)
     return first.model_copy(update={"fields": fields, "validation": checks})
-
-
-def _name_like(candidate: Candidate, index: LabelIndex) -> bool:
-    return isinstance(candidate.value, str) and name_like(candidate.value, index, Span(candidate.words))
 
 
 def _amount_value(found: InvoiceField | None) -> Decimal | None:
