@@ -19,6 +19,8 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from docintel import synthetic
+
 LANGUAGES = ("en", "de", "fr", "nl", "es")
 LAYOUTS = ("letterhead", "window", "unlabelled")
 
@@ -122,8 +124,7 @@ def iban(country: str, bban: str) -> str:
 
 
 def _vat_number(country: str, rng: random.Random) -> str:
-    from docintel import synthetic
-
+    """A VAT number shaped as the country prints it (a UK one with valid check digits)."""
     if country == "GB":
         return synthetic.vat_number(rng)
     if country == "NL":
@@ -180,7 +181,7 @@ def generate(language: str, layout: str, seed: int = 0) -> GeneratedInvoice:
     subtotal = sum((amount for _, amount in items), Decimal(0))
     tax = (subtotal * wording.vat_rate / 100).quantize(Decimal("0.01"))
     total = subtotal + tax
-    account = iban(wording.country if wording.country != "GB" else "GB", _bban(wording.country, rng))
+    account = iban(wording.country, _bban(wording.country, rng))
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
