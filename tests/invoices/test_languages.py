@@ -115,3 +115,12 @@ def test_generated_invoice_every_field(language: str, layout: str, seed: int) ->
 def test_vat_rate_checked_against_the_suppliers_country(country: str, status: CheckStatus) -> None:
     subtotal, tax = InvoiceField(value="100.00"), InvoiceField(value="21.00")
     assert check_vat_rate([], subtotal, tax, country).status == status
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_generated_bank_details_have_valid_check_digits_and_are_read(language: str) -> None:
+    result = extract_invoice(generate(language, "letterhead", 0).pdf, "invoice.pdf", profiles=[])
+    details = result.value("PaymentDetails")
+    assert isinstance(details, dict)
+    assert parse.iban_is_valid(details["IBAN"])
+    assert details["IBAN"][:2] == ("GB" if language == "en" else language.upper())
