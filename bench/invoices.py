@@ -6,6 +6,9 @@ Datasets (field-level exact match after normalisation):
                 amount_untaxed, amount_tax, vat, currency (those present in each expected file). Each tool reads
                 the same file (the PDF, else the PNG, else the TXT; both tools read text invoices),
                 docintel runs with NO supplier profile.
+  generated     docintel.samples.invoices: 60 generated invoices (no real data), 4 per language (English, German,
+                French, Dutch, Spanish) and layout (letterhead; customer in the window, labelled; customer in
+                the window unlabelled, the supplier named only in the footer and as payee), with their truth.
   sroie         ../shared/evaldata/sroie: 150 scanned Malaysian receipts, key/<id>.json = company, date,
                 address, total; img/<id>.jpg. Micro precision / recall / F1 over the four fields, as ICDAR-2019
                 task 3 scores them (a field counts as predicted when the tool gives a value).
@@ -22,8 +25,16 @@ from ours; it is light: regex, dateutil, PyYAML, click). Normalisation, applied 
   dates            ISO (the expected SROIE dates are read day-first, as they are written);
   amounts          Decimal equality to the cent.
 
-    .venv/bin/python -m bench.invoices [--limit N] [--offset N] [--no-peer] [--datasets invoice2data,sroie]
-        [--sroie-words ocr|transcript] [--ocr-language eng+Latin] [--json out.json] [--misses]
+After the accuracy tables, one table per dataset for auto_accept: per field the values judged, the share right,
+how many were auto_accept, the precision among those (target >= 0.99) and the coverage (auto_accept / judged),
+with the shipped calibration and 2-fold cross-fitted (each half of a dataset judged by cutoffs fitted on
+everything else); whole invoices auto_accept; VendorName/CustomerName confusions; party names answered that are
+labels, dates or amounts (target 0). `--calibrate` refits the cutoffs on the datasets run and writes
+docintel/invoices/calibration_table.py.
+
+    .venv/bin/python -m bench.invoices [--limit N] [--offset N] [--no-peer]
+        [--datasets invoice2data,sroie,generated] [--sroie-words ocr|transcript] [--ocr-language eng+Latin]
+        [--json out.json] [--misses] [--calibrate]
 """
 
 from __future__ import annotations
@@ -45,12 +56,16 @@ from typing import Any, TypeVar
 from PIL import Image
 
 from bench._common import fmt, format_table, project_root, ratio, require_evaldata
+from docintel.defaults import AUTO_ACCEPT_INVOICE_FIELDS, AUTO_ACCEPT_THRESHOLD
 from docintel.errors import DocintelError
 from docintel.extract.ocr import missing_languages
-from docintel.invoices import extract_invoice
+from docintel.invoices import InvoiceResult, extract_invoice
+from docintel.invoices.calibration import Measurement, calibrate, calibrated, fit_cutoffs, write_table
 from docintel.invoices.extract import read_fields
+from docintel.invoices.fields import LABELS, normalise_label
 from docintel.invoices.layout import Word, group_lines
-from docintel.invoices.parse import parse_date
+from docintel.invoices.parse import MONTH_NAMES, find_amounts, parse_date
+from docintel.samples.invoices import generate_set
 from docintel.settings import Settings
 
 T = TypeVar("T")
@@ -76,12 +91,28 @@ SROIE_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "address": (("VendorAddress",), "text"),
     "total": (("InvoiceTotal", "AmountDue"), "amount"),
 }
+# The generated multilingual invoices' truth (docintel.samples.invoices), by docintel's own field names.
+GENERATED_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "VendorName": (("VendorName",), "name"),
+    "CustomerName": (("CustomerName",), "name"),
+    "InvoiceId": (("InvoiceId",), "id"),
+    "InvoiceDate": (("InvoiceDate",), "date"),
+    "DueDate": (("DueDate",), "date"),
+    "VendorTaxId": (("VendorTaxId",), "id"),
+    "SubTotal": (("SubTotal",), "amount"),
+    "TotalTax": (("TotalTax",), "amount"),
+    "InvoiceTotal": (("InvoiceTotal",), "amount"),
+    "Currency": (("Currency",), "id"),
+}
+# Generated invoices per language and layout (5 languages x 3 layouts).
+GENERATED_PER_CELL = 4
+CALIBRATION_TABLE = project_root() / "docintel" / "invoices" / "calibration_table.py"
 # invoice2data's own keys for the SROIE fields (it has no address field).
 PEER_SROIE_KEYS = {"company": "issuer", "date": "date", "address": "address", "total": "amount"}
 
 _LEGAL_SUFFIX = re.compile(
-    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B\s+V|GMBH|AG|SA|SARL|SDN\s+BHD|BHD|SPOLKA AKCYJNA|SPÓŁKA AKCYJNA|S\s+A|CO)"
-    r"\b\.?"
+    r"\b(LTD|LIMITED|INC|PLC|LLP|LLC|BV|B\s+V|GMBH|AG|SAS|SA|SARL|SL|S\s+L|SDN\s+BHD|BHD|SPOLKA AKCYJNA|"
+    r"SPÓŁKA AKCYJNA|S\s+A|CO)\b\.?"
 )
 
 PEER_SCRIPT = r"""
@@ -154,6 +185,37 @@ class Tally:
         return precision, recall, f1
 
 
+@dataclass(frozen=True)
+class Record:
+    """One judged field: document, docintel's field name, raw and calibrated confidence, auto_accept, right."""
+
+    doc: str
+    field: str
+    raw: float
+    accepted: bool
+    right: bool
+
+
+@dataclass
+class Reading:
+    """docintel's answer for one file: values, raw confidences, auto_accept per field and per invoice."""
+
+    values: dict[str, Any]
+    raw: dict[str, float] = field(default_factory=dict)
+    accepted: dict[str, bool] = field(default_factory=dict)
+    invoice_accepted: bool = False
+
+
+def reading_of(result: InvoiceResult) -> Reading:
+    """The bench's view of a result."""
+    return Reading(
+        {name: found.value for name, found in result.fields.items()},
+        {name: found.raw_confidence or 0.0 for name, found in result.fields.items()},
+        {name: found.auto_accept for name, found in result.fields.items()},
+        result.auto_accept,
+    )
+
+
 @dataclass
 class ToolRun:
     """One tool's results on one dataset."""
@@ -162,6 +224,10 @@ class ToolRun:
     seconds: list[float] = field(default_factory=list)
     failures: int = 0
     misses: list[str] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)  # docintel only: every judged field with its confidence
+    invoices: list[tuple[bool, bool]] = field(default_factory=list)  # (auto_accept, every posting field right)
+    confusions: int = 0  # VendorName answered with the customer's name, or CustomerName with the vendor's
+    non_names: list[str] = field(default_factory=list)  # names answered that are labels, dates or amounts
 
     def total(self) -> Tally:
         """All fields pooled."""
@@ -173,14 +239,19 @@ class ToolRun:
         return pooled
 
 
-def ours(path: Path, settings: Settings) -> tuple[dict[str, Any], float, str | None]:
-    """docintel's fields for a file (values only), seconds, and the error class if it failed."""
+def ours(path: Path, settings: Settings) -> tuple[Reading, float, str | None]:
+    """docintel's reading of a file, seconds, and the error class if it failed."""
+    return ours_bytes(path.read_bytes(), path.name, settings)
+
+
+def ours_bytes(content: bytes, name: str, settings: Settings) -> tuple[Reading, float, str | None]:
+    """docintel's reading of some bytes, seconds, and the error class if it failed."""
     start = time.perf_counter()
     try:
-        result = extract_invoice(path.read_bytes(), path.name, settings=settings, profiles=[])
+        result = extract_invoice(content, name, settings=settings, profiles=[])
     except DocintelError as exc:
-        return {}, time.perf_counter() - start, exc.kind
-    return {name: found.value for name, found in result.fields.items()}, time.perf_counter() - start, None
+        return Reading({}), time.perf_counter() - start, exc.kind
+    return reading_of(result), time.perf_counter() - start, None
 
 
 def transcript_words(box_csv: str, width: int, height: int) -> list[Word]:
@@ -212,14 +283,14 @@ def transcript_words(box_csv: str, width: int, height: int) -> list[Word]:
     return words
 
 
-def ours_from_transcript(image: Path, box: Path) -> tuple[dict[str, Any], float, str | None]:
+def ours_from_transcript(image: Path, box: Path) -> tuple[Reading, float, str | None]:
     """docintel's fields for a receipt read from its SROIE transcript instead of OCR."""
     start = time.perf_counter()
     with Image.open(image) as picture:
         width, height = picture.size
     words = transcript_words(box.read_text(encoding="utf-8", errors="replace"), width, height)
-    result = read_fields(group_lines(words), [])
-    return {name: found.value for name, found in result.fields.items()}, time.perf_counter() - start, None
+    result = calibrate(read_fields(group_lines(words), []))
+    return reading_of(result), time.perf_counter() - start, None
 
 
 def ensure_peer() -> Path | None:
@@ -258,23 +329,64 @@ def score(
     run: ToolRun,
     name: str,
     expected: dict[str, Any],
-    got: dict[str, Any],
+    got: dict[str, Any] | Reading,
     mapping: dict[str, tuple[tuple[str, ...], str]],
     peer_keys: dict[str, str] | None,
 ) -> None:
-    """Compare one file's fields with the expected ones."""
+    """Compare one file's fields with the expected ones (and, for docintel, record confidences and roles)."""
+    reading = got if isinstance(got, Reading) else None
+    values: dict[str, Any] = got.values if isinstance(got, Reading) else got
+    posting_right = {field_name: False for field_name in AUTO_ACCEPT_INVOICE_FIELDS}
     for key, (our_names, kind) in mapping.items():
         if key not in expected:
             continue
         want = normalise(kind, expected[key])
         if peer_keys is not None:
-            value = got.get(peer_keys.get(key, key))
+            value, used = values.get(peer_keys.get(key, key)), None
         else:
-            value = next((got[n] for n in our_names if got.get(n) not in (None, "")), None)
+            used = next((n for n in our_names if values.get(n) not in (None, "")), None)
+            value = values[used] if used else None
         have = normalise(kind, value)
         run.tallies[key].add(want, have)
         if want is not None and have != want:
             run.misses.append(f"{name}:{key} want={want} got={have}")
+        if reading is not None and used is not None and want is not None:
+            right = have == want
+            run.records.append(Record(name, used, reading.raw.get(used, 0.0), reading.accepted.get(used, False), right))
+            if used in posting_right:
+                posting_right[used] = right
+    if reading is None:
+        return
+    run.invoices.append((reading.invoice_accepted, all(posting_right.values())))
+    vendor, customer = values.get("VendorName"), values.get("CustomerName")
+    truth_vendor = normalise("name", expected.get("VendorName") or expected.get("issuer") or expected.get("company"))
+    truth_customer = normalise("name", expected.get("CustomerName"))
+    if truth_customer is not None and normalise("name", vendor) == truth_customer:
+        run.confusions += 1
+    if truth_vendor is not None and normalise("name", customer) == truth_vendor:
+        run.confusions += 1
+    for role, text in (("VendorName", vendor), ("CustomerName", customer)):
+        why = non_name(text)
+        if why is not None:
+            run.non_names.append(f"{name}:{role}={why}")
+
+
+_ALL_LABELS = frozenset(normalise_label(synonym) for synonyms in LABELS.values() for synonym in synonyms)
+_MONTH_DAY = re.compile(rf"^(?:{MONTH_NAMES})\.?\s+\d{{1,2}}\b|^\d{{1,2}}\.?\s+(?:{MONTH_NAMES})\b", re.IGNORECASE)
+
+
+def non_name(value: Any) -> str | None:
+    """Why an answered party name is no name (a label, a date, an amount), judged apart from docintel's own guard."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip(" :#.,")
+    if normalise_label(text) in _ALL_LABELS:
+        return "label"
+    if _MONTH_DAY.search(text) or parse_date(text) is not None:
+        return "date"
+    if find_amounts(text) and sum(char.isalpha() for char in text) < 4:
+        return "amount"
+    return None
 
 
 def window(cases: list[T], offset: int, limit: int | None) -> list[T]:
@@ -336,6 +448,20 @@ def bench_sroie(
     return runs
 
 
+def bench_generated(
+    root: Path, peer: Path | None, limit: int | None, settings: Settings, offset: int = 0, words: str = "ocr"
+) -> dict[str, ToolRun]:
+    """docintel over generated invoices in five languages and three layouts (no peer: none of its templates match)."""
+    invoices = window(generate_set(GENERATED_PER_CELL), offset, limit)
+    run = ToolRun()
+    for number, invoice in enumerate(invoices):
+        got, seconds, error = ours_bytes(invoice.pdf, "invoice.pdf", settings)
+        run.seconds.append(seconds)
+        run.failures += error is not None
+        score(run, f"{invoice.language}-{invoice.layout}-{number}", invoice.truth, got, GENERATED_FIELDS, None)
+    return {"docintel": run}
+
+
 def peer_run(
     peer: Path,
     cases: list[tuple[Path, dict[str, Any]]],
@@ -382,6 +508,69 @@ def report(title: str, runs: dict[str, ToolRun], with_f1: bool) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class DocMeasurement(Measurement):
+    """A measurement that knows its document, so cross-fitting can hold a half of the documents out."""
+
+    doc: str = ""
+
+
+def _folds(records: list[Record]) -> list[set[str]]:
+    docs = sorted({record.doc for record in records})
+    return [set(docs[0::2]), set(docs[1::2])]
+
+
+def accept_report(title: str, run: ToolRun, cross: dict[str, list[DocMeasurement]] | None = None) -> str:
+    """Per field: values judged, answered right, auto_accept, precision among them, coverage; whole invoices too.
+
+    ``cross``: every dataset's measurements, so that each half of this dataset's documents is also judged with
+    cutoffs fitted without it (the other half here, and every other dataset): a figure the fit never saw.
+    """
+    rows = []
+    fields = sorted({record.field for record in run.records})
+    cross_accepted: dict[tuple[str, str], bool] = {}
+    if cross is not None:
+        for fold in _folds(run.records):
+            training = [m for rows in cross.values() for m in rows if not (m.dataset == title and m.doc in fold)]
+            cutoffs = fit_cutoffs(training)
+            for record in run.records:
+                if record.doc in fold:
+                    confidence = calibrated(record.field, record.raw, cutoffs)
+                    cross_accepted[(record.doc, record.field)] = confidence >= AUTO_ACCEPT_THRESHOLD
+    for name in [*fields, "ALL"]:
+        rows_for = [r for r in run.records if name in ("ALL", r.field)]
+        accepted = [r for r in rows_for if r.accepted]
+        row = [
+            name,
+            str(len(rows_for)),
+            fmt(sum(r.right for r in rows_for) / len(rows_for) if rows_for else None),
+            str(len(accepted)),
+            fmt(sum(r.right for r in accepted) / len(accepted) if accepted else None),
+            fmt(len(accepted) / len(rows_for) if rows_for else None),
+        ]
+        if cross is not None:
+            crossed = [r for r in rows_for if cross_accepted.get((r.doc, r.field))]
+            row += [
+                str(len(crossed)),
+                fmt(sum(r.right for r in crossed) / len(crossed) if crossed else None),
+                fmt(len(crossed) / len(rows_for) if rows_for else None),
+            ]
+        rows.append(row)
+    headers = ["field", "judged", "right", "auto", "precision@auto", "coverage"]
+    if cross is not None:
+        headers += ["auto (2-fold)", "precision (2-fold)", "coverage (2-fold)"]
+    lines = [format_table(headers, rows, f"{title}: auto_accept at {AUTO_ACCEPT_THRESHOLD} (shipped calibration)")]
+    accepted_invoices = [right for accepted, right in run.invoices if accepted]
+    lines.append(
+        f"  invoices auto_accept {len(accepted_invoices)}/{len(run.invoices)} "
+        f"(coverage {fmt(len(accepted_invoices) / len(run.invoices) if run.invoices else None)}), "
+        f"of which every posting field right {sum(accepted_invoices)}; "
+        f"VendorName/CustomerName confusions {run.confusions}; names that are labels, dates or amounts "
+        f"{len(run.non_names)}" + (f" ({', '.join(run.non_names[:5])})" if run.non_names else "")
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benches and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -400,7 +589,12 @@ def main(argv: list[str] | None = None) -> int:
         "Latin comes from apt-get install tesseract-ocr-script-latn",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip invoice2data")
-    parser.add_argument("--datasets", default="invoice2data,sroie")
+    parser.add_argument("--datasets", default="invoice2data,sroie,generated")
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the auto_accept cutoffs on the datasets run and write docintel/invoices/calibration_table.py",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write per-field counts and misses here")
     parser.add_argument("--misses", action="store_true", help="print docintel's misses")
     args = parser.parse_args(argv)
@@ -413,18 +607,21 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"language": args.ocr_language})})
     print(f"OCR language: {settings.ocr.language}")
-    root = require_evaldata(*datasets)
+    root = require_evaldata(*[name for name in datasets if name != "generated"])
     peer = None if args.no_peer else ensure_peer()
     if not args.no_peer and peer is None:
         print("invoice2data could not be installed: peer columns skipped", file=sys.stderr)
     benches: dict[str, tuple[Callable[..., dict[str, ToolRun]], bool]] = {
         "invoice2data": (bench_invoice2data, False),
         "sroie": (bench_sroie, True),
+        "generated": (bench_generated, False),
     }
     dump: dict[str, Any] = {}
+    ours_by_dataset: dict[str, ToolRun] = {}
     for name in datasets:
         function, with_f1 = benches[name]
         runs = function(root, peer, args.limit, settings, args.offset, args.sroie_words)
+        ours_by_dataset[name] = runs["docintel"]
         print(report(f"\n{name}: field exact match after normalisation", runs, with_f1))
         if args.misses:
             for miss in runs["docintel"].misses:
@@ -435,9 +632,24 @@ def main(argv: list[str] | None = None) -> int:
                 "failures": run.failures,
                 "seconds": run.seconds,
                 "misses": run.misses,
+                "records": [vars(record) for record in run.records],
             }
             for tool, run in runs.items()
         }
+    measurements = {
+        name: [DocMeasurement(name, r.field, r.raw, r.right, r.doc) for r in run.records]
+        for name, run in ours_by_dataset.items()
+    }
+    for name, run in ours_by_dataset.items():
+        print("\n" + accept_report(name, run, measurements))
+    if args.calibrate:
+        pooled = [m for rows in measurements.values() for m in rows]
+        cutoffs = fit_cutoffs(pooled)
+        CALIBRATION_TABLE.write_text(write_table(cutoffs, ", ".join(datasets)), encoding="utf-8")
+        print(
+            f"\ncalibration: {len(cutoffs)} field(s) with a cutoff written to {CALIBRATION_TABLE.name}: "
+            + "; ".join(f"{f} raw>={c[0]} ({c[2]}/{c[1]})" for f, c in sorted(cutoffs.items()))
+        )
     if args.json:
         args.json.write_text(json.dumps(dump, indent=2), encoding="utf-8")
     return 0

@@ -84,3 +84,11 @@ ENV_PII_KEY = "DOCINTEL_PII_KEY"
 ENV_PII_KEY_FILE = "DOCINTEL_PII_KEY_FILE"
 ENV_CONFIG_DIR = "DOCINTEL_CONFIG_DIR"
 ENV_PREFIX = "DOCINTEL_"
+
+# Invoices: a field whose calibrated confidence is at or above this is auto_accept (an RPA flow may post it
+# without a person looking). Calibration (docintel/invoices/calibration.py) maps each field's confidence so that,
+# on the measured documents, at least AUTO_ACCEPT_PRECISION of the fields at or above it were right.
+AUTO_ACCEPT_THRESHOLD = 0.9
+AUTO_ACCEPT_PRECISION = 0.99
+# The fields an invoice needs to be posted: the invoice is auto_accept when each of these is, and no check failed.
+AUTO_ACCEPT_INVOICE_FIELDS = ("VendorName", "InvoiceDate", "InvoiceTotal")

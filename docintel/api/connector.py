@@ -165,11 +165,19 @@ def _operation(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_invoice_fields(definitions: dict[str, Any]) -> None:
-    """Spell out the field names of the fields mappings, so a flow's dynamic content lists each one."""
+    """Spell out the field names of the fields mappings, so a flow's dynamic content lists each one.
+
+    ``auto_accept`` (per invoice and per field) is shown first in the designer: it is what a flow's condition
+    routes on (post it, or send it to a person).
+    """
     for model, names in (("InvoiceResult", FIELD_NAMES), ("InvoiceItem", ITEM_FIELD_NAMES)):
         fields = definitions.get(model, {}).get("properties", {}).get("fields")
         if fields is not None:
             fields["properties"] = {name: {"$ref": f"{_DEFINITION_REF}InvoiceField"} for name in names}
+    for model in ("InvoiceResult", "InvoiceField"):
+        auto_accept = definitions.get(model, {}).get("properties", {}).get("auto_accept")
+        if auto_accept is not None:
+            auto_accept["x-ms-visibility"] = "important"
 
 
 def build_connector(app: FastAPI, base_url: str, *, title: str = "docintel invoices") -> dict[str, Any]:

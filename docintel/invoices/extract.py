@@ -25,19 +25,21 @@ from docintel.extract.ocr import TesseractOcr
 from docintel.extract.pdf import _open_pdf, check_text_layer, render_pages
 from docintel.extract.sniff import sniff
 from docintel.invoices import parse
+from docintel.invoices.calibration import calibrate
 from docintel.invoices.fields import (
+    LABELS,
     Candidate,
     LabelIndex,
     Parser,
     account_parser,
     amount_parser,
     best_by_field,
-    block_below,
     document_currency,
     id_parser,
     join_spans,
     labelled_candidates,
     make_date_parser,
+    normalise_label,
     sort_code_parser,
     text_parser,
     vat_parser,
@@ -53,11 +55,11 @@ from docintel.invoices.models import (
     LayoutLine,
     ValidationCheck,
 )
+from docintel.invoices.parties import decide_parties
 from docintel.invoices.profiles import SupplierProfile, load_profiles, select_profile
 from docintel.invoices.table import find_items
-from docintel.invoices.totals import choose_total
+from docintel.invoices.totals import COMPUTED_TOTAL_LABEL, choose_total
 from docintel.invoices.validate import validate
-from docintel.invoices.vendor import find_vendor, name_like
 from docintel.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,12 @@ MAX_INVOICE_PAGES = 50
 PROFILE_FOLDER = "suppliers"
 # Confidence multiplier for fields a failed validation check involves: they may be right, but say so.
 FAILED_CHECK_PENALTY = 0.6
+# Share of a field's doubt an independent arithmetic or checksum check that passed takes away: a total that
+# subtotal + tax reproduces to the penny, a subtotal the items sum to, a VAT number whose check digits hold.
+PASSED_CHECK_DOUBT = 0.5
+# The checks that confirm the fields they involve when they pass (the VAT rate check passes on any rate from 0
+# to the standard rate, so it confirms nothing).
+_CONFIRMING_CHECKS = frozenset({"items_sum_to_subtotal", "subtotal_plus_tax_is_total", "vat_number_valid"})
 # Confidence of a profile's fixed vendor values (the profile matched on the supplier's own keywords).
 PROFILE_CONFIDENCE = 0.97
 # tesseract's page segmentation for invoice and receipt photos: one block of lines (--psm 6). Its own layout
@@ -121,6 +129,7 @@ def extract_invoice(
     result.pages = page_count
     result.method = methods.pop() if len(methods) == 1 else "mixed"
     result.notes = notes + result.notes
+    calibrate(result)
     result.seconds = round(time.perf_counter() - started, 4)
     logger.debug(
         "invoice read: %d page(s), %s, %d item(s), %.3f s", page_count, result.method, len(result.items), result.seconds
@@ -238,14 +247,6 @@ def _day_first(lines: list[Line], profile: SupplierProfile | None) -> bool:
     return not (month_first and not day_first)
 
 
-def _line_of(lines: list[Line], word: Word) -> int:
-    return next(i for i, line in enumerate(lines) if any(item is word for item in line.words))
-
-
-def _phrase_of(line: Line, word: Word) -> Span:
-    return next(phrase for phrase in line.phrases if any(item is word for item in phrase.words))
-
-
 def _block_field(spans: list[Span], confidence: float) -> InvoiceField | None:
     if not spans:
         return None
@@ -305,36 +306,18 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     _pick_total(fields, candidates, currency_code, lines[-1].page)
     _find_unlabelled(lines, fields, day_first)
 
-    customer_lines: set[int] = set()
-    if "CustomerName" in best:
-        found = best["CustomerName"]
-        fields["CustomerName"] = found.to_field()
-        line_index = _line_of(lines, found.words[0])
-        customer_lines.add(line_index)
-        block = block_below(lines, line_index, _phrase_of(lines[line_index], found.words[0]), index)
-        address = _block_field(block, 0.7)
+    parties = decide_parties(lines, index, table_lines)
+    notes = list(parties.notes)
+    if parties.customer is not None:
+        fields["CustomerName"] = parties.customer.to_field()
+        address = _block_field(parties.customer_address, 0.7)
         if address is not None:
             fields["CustomerAddress"] = address
-            customer_lines.update(_line_of(lines, span.words[0]) for span in block)
-
     if profile is not None and profile.vendor_name:
         fields["VendorName"] = InvoiceField(value=profile.vendor_name, content="", confidence=PROFILE_CONFIDENCE)
-        vendor_line = None
-    elif "VendorName" in best and isinstance(best["VendorName"].value, str) and _name_like(best["VendorName"], index):
-        fields["VendorName"] = best["VendorName"].to_field()
-        vendor_line = (_line_of(lines, best["VendorName"].words[0]), best["VendorName"].words[0])
-    else:
-        vendor_line = None
-        letterhead = find_vendor(lines, index, customer_lines | table_lines)
-        if letterhead is not None:
-            fields["VendorName"] = letterhead.name.to_field()
-            address = _block_field(letterhead.address, 0.65)
-            if address is not None:
-                fields["VendorAddress"] = address
-    if vendor_line is not None:
-        line_index, word = vendor_line
-        block = block_below(lines, line_index, _phrase_of(lines[line_index], word), index)
-        address = _block_field(block, 0.65)
+    elif parties.vendor is not None:
+        fields["VendorName"] = parties.vendor.to_field()
+        address = _block_field(parties.vendor_address, 0.65)
         if address is not None:
             fields["VendorAddress"] = address
     if profile is not None and profile.vendor_tax_id and "VendorTaxId" not in fields:
@@ -348,7 +331,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
     elif currency is not None:
         fields["Currency"] = currency.to_field()
 
-    checks = _checked(fields, items)
+    checks = _checked(fields, items, confirm=True)
     ordered = {name: fields.get(name) or InvoiceField() for name in FIELD_NAMES}
     return InvoiceResult(
         fields=ordered,
@@ -356,6 +339,7 @@ def read_fields(lines: list[Line], profiles: list[SupplierProfile]) -> InvoiceRe
         validation=checks,
         profile=profile.name if profile else None,
         day_first=day_first,
+        notes=notes,
         layout=layout,
     )
 
@@ -364,13 +348,22 @@ def _checked(
     fields: dict[str, InvoiceField],
     items: list[InvoiceItem],
     penalised: Callable[[str, str], bool] = lambda _field, _check: False,
+    *,
+    confirm: bool = False,
 ) -> list[ValidationCheck]:
     """The validation checks, with the confidence of every field a failed check involves lowered.
 
     ``penalised(field, check)`` says a field was lowered for that check already (it keeps its confidence).
+    ``confirm``: raise the confidence of the fields a confirming check passed on (once per reading: merged
+    readings keep what each reading was given). A total computed from the sums is not confirmed by them.
     """
     checks = validate(fields, items)
     for check in checks:
+        if confirm and check.status == CheckStatus.PASS and check.name in _CONFIRMING_CHECKS:
+            for name in _CHECK_FIELDS[check.name]:
+                found = fields.get(name)
+                if found is not None and found.label != COMPUTED_TOTAL_LABEL:
+                    found.confidence = round(1.0 - (1.0 - found.confidence) * PASSED_CHECK_DOUBT, 3)
         if check.status == CheckStatus.FAIL:
             for name in _CHECK_FIELDS[check.name]:
                 if name in fields and not penalised(name, check.name):
@@ -398,10 +391,6 @@ def merge_readings(first: InvoiceResult, second: InvoiceResult) -> InvoiceResult
 
     checks = _checked(present, first.items, failed_before)
     return first.model_copy(update={"fields": fields, "validation": checks})
-
-
-def _name_like(candidate: Candidate, index: LabelIndex) -> bool:
-    return isinstance(candidate.value, str) and name_like(candidate.value, index, Span(candidate.words))
 
 
 def _amount_value(found: InvoiceField | None) -> Decimal | None:
@@ -436,9 +425,24 @@ UNLABELLED_VAT_VALID = 0.6
 UNLABELLED_VAT_UNCHECKED = 0.25
 
 
+_CUSTOMER_TAX_LABELS = tuple(normalise_label(label) for label in LABELS["CustomerTaxId"])
+
+
+def _names_customer_tax_id(text: str) -> bool:
+    """Whether a line prints the customer's own VAT number ("Your VAT no: GB ..."), never the supplier's."""
+    normalised = f" {normalise_label(text)} "
+    return any(f" {label} " in normalised for label in _CUSTOMER_TAX_LABELS)
+
+
 def unlabelled_vat_number(lines: list[Line]) -> Candidate | None:
     """The first GB VAT number on the page when no label names one, less sure when its checksum fails."""
-    phrases = (phrase for line in lines for phrase in line.phrases if "GB" in phrase.text.upper().replace(" ", ""))
+    phrases = (
+        phrase
+        for line in lines
+        if not _names_customer_tax_id(line.text)
+        for phrase in line.phrases
+        if "GB" in phrase.text.upper().replace(" ", "")
+    )
     for phrase in phrases:
         found = parse.find_vat_number(phrase.text)
         if found is not None and found[0].startswith("GB"):

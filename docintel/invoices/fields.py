@@ -17,58 +17,101 @@ from docintel.invoices import parse
 from docintel.invoices.layout import Line, Span, Word
 from docintel.invoices.models import AMOUNT_FIELDS, BoundingBox, InvoiceField
 
-# Label synonyms per field, strongest first (English, then the Dutch, German and French that peers' test sets use).
+# Label synonyms per field, strongest first: English, then the German, French, Dutch and Spanish that suppliers
+# abroad print (and the Polish of peers' test sets). A phrase is read as the longest label it starts with.
 LABELS: dict[str, tuple[str, ...]] = {
     "InvoiceId": (
         "invoice number", "invoice no", "invoice #", "invoice num", "invoice id", "invoice ref", "inv no",
         "tax invoice no", "tax invoice number", "bill no", "receipt no", "document no", "invoice",
         "factuurnummer", "factuur nummer", "rechnungsnr", "rechnungsnummer", "rechnung nr", "facture n", "facture",
         "receipt #", "doc no", "cash bill no", "bill #", "inv #", "faktura nr", "faktura vat nr", "numer faktury",
+        "rechnungs nr", "rechnung nummer", "belegnummer", "numéro de facture", "n de facture", "facture no",
+        "factuurnr", "factuur nr", "número de factura", "numero de factura", "n factura", "nº factura", "factura n",
+        "factura nº", "factura no", "nº de factura", "factura",
     ),
     "InvoiceDate": (
         "invoice date", "date of invoice", "tax point", "invoice date tax point", "date of issue", "issue date",
         "issued", "bill date", "document date", "factuurdatum", "rechnungsdatum", "date de facture", "date",
-        "datum", "dated", "data wystawienia",
+        "datum", "dated", "data wystawienia", "belegdatum", "date de facturation", "date d émission",
+        "datum factuur", "factuur datum", "fecha de factura", "fecha factura", "fecha de emisión",
+        "fecha de expedición", "fecha",
     ),
     "DueDate": (
         "due date", "payment due", "payment due date", "pay by", "date due", "due by", "vervaldatum",
-        "fälligkeitsdatum", "date d échéance", "échéance", "due",
+        "fälligkeitsdatum", "date d échéance", "échéance", "due", "fällig am", "zahlbar bis", "fälligkeit",
+        "date limite de paiement", "à payer avant le", "uiterste betaaldatum", "te betalen voor",
+        "fecha de vencimiento", "vencimiento",
     ),
     "PurchaseOrder": (
         "purchase order", "purchase order number", "purchase order no", "po number", "po no", "po #", "po ref",
         "your order", "your order no", "order number", "order no", "order ref", "your ref", "customer po",
+        "bestellnummer", "bestell nr", "ihre bestellung", "bon de commande", "numéro de commande",
+        "n de commande", "inkoopordernummer", "bestelnummer", "uw bestelling", "número de pedido",
+        "orden de compra", "pedido",
     ),
-    "PaymentTerm": ("payment terms", "terms of payment", "terms", "payment term"),
+    "PaymentTerm": (
+        "payment terms", "terms of payment", "terms", "payment term", "zahlungsbedingungen", "zahlungsziel",
+        "conditions de paiement", "conditions de règlement", "betalingsvoorwaarden", "betalingstermijn",
+        "condiciones de pago",
+    ),
     "SubTotal": (
         "subtotal", "sub total", "sub-total", "net total", "total net", "net amount", "total excl vat",
         "total excluding vat", "total before vat", "total ex vat", "goods total", "amount excl vat", "net",
         "totaal excl btw", "total ht", "nettobetrag", "netto", "summe netto", "untaxed amount", "total excl tax",
+        "zwischensumme", "nettosumme", "gesamt netto", "montant ht", "sous total", "total hors taxes",
+        "bedrag excl btw", "exclusief btw", "base imponible", "importe neto", "total sin iva",
+        # Last: Dutch shops print "Subtotaal" for the sum of their VAT-inclusive lines beside "Exclusief BTW".
+        "subtotaal",
     ),
     "TotalTax": (
         "total vat", "vat total", "vat amount", "total tax", "tax total", "tax amount", "vat", "tax", "sales tax",
-        "gst", "total gst", "btw", "mwst", "ust", "tva", "vat @", "vat at",
+        "gst", "total gst", "btw", "mwst", "ust", "tva", "vat @", "vat at", "umsatzsteuer", "mehrwertsteuer",
+        "mwst betrag", "summe mwst", "zzgl mwst", "montant tva", "total tva", "btw bedrag", "totaal btw", "iva",
+        "total iva", "importe iva", "cuota iva",
     ),
     "InvoiceTotal": (
         "invoice total", "grand total", "total incl vat", "total including vat", "total inc vat", "gross total",
         "total amount", "total gbp", "total £", "total", "totaal", "totaal incl btw", "gesamtbetrag", "total ttc",
-        "rounded total", "total incl gst", "total inclusive gst", "nett total", "total sales",
+        "rounded total", "total incl gst", "total inclusive gst", "nett total", "total sales", "gesamtsumme",
+        "rechnungsbetrag", "summe brutto", "bruttobetrag", "endbetrag", "gesamt", "montant ttc", "total facture",
+        "montant total", "totaalbedrag", "factuur totaal", "factuurbedrag", "total factura", "importe total",
     ),
     "AmountDue": (
         "amount due", "balance due", "total due", "amount payable", "total payable", "balance to pay",
         "please pay", "to pay", "te betalen", "zu zahlen", "total amount due", "net payable", "należność ogółem",
-        "do zapłaty",
+        "do zapłaty", "zahlbetrag", "offener betrag", "fälliger betrag", "net à payer", "somme à payer",
+        "montant à payer", "reste à payer", "openstaand bedrag", "total a pagar", "importe a pagar",
     ),
     "VendorTaxId": (
         "vat reg no", "vat registration no", "vat registration number", "vat reg number", "vat no", "vat number",
         "vat id", "vat reg", "our vat no", "vat registration", "btw nummer", "btw nr", "ust id", "ustid",
         "ust idnr", "tva intracommunautaire", "gst reg no", "gst no", "gst id", "vat tin", "tax id", "nip",
+        "ust id nr", "umsatzsteuer id", "umsatzsteuer identifikationsnummer", "steuernummer", "steuer nr",
+        "n tva intracommunautaire", "numéro de tva", "n tva", "btw id", "btw identificatienummer", "nif", "cif",
+        "nif cif", "n i f", "c i f",
+    ),
+    # Not a result field: the customer's own VAT number ("Uw BTW nummer"), so it is never read as the vendor's.
+    "CustomerTaxId": (
+        "your vat no", "your vat number", "customer vat no", "customer vat number", "uw btw nummer", "uw btw nr",
+        "ihre ust idnr", "ihre ust id", "votre n tva", "votre numéro de tva", "su nif", "nif cliente",
+        "cif cliente",
     ),
     "CustomerName": (
         "bill to", "billed to", "invoice to", "invoiced to", "invoice address", "customer", "sold to", "to",
-        "client", "billing address", "bill to address", "factuuradres", "nabywca",
+        "client", "billing address", "bill to address", "factuuradres", "nabywca", "buyer", "purchaser",
+        "rechnungsempfänger", "rechnungsadresse", "rechnung an", "kunde", "käufer", "facturé à",
+        "adresse de facturation", "acheteur", "gefactureerd aan", "klant", "afnemer", "koper", "facturar a",
+        "facturado a", "cliente", "comprador",
     ),
     "VendorName": (
         "supplier", "sold by", "seller", "vendor", "from", "service provider", "supplier name", "sprzedawca",
+        "lieferant", "verkäufer", "rechnungssteller", "fournisseur", "vendeur", "émetteur", "leverancier",
+        "verkoper", "proveedor", "vendedor", "emisor",
+    ),
+    # Not a result field: where goods go is not who pays, so these blocks are neither party's name.
+    "ShipTo": (
+        "ship to", "deliver to", "delivery address", "shipping address", "lieferadresse", "lieferanschrift",
+        "adresse de livraison", "livré à", "afleveradres", "leveradres", "dirección de entrega", "enviar a",
     ),
     "SortCode": ("sort code", "sort-code", "bank sort code"),
     "AccountNumber": ("account number", "account no", "acc no", "a c no", "account", "bank account"),
@@ -99,6 +142,15 @@ _WEAK_LABELS = frozenset(
         "account",
         "due",
         "date",
+        "datum",
+        "fecha",
+        "klant",
+        "kunde",
+        "cliente",
+        "gesamt",
+        "factura",
+        "pedido",
+        "netto",
     }
 )
 

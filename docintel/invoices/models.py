@@ -54,6 +54,12 @@ class InvoiceField(_Model):
     confidence: float = 0.0
     currency: str | None = None  # ISO 4217 code, amounts only
     label: str | None = None  # the label the value was found beside, when there was one
+    auto_accept: bool = Field(
+        default=False,
+        description="Confidence at or above auto_accept_threshold: measured right at least 99 times in 100, "
+        "so a flow may post it without a person looking",
+    )
+    raw_confidence: float | None = Field(default=None, exclude=True)  # before calibration (kept to calibrate)
 
 
 class InvoiceItem(_Model):
@@ -106,6 +112,14 @@ class InvoiceResult(_Model):
     day_first: bool = True  # how ambiguous numeric dates were read
     seconds: float = 0.0
     notes: list[str] = Field(default_factory=list)
+    auto_accept: bool = Field(
+        default=False,
+        description="VendorName, InvoiceDate and InvoiceTotal are each auto_accept and no validation check failed: "
+        "the invoice may be posted straight through; otherwise route it to a person",
+    )
+    auto_accept_threshold: float = Field(
+        default=0.0, description="The confidence at and above which a field is auto_accept"
+    )
     layout: list[LayoutLine] = Field(default_factory=list, exclude=True)
 
     def value(self, name: str) -> str | dict[str, str] | None:

@@ -27,13 +27,16 @@ _CODE_PATTERN = re.compile(r"\b(" + "|".join(CURRENCY_CODES) + r")\.?(?=[\s\d]|$
 # An amount: optional sign or bracket, digit groups with , . space or ' separators, up to two decimals.
 _AMOUNT = re.compile(
     r"(?<![0-9A-Za-z.,/:-])(?P<neg>[-(])?\s?(?:(?:GBP|EUR|USD|INR|PLN|MYR|RM|Rs\.?)\s?)?(?:[£€$₹]\s?)?"
-    r"(?P<number>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    # French and German print thousands with a (no-break) space: "1 234,56" (only with a decimal comma, so that
+    # a quantity and a price side by side are never read as one number).
+    r"(?P<number>\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?)"
     r"(?!\d|[.,]\d|\s?%|/\d)"
 )
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 MONTHS = {
-    # English, then the Dutch, German and French months that differ from English.
+    # English, then the Dutch, German, French and Spanish months (and their abbreviations) that differ from English.
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
     "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
     "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
@@ -41,18 +44,25 @@ MONTHS = {
     "januar": 1, "februar": 2, "märz": 3, "mai": 5, "okt": 10, "dezember": 12, "dez": 12,
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "juin": 6, "juillet": 7, "août": 8,
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+    "mrt": 3, "maerz": 3, "mär": 3, "janv": 1, "févr": 2, "fevr": 2, "avr": 4, "juil": 7, "déc": 12,
+    "enero": 1, "ene": 1, "febrero": 2, "marzo": 3, "abril": 4, "abr": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "ago": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    "dic": 12,
 }  # fmt: skip
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 # Not part of a longer chain of digit groups: "04.21.93.11.20" is a phone number, not 21 April 1993.
 _NUMERIC_DATE = re.compile(r"(?<!\d)(?<!\d[/.\-])(\d{1,4})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{2,4})(?!\d)(?![/.\-]\d)")
 # A receipt printer's slashes that OCR read as a digit or a bar ("17/03/2018" -> "1770372018"): day, month and a
 # four-digit year with one such character between each, tried only on a labelled date's value.
 _MISREAD_SEPARATORS = re.compile(r"(?<!\d)(\d{2})[71lI|](\d{2})[71lI|]((?:19|20)\d{2})(?!\d)")
+# "3rd April 2025", "7. Mai 2014", "1er juillet 2015", "12 de marzo de 2024".
 _DAY_MONTH_NAME = re.compile(
-    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?[\s.\-/]*({_MONTH_NAMES})\.?[\s.\-/,]*(\d{{4}}|\d{{2}})(?!\d)", re.IGNORECASE
+    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|e)?[\s.\-/]*(?:de\s+)?({MONTH_NAMES})\b\.?[\s.\-/,]*(?:de\s+|del\s+)?"
+    r"(\d{4}|\d{2})(?!\d)",
+    re.IGNORECASE,
 )
 _MONTH_NAME_DAY = re.compile(
-    rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE
+    rf"\b({MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE
 )
 # Two-digit years: 00-69 are 2000s, 70-99 the 1900s (as Python's %y).
 TWO_DIGIT_YEAR_PIVOT = 70
@@ -96,7 +106,7 @@ def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
 
 
 def _to_decimal(number: str) -> Decimal | None:
-    number = number.replace("'", "").replace(" ", "")
+    number = re.sub(r"['\s\u00a0\u202f]", "", number)
     last_dot, last_comma = number.rfind("."), number.rfind(",")
     if last_dot >= 0 and last_comma >= 0:
         decimal_mark = "." if last_dot > last_comma else ","

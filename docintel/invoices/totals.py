@@ -125,6 +125,8 @@ def choose_total(
 
 # Confidence of a total computed from subtotal + tax = cash - change when no total line read agrees.
 COMPUTED_TOTAL_CONFIDENCE = 0.5
+# The label a computed total carries (so that the sums it came from are not read as confirming it).
+COMPUTED_TOTAL_LABEL = "subtotal + tax = tendered - change"
 
 
 def _computed_total(candidates: list[Candidate], value: Decimal) -> Candidate:
@@ -137,7 +139,7 @@ def _computed_total(candidates: list[Candidate], value: Decimal) -> Candidate:
         paid.content if paid else "",
         paid.words if paid else [],
         COMPUTED_TOTAL_CONFIDENCE,
-        label="subtotal + tax = tendered - change",
+        label=COMPUTED_TOTAL_LABEL,
         currency=paid.currency if paid else None,
         number=value,
     )

@@ -12,6 +12,22 @@ PENNY = Decimal("0.01")
 # UK VAT rates (standard, reduced, zero) a whole-invoice tax/subtotal ratio is compared with.
 UK_VAT_RATES = (Decimal(20), Decimal(5), Decimal(0))
 RATE_TOLERANCE_PERCENT = Decimal("0.1")
+# VAT rates (standard first, then reduced and zero) of the countries suppliers abroad invoice from, keyed by
+# the VAT number's country prefix: a German invoice's 19% is right, not "outside UK VAT rates".
+VAT_RATES_BY_COUNTRY: dict[str, tuple[Decimal, ...]] = {
+    "GB": UK_VAT_RATES,
+    "DE": (Decimal(19), Decimal(7), Decimal(0)),
+    "FR": (Decimal(20), Decimal(10), Decimal("5.5"), Decimal("2.1"), Decimal(0)),
+    "NL": (Decimal(21), Decimal(9), Decimal(0)),
+    "ES": (Decimal(21), Decimal(10), Decimal(4), Decimal(0)),
+    "BE": (Decimal(21), Decimal(12), Decimal(6), Decimal(0)),
+    "IE": (Decimal(23), Decimal("13.5"), Decimal(9), Decimal(0)),
+    "IT": (Decimal(22), Decimal(10), Decimal(5), Decimal(4), Decimal(0)),
+    "AT": (Decimal(20), Decimal(13), Decimal(10), Decimal(0)),
+    "PT": (Decimal(23), Decimal(13), Decimal(6), Decimal(0)),
+    "LU": (Decimal(17), Decimal(14), Decimal(8), Decimal(3), Decimal(0)),
+    "PL": (Decimal(23), Decimal(8), Decimal(5), Decimal(0)),
+}
 
 
 def _amount(field: InvoiceField | None) -> Decimal | None:
@@ -58,9 +74,9 @@ def check_total(subtotal: InvoiceField | None, tax: InvoiceField | None, total: 
 
 
 def check_vat_rate(
-    items: list[InvoiceItem], subtotal: InvoiceField | None, tax: InvoiceField | None
+    items: list[InvoiceItem], subtotal: InvoiceField | None, tax: InvoiceField | None, country: str = "GB"
 ) -> ValidationCheck:
-    """The tax matches the items' VAT rates, or (without rates per item) a UK VAT rate of the subtotal."""
+    """The tax matches the items' VAT rates, or (without rates per item) a VAT rate of the supplier's country."""
     name = "vat_rate_consistent"
     sub, vat = _amount(subtotal), _amount(tax)
     if sub is None or vat is None or sub == 0:
@@ -78,13 +94,15 @@ def check_vat_rate(
             actual=str(vat),
         )  # fmt: skip
     rate = (vat / sub * 100).quantize(Decimal("0.01"))
-    nearest = min(UK_VAT_RATES, key=lambda known: abs(known - rate))
-    # A mixed-rate invoice sits between the rates; only a rate outside 0-20% is clearly wrong.
-    ok = abs(nearest - rate) <= RATE_TOLERANCE_PERCENT or Decimal(0) <= rate <= Decimal(20)
+    rates = VAT_RATES_BY_COUNTRY.get(country, UK_VAT_RATES)
+    nearest = min(rates, key=lambda known: abs(known - rate))
+    # A mixed-rate invoice sits between the rates; only a rate outside 0 to the standard rate is clearly wrong.
+    ok = abs(nearest - rate) <= RATE_TOLERANCE_PERCENT or Decimal(0) <= rate <= max(rates)
+    where = "UK" if country not in VAT_RATES_BY_COUNTRY or country == "GB" else country
     return ValidationCheck(
         name=name,
         status=CheckStatus.PASS if ok else CheckStatus.FAIL,
-        message=f"tax is {rate}% of the subtotal" + ("" if ok else ", outside UK VAT rates"),
+        message=f"tax is {rate}% of the subtotal" + ("" if ok else f", outside {where} VAT rates"),
         expected=f"{nearest}%",
         actual=f"{rate}%",
     )
@@ -106,11 +124,18 @@ def check_vat_number(vat_number: InvoiceField | None) -> ValidationCheck:
     )
 
 
+def _vat_country(vat_number: InvoiceField | None) -> str:
+    """The country prefix of the supplier's VAT number ("DE123456789" -> "DE"), UK when there is none."""
+    if vat_number is None or not isinstance(vat_number.value, str) or not vat_number.value[:2].isalpha():
+        return "GB"
+    return vat_number.value[:2].upper()
+
+
 def validate(fields: dict[str, InvoiceField], items: list[InvoiceItem]) -> list[ValidationCheck]:
     """Every check, in a fixed order."""
     return [
         check_items_sum(items, fields.get("SubTotal")),
         check_total(fields.get("SubTotal"), fields.get("TotalTax"), fields.get("InvoiceTotal")),
-        check_vat_rate(items, fields.get("SubTotal"), fields.get("TotalTax")),
+        check_vat_rate(items, fields.get("SubTotal"), fields.get("TotalTax"), _vat_country(fields.get("VendorTaxId"))),
         check_vat_number(fields.get("VendorTaxId")),
     ]

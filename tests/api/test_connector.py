@@ -101,3 +101,14 @@ def test_connector_command_refuses_a_bad_base_url(settings) -> None:
     result = CliRunner().invoke(connector_command, ["--base-url", "invoices", "--out", "-"], obj={"settings": settings})
     assert result.exit_code == 2
     assert "base-url" in result.output
+
+
+def test_auto_accept_is_offered_per_invoice_and_per_field(connector: dict[str, Any]) -> None:
+    for model in ("InvoiceResult", "InvoiceField"):
+        auto_accept = connector["definitions"][model]["properties"]["auto_accept"]
+        assert (auto_accept["type"], auto_accept["x-ms-visibility"]) == ("boolean", "important")
+        assert "person" in auto_accept["description"]  # the designer tells the flow author what to do otherwise
+    threshold = connector["definitions"]["InvoiceResult"]["properties"]["auto_accept_threshold"]
+    assert threshold["type"] == "number"
+    # The raw (uncalibrated) confidence is kept in memory only: a flow never sees it.
+    assert "raw_confidence" not in connector["definitions"]["InvoiceField"]["properties"]

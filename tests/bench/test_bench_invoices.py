@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.invoices import SROIE_FIELDS, ToolRun, normalise, report, score
+from bench.invoices import (
+    GENERATED_FIELDS,
+    SROIE_FIELDS,
+    Reading,
+    ToolRun,
+    accept_report,
+    bench_generated,
+    non_name,
+    normalise,
+    report,
+    score,
+)
+from docintel.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -45,3 +59,43 @@ def test_report_pools_fields_and_gives_the_ratio_to_the_peer() -> None:
     overall = next(row for row in rows if row.startswith("ALL")).split()
     # docintel: P 1, R 0.75, F1 0.857; peer: P 0.5, R 0.25, F1 0.333; ratio 2.57
     assert overall[2:] == ["0.857", "0.333", "2.57"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("Buyer", "label"), ("April 13", "date"), ("13/04/2025", "date"), ("£120.00", "amount"), ("Acme Ltd", None)],
+)
+def test_non_name(value: str, why: str | None) -> None:
+    assert non_name(value) == why
+
+
+def test_score_counts_role_confusions_non_names_and_auto_accept() -> None:
+    truth = {"VendorName": "Brackenfold Print Services Ltd", "CustomerName": "Northshire County Council",
+             "InvoiceDate": "2025-04-03", "InvoiceTotal": "120.00"}  # fmt: skip
+    swapped = Reading(
+        {
+            "VendorName": "Northshire County Council",
+            "CustomerName": "Brackenfold Print Services Ltd",
+            "InvoiceDate": "2025-04-03",
+            "InvoiceTotal": "120.00",
+        },
+        raw={"VendorName": 0.8, "CustomerName": 0.8, "InvoiceDate": 0.9, "InvoiceTotal": 0.9},
+        accepted={"InvoiceDate": True, "InvoiceTotal": True},
+    )
+    labelled = Reading({"VendorName": "Buyer", "InvoiceDate": "2025-04-03"}, raw={"InvoiceDate": 0.9})
+    run = ToolRun()
+    score(run, "a", truth, swapped, GENERATED_FIELDS, None)
+    score(run, "b", truth, labelled, GENERATED_FIELDS, None)
+    assert run.confusions == 2
+    assert run.non_names == ["b:VendorName=label"]
+    assert len(run.records) == 6
+    table = accept_report("generated", run)
+    all_row = next(line for line in table.splitlines() if line.startswith("ALL")).split()
+    assert all_row[1:] == ["6", "0.500", "2", "1.000", "0.333"]  # 6 judged, 3 right, 2 auto_accept, both right
+    assert "invoices auto_accept 0/2" in table
+
+
+def test_generated_dataset_runs_without_evaldata() -> None:
+    runs = bench_generated(Path("."), None, 3, Settings())
+    assert runs["docintel"].total().truth > 0
+    assert runs["docintel"].failures == 0

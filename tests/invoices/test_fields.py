@@ -132,7 +132,7 @@ def _span(*texts: str) -> Span:
         (("Bill", "To:"), "CustomerName"),
         (("Sort", "Code:"), "SortCode"),
         (("Rechnungsdatum",), "InvoiceDate"),
-        (("Totaalbedrag",), None),  # a label never ends inside a word
+        (("Totaalprijs",), None),  # a label never ends inside a word ("Totaal" + "prijs")
         (("To",), None),  # weak label without a colon or a value
         (("Northgate", "Supplies"), None),
     ],
