@@ -73,3 +73,11 @@ ENV_PII_KEY = "DOCINTEL_PII_KEY"
 ENV_PII_KEY_FILE = "DOCINTEL_PII_KEY_FILE"
 ENV_CONFIG_DIR = "DOCINTEL_CONFIG_DIR"
 ENV_PREFIX = "DOCINTEL_"
+
+# An invoice job the catalogue shows unfinished but Redis no longer holds is failed (JobLost) only this long
+# after it was created: the API writes the catalogue row a moment before it enqueues the job.
+INVOICE_LOST_JOB_GRACE_SECONDS = 300
+
+# Distinct folder-path segments whose masking outcome a process remembers (docintel.enrich.fields): folders
+# repeat across thousands of files, and each analysis is a spaCy parse. 10,000 short strings are a few MB.
+LABEL_SEGMENT_CACHE_SIZE = 10_000

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from docintel.defaults import LABEL_SEGMENT_CACHE_SIZE
 from docintel.enrich.hashing import pii_hash
 from docintel.models import PiiFinding
 
@@ -24,8 +25,6 @@ LabelField = Literal["name", "path", "title", "locator"]
 _NAME_SEPARATORS = re.compile(r"[_+]")
 # The dot before a file's extension, seen as a space too: NER misses "Olivia Smith" in "Notes on Olivia Smith.pdf".
 _EXTENSION_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,5}$)")
-# Distinct path segments whose outcome is remembered per process: folders repeat across thousands of files.
-SEGMENT_CACHE_SIZE = 10_000
 # What a masked value becomes: its entity type, as in the subject-access snippets.
 MASK_FORMAT = "<{}>"
 
@@ -75,7 +74,7 @@ class LabelMasker:
             cursor = finding.end
         pieces.append(segment[cursor:])
         outcome = ("".join(pieces), findings)
-        if len(self._segments) >= SEGMENT_CACHE_SIZE:
+        if len(self._segments) >= LABEL_SEGMENT_CACHE_SIZE:
             self._segments.clear()
         self._segments[(segment, file_name)] = outcome
         return outcome
