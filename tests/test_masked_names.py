@@ -29,7 +29,7 @@ from docintel.enrich.fields import LabelMasker
 from docintel.enrich.hashing import pii_hash
 from docintel.pipeline import Engines
 from docintel.settings import load_settings
-from docintel.subject_access import find_documents
+from docintel.subject_access import find_command, find_documents
 from tests.review.review_fixtures import REVIEWER, add_accounts, make_app, sign_in
 
 REPO = Path(__file__).resolve().parents[1]
@@ -175,6 +175,9 @@ def test_names_paths_titles_and_subjects_are_masked_everywhere(
             "Letter to <PERSON> re <UK_NHS>.pdf": {"name", "path"},
             "Notes on <PERSON>.pdf": {"name", "path"},
         }
+        found = CliRunner().invoke(find_command, ["--catalogue", catalogue, "--nino", NINO])
+        assert found.exit_code == 0, found.output
+        assert "nino: in its title, chars 15-28: Assessment for <UK_NINO>" in found.output
         letter_mentions = find_documents(store, key=key, settings=settings, nhs_number=NHS)[0].mentions
         assert {m.field for m in letter_mentions} == {"name", "text"}
         assert any(m.field == "text" and "[UK_NHS]" in (m.snippet or "") for m in letter_mentions)
