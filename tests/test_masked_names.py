@@ -27,7 +27,9 @@ from docintel.catalogue.store import open_catalogue
 from docintel.cli import main
 from docintel.enrich.fields import LabelMasker
 from docintel.enrich.hashing import pii_hash
-from docintel.pipeline import Engines
+from docintel.errors import EnrichmentError
+from docintel.models import Entity, PiiFinding, Provenance
+from docintel.pipeline import Engines, mask_labels_stage, new_record
 from docintel.settings import load_settings
 from docintel.subject_access import find_command, find_documents
 from tests.review.review_fixtures import REVIEWER, add_accounts, make_app, sign_in
@@ -226,3 +228,22 @@ def test_path_findings_carry_offsets_into_the_whole_path(engines: Engines) -> No
 def engines() -> Engines:
     """Engines with the repository's settings and the test key (the analyzer loads once for the module)."""
     return Engines(settings=load_settings(REPO / "config", environ={}), pii_key=KEY.encode())
+
+
+class _BrokenAnalyzer:
+    """An analyzer that fails as spaCy does on input it cannot take (EnrichmentError)."""
+
+    def analyze(self, text: str, key: bytes | None = None) -> tuple[list[Entity], list[PiiFinding]]:
+        raise EnrichmentError("text analysis failed: ValueError")
+
+
+def test_labels_that_could_not_be_searched_are_withheld_and_the_document_failed() -> None:
+    engines = Engines(settings=load_settings(REPO / "config", environ={}), pii_key=KEY.encode())
+    engines.__dict__["label_masker"] = LabelMasker(_BrokenAnalyzer(), KEY.encode())  # type: ignore[arg-type]
+    provenance = Provenance(source="local", locator=f"/share/{NAME}/{LETTER_NAME}", name=LETTER_NAME,
+                            path=f"share/{NAME}", web_url=f"file:///share/{NAME}/{LETTER_NAME}")  # fmt: skip
+    record = mask_labels_stage(new_record(provenance).model_copy(update={"title": REPORT_TITLE}), engines)
+    assert record.status.value == "failed" and record.error is not None and record.error.type == "EnrichmentError"
+    assert _leaks(record.model_copy(update={"provenance": record.provenance.model_copy(
+        update={"source_locator": None})}).model_dump_json()) == []  # fmt: skip
+    assert record.provenance.source_locator == provenance.locator  # kept aside to re-read the file, as ever
