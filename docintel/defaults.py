@@ -92,3 +92,11 @@ AUTO_ACCEPT_THRESHOLD = 0.9
 AUTO_ACCEPT_PRECISION = 0.99
 # The fields an invoice needs to be posted: the invoice is auto_accept when each of these is, and no check failed.
 AUTO_ACCEPT_INVOICE_FIELDS = ("VendorName", "InvoiceDate", "InvoiceTotal")
+
+# An invoice job the catalogue shows unfinished but Redis no longer holds is failed (JobLost) only this long
+# after it was created: the API writes the catalogue row a moment before it enqueues the job.
+INVOICE_LOST_JOB_GRACE_SECONDS = 300
+
+# Distinct folder-path segments whose masking outcome a process remembers (docintel.enrich.fields): folders
+# repeat across thousands of files, and each analysis is a spaCy parse. 10,000 short strings are a few MB.
+LABEL_SEGMENT_CACHE_SIZE = 10_000

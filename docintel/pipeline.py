@@ -415,9 +415,21 @@ def mask_labels_stage(record: DocumentRecord, engines: Engines) -> DocumentRecor
         # Nothing may be stored in clear that was not searched: withhold the labels and say why.
         withheld = "<WITHHELD>"
         provenance = prov.model_copy(
-            update={"name": withheld, "path": withheld, "locator": withheld, "source_locator": prov.locator}
+            update={
+                "name": withheld,
+                "path": withheld,
+                "locator": withheld,
+                "source_locator": prov.locator,
+                "web_url": None,
+            }
         )
-        withheld_update: dict[str, Any] = {"provenance": provenance, "title": None, "children": children}
+        # The classifier's explanation may quote words of the unsearched labels: it goes too.
+        withheld_update: dict[str, Any] = {
+            "provenance": provenance,
+            "title": None,
+            "classification": None,
+            "children": children,
+        }
         return _failed(record.model_copy(update=withheld_update), error)
     raw_values = {label[f.start : f.end] for label, masked in ((prov.name, name), (prov.path, path),
                   (record.title or "", title), (prov.locator, locator)) for f in masked.findings}  # fmt: skip

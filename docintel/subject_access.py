@@ -447,7 +447,8 @@ def _print_matches(matches: list[Match]) -> None:
         click.echo(f"   matches {', '.join(match.criteria)}; {len(match.mentions)} mention(s)")
         for mention in match.mentions:
             page = f"page {mention.page}, " if mention.page is not None else ""
-            line = f"   - {mention.criterion}: {page}chars {mention.start}-{mention.end}"
+            where = "" if mention.field == "text" else f"in its {mention.field}, "  # file name, folder path, title
+            line = f"   - {mention.criterion}: {where}{page}chars {mention.start}-{mention.end}"
             click.echo(line + (f": {mention.snippet}" if mention.snippet else ""))
         if match.snippet_unavailable:
             click.echo(f"   (no snippet: {match.snippet_unavailable})")

@@ -27,9 +27,11 @@ from docintel.catalogue.store import open_catalogue
 from docintel.cli import main
 from docintel.enrich.fields import LabelMasker
 from docintel.enrich.hashing import pii_hash
-from docintel.pipeline import Engines
+from docintel.errors import EnrichmentError
+from docintel.models import Entity, PiiFinding, Provenance
+from docintel.pipeline import Engines, mask_labels_stage, new_record
 from docintel.settings import load_settings
-from docintel.subject_access import find_documents
+from docintel.subject_access import find_command, find_documents
 from tests.review.review_fixtures import REVIEWER, add_accounts, make_app, sign_in
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,6 +75,7 @@ def _write_share(root: Path) -> Path:
     (folder / LETTER_NAME).write_bytes(_pdf(f"The enclosed assessment of the care package for NHS number {NHS}."))
     (root / "Care" / "assessment.pdf").write_bytes(_pdf("The assessment was completed in March.", REPORT_TITLE))
     (root / "Care" / "message.eml").write_bytes(_message())
+    (folder / f"Notes on {NAME}.pdf").write_bytes(b"")  # unreadable: failed, and still masked
     return root
 
 
@@ -98,7 +101,7 @@ def test_names_paths_titles_and_subjects_are_masked_everywhere(
     catalogue = f"sqlite:///{database}"
     caplog.set_level(logging.DEBUG)
     scanned = runner.invoke(main, ["-vv", "scan", str(share), "--catalogue", catalogue, "--no-progress"])
-    assert scanned.exit_code == 0, scanned.output
+    assert scanned.exit_code == 1, scanned.output  # the empty file failed; the run went on
     assert _leaks(scanned.output) == [] and _leaks(caplog.text) == []
 
     # The catalogue: every value of every table, except the one column that must keep the raw local path.
@@ -110,13 +113,17 @@ def test_names_paths_titles_and_subjects_are_masked_everywhere(
         documents = connection.execute("SELECT name, path, title, locator, source_locator, web_url FROM documents")
         by_name = {row[0]: row for row in documents}
     source_locators = [row[4] for row in by_name.values() if row[4]]
-    assert source_locators == [str((share / "Care" / NAME / LETTER_NAME).resolve())]  # kept only to re-read it
-    everything = "\n".join(repr(row) for table_rows in rows.values() for row in table_rows)
-    leftover = everything.replace(repr(source_locators[0]), "")
+    folder = (share / "Care" / NAME).resolve()
+    # Kept only to re-read these two files, whose own paths hold the name.
+    assert sorted(source_locators) == sorted([str(folder / LETTER_NAME), str(folder / f"Notes on {NAME}.pdf")])
+    leftover = "\n".join(repr(row) for table_rows in rows.values() for row in table_rows)
+    for source_locator in source_locators:
+        leftover = leftover.replace(repr(source_locator), "")
     assert _leaks(leftover) == [], [v for line in leftover.splitlines() for v in line.split(", '") if _leaks(v)]
     letter = by_name["Letter to <PERSON> re <UK_NHS>.pdf"]
     assert letter[1] == "share/Care/<PERSON>"
     assert letter[3].endswith("/Care/<PERSON>/Letter to <PERSON> re <UK_NHS>.pdf")
+    assert "Notes on <PERSON>.pdf" in by_name  # a document that failed is masked too
     assert by_name["assessment.pdf"][2] == "Assessment for <UK_NINO>"
     assert by_name["message.eml"][2] == "Complaint from <EMAIL_ADDRESS>"
 
@@ -166,8 +173,13 @@ def test_names_paths_titles_and_subjects_are_masked_everywhere(
             for mention in matches[0].mentions:  # the letter's text too: re-read through its unmasked locator
                 assert mention.snippet and _leaks(mention.snippet) == [], mention
         by_person = find_documents(store, key=key, settings=settings, name=NAME)
-        assert {match.name for match in by_person} == {"Letter to <PERSON> re <UK_NHS>.pdf"}
-        assert {m.field for m in by_person[0].mentions} == {"name", "path"}
+        assert {match.name: {m.field for m in match.mentions} for match in by_person} == {
+            "Letter to <PERSON> re <UK_NHS>.pdf": {"name", "path"},
+            "Notes on <PERSON>.pdf": {"name", "path"},
+        }
+        found = CliRunner().invoke(find_command, ["--catalogue", catalogue, "--nino", NINO])
+        assert found.exit_code == 0, found.output
+        assert "nino: in its title, chars 15-28: Assessment for <UK_NINO>" in found.output
         letter_mentions = find_documents(store, key=key, settings=settings, nhs_number=NHS)[0].mentions
         assert {m.field for m in letter_mentions} == {"name", "text"}
         assert any(m.field == "text" and "[UK_NHS]" in (m.snippet or "") for m in letter_mentions)
@@ -187,6 +199,7 @@ def rows_of(database: Path, query: str) -> list[tuple[object, ...]]:
         (f"Social Care/{NAME}/Reviews", "path", "Social Care/<PERSON>/Reviews", ["PERSON"]),
         (REPORT_TITLE, "title", "Assessment for <UK_NINO>", ["UK_NINO"]),
         (SUBJECT, "title", "Complaint from <EMAIL_ADDRESS>", ["EMAIL_ADDRESS"]),
+        (f"Notes on {NAME}.pdf", "name", "Notes on <PERSON>.pdf", ["PERSON"]),
         ("Minutes of the Highways Committee.docx", "name", "Minutes of the Highways Committee.docx", []),
         ("Finance/Invoices/2025", "path", "Finance/Invoices/2025", []),
         ("", "title", "", []),
@@ -215,3 +228,22 @@ def test_path_findings_carry_offsets_into_the_whole_path(engines: Engines) -> No
 def engines() -> Engines:
     """Engines with the repository's settings and the test key (the analyzer loads once for the module)."""
     return Engines(settings=load_settings(REPO / "config", environ={}), pii_key=KEY.encode())
+
+
+class _BrokenAnalyzer:
+    """An analyzer that fails as spaCy does on input it cannot take (EnrichmentError)."""
+
+    def analyze(self, text: str, key: bytes | None = None) -> tuple[list[Entity], list[PiiFinding]]:
+        raise EnrichmentError("text analysis failed: ValueError")
+
+
+def test_labels_that_could_not_be_searched_are_withheld_and_the_document_failed() -> None:
+    engines = Engines(settings=load_settings(REPO / "config", environ={}), pii_key=KEY.encode())
+    engines.__dict__["label_masker"] = LabelMasker(_BrokenAnalyzer(), KEY.encode())  # type: ignore[arg-type]
+    provenance = Provenance(source="local", locator=f"/share/{NAME}/{LETTER_NAME}", name=LETTER_NAME,
+                            path=f"share/{NAME}", web_url=f"file:///share/{NAME}/{LETTER_NAME}")  # fmt: skip
+    record = mask_labels_stage(new_record(provenance).model_copy(update={"title": REPORT_TITLE}), engines)
+    assert record.status.value == "failed" and record.error is not None and record.error.type == "EnrichmentError"
+    assert _leaks(record.model_copy(update={"provenance": record.provenance.model_copy(
+        update={"source_locator": None})}).model_dump_json()) == []  # fmt: skip
+    assert record.provenance.source_locator == provenance.locator  # kept aside to re-read the file, as ever

@@ -43,6 +43,7 @@ from docintel.api.jobs import (
 from docintel.api.keys import ApiKeyStore
 from docintel.api.settings import load_api_settings
 from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.defaults import INVOICE_LOST_JOB_GRACE_SECONDS
 from docintel.settings import load_settings
 
 __all__ = [
@@ -55,9 +56,6 @@ __all__ = [
     "warm",
 ]
 
-# A job rq no longer holds is failed only this long after it was created: the API writes the catalogue row
-# a moment before it enqueues the job.
-LOST_JOB_GRACE = dt.timedelta(minutes=5)
 WORKER_KILLED = "WorkerKilled"
 WORKER_LOST = "WorkerLost"
 JOB_LOST = "JobLost"
@@ -183,7 +181,7 @@ def reconcile_invoice_jobs(connection: Redis) -> int:
             continue
         error_type, message = _failure_reason(job)
         reconciled += runner.fail_lost(job_id, error_type, message)
-    created_before = dt.datetime.now(dt.UTC) - LOST_JOB_GRACE
+    created_before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=INVOICE_LOST_JOB_GRACE_SECONDS)
     for job_id in runner.jobs.unfinished_ids(RQ_BACKEND, created_before):
         if not Job.exists(job_id, connection=connection):
             message = "the queue no longer holds this job (Redis lost it, or it expired unprocessed); submit it again"

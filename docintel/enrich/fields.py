@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from docintel.defaults import LABEL_SEGMENT_CACHE_SIZE
 from docintel.enrich.hashing import pii_hash
 from docintel.models import PiiFinding
 
@@ -22,8 +23,8 @@ LabelField = Literal["name", "path", "title", "locator"]
 
 # Characters file names use for spaces: seen as spaces by the recognizers (same length, so offsets hold).
 _NAME_SEPARATORS = re.compile(r"[_+]")
-# Distinct path segments whose outcome is remembered per process: folders repeat across thousands of files.
-SEGMENT_CACHE_SIZE = 10_000
+# The dot before a file's extension, seen as a space too: NER misses "Olivia Smith" in "Notes on Olivia Smith.pdf".
+_EXTENSION_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,5}$)")
 # What a masked value becomes: its entity type, as in the subject-access snippets.
 MASK_FORMAT = "<{}>"
 
@@ -47,16 +48,23 @@ class LabelMasker:
     def __init__(self, analyzer: TextAnalyzer, key: bytes) -> None:
         self._analyzer = analyzer
         self._key = key
-        self._segments: dict[str, tuple[str, list[PiiFinding]]] = {}
+        self._segments: dict[tuple[str, bool], tuple[str, list[PiiFinding]]] = {}
 
-    def _segment(self, segment: str) -> tuple[str, list[PiiFinding]]:
+    def _segment(self, segment: str, file_name: bool) -> tuple[str, list[PiiFinding]]:
         """One name or path segment masked, and its findings (offsets into the segment, no field yet)."""
-        cached = self._segments.get(segment)
+        cached = self._segments.get((segment, file_name))
         if cached is not None:
             return cached
         # Names spaCy recognises are findings already (PERSON), as in the text; only the findings are kept.
         # Their text (in memory only) is the separator-spaced form, so "Olivia_Smith" hashes as "Olivia Smith".
-        findings = self._analyzer.analyze(_NAME_SEPARATORS.sub(" ", segment))[1] if segment.strip() else []
+        spaced = _NAME_SEPARATORS.sub(" ", segment)
+        findings = self._analyzer.analyze(spaced)[1] if segment.strip() else []
+        if file_name and _EXTENSION_DOT.search(spaced):
+            # NER is sensitive to what follows a name ("Olivia Smith.pdf" vs "Olivia Smith 9434765919.pdf"):
+            # read the name a second time with its extension split off and keep what only that reading found.
+            for extra in self._analyzer.analyze(_EXTENSION_DOT.sub(" ", spaced))[1]:
+                if not any(f.start < extra.end and extra.start < f.end for f in findings):
+                    findings.append(extra)
         findings.sort(key=lambda f: f.start)
         pieces, cursor = [], 0
         for finding in findings:
@@ -66,9 +74,9 @@ class LabelMasker:
             cursor = finding.end
         pieces.append(segment[cursor:])
         outcome = ("".join(pieces), findings)
-        if len(self._segments) >= SEGMENT_CACHE_SIZE:
+        if len(self._segments) >= LABEL_SEGMENT_CACHE_SIZE:
             self._segments.clear()
-        self._segments[segment] = outcome
+        self._segments[(segment, file_name)] = outcome
         return outcome
 
     def mask(self, label: str | None, where: LabelField) -> MaskedLabel:
@@ -79,8 +87,10 @@ class LabelMasker:
         masked_segments: list[str] = []
         findings: list[PiiFinding] = []
         offset = 0
-        for segment in segments:
-            masked, found = self._segment(segment)
+        for index, segment in enumerate(segments):
+            # A name, and the last segment of a locator, end in a file extension; folders and titles do not.
+            file_name = where == "name" or (where == "locator" and index == len(segments) - 1)
+            masked, found = self._segment(segment, file_name)
             masked_segments.append(masked)
             for finding in found:
                 findings.append(
