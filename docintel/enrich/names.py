@@ -38,7 +38,10 @@ HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "cllr", "councillor", "prof", "professor", "sir", "dame", "lady", "lord",
      "rev", "revd", "reverend", "master", "madam", "madame", "mme", "mister"}
 )  # fmt: skip
-SALUTATIONS = frozenset({"dear", "hi", "hello", "attn", "attention", "fao", "to", "from", "cc", "re"})
+SALUTATIONS = frozenset(
+    {"dear", "hi", "hello", "hey", "morning", "afternoon", "evening", "good", "attn", "attention", "fao", "to", "from",
+     "cc", "re"}
+)  # fmt: skip
 # Words that make a span a role or job title rather than a name (all of a span's capitalised words in this set).
 ROLE_WORDS = frozenset(
     {"chief", "executive", "head", "service", "services", "director", "deputy", "assistant", "manager", "officer",
@@ -56,7 +59,9 @@ ROLE_WORDS = frozenset(
      "receivable", "transport", "parking", "libraries", "leisure", "resident", "residents", "tenant", "tenants",
      "applicant", "claimant", "client", "patient", "pupil", "parent", "parents", "carer", "owner", "occupier", "the",
      "colleague", "colleagues", "friend", "friends", "all", "sirs", "householder", "guardian", "councillors",
-     "everyone"}
+     "everyone", "occupational", "therapist", "physiotherapist", "psychologist", "psychiatrist", "paramedic", "midwife",
+     "visitor", "police", "liaison", "constable", "sergeant", "detective", "advocate", "assessor", "navigator",
+     "mentor", "personal", "mum", "dad", "nan", "gran", "grandma", "grandad", "vice-chair"}
 )  # fmt: skip
 # Words that make a span an organisation, a place or a document part, wherever they appear in it.
 NON_NAME_WORDS = frozenset(
@@ -72,7 +77,10 @@ NON_NAME_WORDS = frozenset(
      "yours", "sincerely", "faithfully", "regards", "thanks", "thank", "kind", "best", "wishes", "dear",
      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
      "january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
-     "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https"}
+     "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https",
+     # council services and benefits that the model tags as people ("Early Help", "Universal Credit", "Blue Badge")
+     "universal", "credit", "badge", "allowance", "reduction", "payment", "independence", "safeguarding", "welfare",
+     "youth", "justice", "early", "help", "helpline", "benefit"}
 )  # fmt: skip
 # Place words that are also common surnames ("Leo Hall", "Olivia Lane"): after a strong cue (an honorific, a
 # relation, a form field) they do not make the span a place.
@@ -86,10 +94,14 @@ _TITLE_WORDS = "|".join(
     sorted((w.capitalize() for w in HONORIFICS - {"madam", "madame", "master", "mister"}), key=len, reverse=True)
 )
 _HONORIFIC_NAME = re.compile(rf"\b(?:{_TITLE_WORDS})\.?[ \t]+(?P<name>{_NAME})")
-_DEAR_NAME = re.compile(rf"\bDear[ \t]+(?:(?:{_TITLE_WORDS})\.?[ \t]+)?(?P<name>{_NAME})")
+_DEAR_NAME = re.compile(
+    rf"(?:\bDear|(?m:^)[ \t]*(?:Hi|Hello|Hey|(?:Good[ \t]+)?(?:[Mm]orning|[Aa]fternoon|[Ee]vening)))[ \t]+"
+    rf"(?:(?:{_TITLE_WORDS})\.?[ \t]+)?(?P<name>{_NAME})"
+)
 _SIGN_OFF_NAME = re.compile(
     rf"(?im)^[ \t]*(?:yours[ \t]+(?:sincerely|faithfully|truly)|(?:kind|best|warm)[ \t]+regards|regards|"
-    rf"best[ \t]+wishes|many[ \t]+thanks)[ \t]*,?[ \t]*\n(?:[ \t]*\n){{0,3}}[ \t]*(?P<name>(?-i:{_NAME}))[ \t]*$"
+    r"best[ \t]+wishes|(?:many[ \t]+|with[ \t]+)?thanks|thank[ \t]+you|cheers|best|all[ \t]+the[ \t]+best)[ \t]*[,.!]?"
+    rf"[ \t]*\n(?:[ \t]*\n){{0,3}}[ \t]*(?P<name>(?-i:{_NAME}))[ \t]*$"
 )
 # A form field that holds a name: "Name: Åsa Laine", "Patient name: Olivia Smith", "Full Name:\n Ravil G Yefimov".
 # Names on forms come from everywhere, so any alphabet's capitalised words count here.
@@ -109,6 +121,32 @@ _FIELD_LABEL_PERSON = regex.compile(
 )
 # A name before an email address in angle brackets: "From: Olivia Smith <olivia.smith@example.org>".
 _EMAIL_HEADER_NAME = regex.compile(rf"(?P<name>{_FIELD_NAME})[ \t]*<[^<>@\s]+@[^<>\s]+>")
+# Outlook's "Surname, First" in a header line or an address list: "From: Shaw, Morag <morag.shaw@example.org>".
+_EMAIL_HEADER_SURNAME_FIRST = regex.compile(
+    rf"(?im)(?:^[ \t]*(?:from|to|cc|bcc|sent[ \t]+by|reply-to|on[ \t]+behalf[ \t]+of)[ \t]*:?[ \t]*|;[ \t]*)"
+    rf"(?P<name>(?-i:{_FIELD_NAME_WORD},[ \t]+{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD})?))"
+    r"[ \t]*(?:<[^<>@\s]+@[^<>\s]+>|[ \t]*$|;)"
+)
+# A name after the words that bring a person into a case note or an e-mail: "Spoke to Olivia Smith", "visited by",
+# "Telephone call from", "Email received from", "discussed with", "on behalf of", "concerns about", "The client, ...",
+# "Referral - ...". Not when an acronym follows ("Spoke to Age UK": the name is an organisation's).
+_INTRODUCED_NAME = re.compile(
+    r"\b(?i:spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|referred|advised|"
+    r"supported|contacted|interviewed)[ \t]+by|(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
+    r"met[ \t]+(?:with)?|(?:e-?mail|letter|message|text|referral|voicemail)(?:[ \t]+(?:received|sent|made|left))?"
+    r"[ \t]+(?:from|to|by)|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|supervision[ \t]+with|"
+    r"(?:raised|concerns?|worries|worried)[ \t]+(?:about|for|regarding)|telephoned|phoned|rang|"
+    r"the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|young[ \t]+person|"
+    r"requester|complainant|data[ \t]+subject)[ \t]*,|referral[ \t]*(?:-|–|:|for))"
+    rf"[ \t]+(?P<name>{_NAME})(?![ \t]+[A-Z]{{2,}}\b)"
+)
+# A name opening a line or a sentence before a possessive: "Olivia Smith's National Insurance number is ...".
+_POSSESSIVE_NAME = re.compile(rf"(?m)(?:^|(?<=[.!?:][ \t])|(?<=[.!?:][ \t]{{2}}))[ \t]*(?P<name>{_NAME})(?=['’]s\b)")
+# A signature without a sign-off: a line holding only a name over a line holding only a role ("Olivia Smith\nSocial
+# Worker"); the role line is checked to be role words.
+_NAME_ABOVE_ROLE = regex.compile(
+    rf"(?m)^[ \t]*(?P<name>{_FIELD_NAME})[ \t]*\n[ \t]*(?P<role>[A-Za-z][A-Za-z' \t&-]{{2,60}}?)[ \t]*$"
+)
 # A name before a role in brackets: "Olivia Smith (Team Manager)"; the brackets are checked to hold role words.
 _ROLE_BRACKET_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
 # A name before "on" and a phone number: "Queries to Olivia Smith on 0113 496 0000".
@@ -216,7 +254,9 @@ _RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
     (_FIELD_LABEL_NAME, "name_field", True), (_FIELD_LABEL_PERSON, "name_field", True),
     (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
     (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
-    (_NAME_ABOVE_ADDRESS, "address_block", False),
+    (_NAME_ABOVE_ADDRESS, "address_block", False), (_EMAIL_HEADER_SURNAME_FIRST, "email_header", True),
+    (_INTRODUCED_NAME, "introduced", True), (_POSSESSIVE_NAME, "possessive", False),
+    (_NAME_ABOVE_ROLE, "role_below", True),
 )  # fmt: skip
 _CACHE_KEY = "docintel.name_spans"
 
@@ -244,7 +284,7 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
                 found.append(NameSpan(start, end, "ner"))
     for pattern, source, trusted in _RULES:
         for match in pattern.finditer(text):
-            if source == "role_after" and not _is_role(match.group("role")):
+            if source in ("role_after", "role_below") and not _is_role(match.group("role")):
                 continue
             start, end = _trim(text, match.start("name"), match.end("name"))
             if _only_role_trimmed(text, match.start("name"), start, end):
@@ -296,7 +336,7 @@ def _propagate(text: str, names: list[NameSpan]) -> list[NameSpan]:
     alternatives = "|".join(regex.escape(name) for name in sorted(full | firsts, key=len, reverse=True))
     # A whole word, not part of a longer run of capitalised words ("Grace" alone, not in "Grace Church Hall").
     pattern = regex.compile(
-        rf"(?<![\p{{L}}'’-])(?<!\p{{Lu}}\p{{L}}*[ \t])(?:{alternatives})(?![\p{{L}}'’-])(?![ \t]\p{{Lu}})"
+        rf"(?<![\p{{L}}'’-])(?<!\p{{Lu}}\p{{L}}*[ \t])(?:{alternatives})(?![\p{{L}}-])(?!['’](?!s\b))(?![ \t]\p{{Lu}})"
     )
     return [NameSpan(match.start(), match.end(), "propagated") for match in pattern.finditer(text)]
 
