@@ -9,11 +9,17 @@ come from three places, all over the one shared parse:
 - spaCy PERSON spans, trimmed of honorifics, salutations and roles, then rejected when what is left looks
   like an organisation, a role, a place (the same text tagged GPE/LOC elsewhere in the document), a heading
   or a reference (digits, '@', '/');
-- an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith");
-- the name line under a letter's sign-off ("Yours sincerely,\n\nOlivia Smith");
+- an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith", "Hi Olivia"
+  and "Morning Olivia" at a line start);
+- the name line under a sign-off ("Yours sincerely,\n\nOlivia Smith", "Thanks,\nOlivia"), or over a role line with
+  no sign-off ("Olivia Smith\nSocial Worker");
+- a name after a phrase that brings a person into a case note or an e-mail ("Spoke to Olivia Smith", "visited by",
+  "call from", "on behalf of", "The client, Olivia Smith,", "Referral - Olivia Smith"), and a name opening a line or
+  a sentence before a possessive ("Olivia Smith's National Insurance number");
 - the value of a form's name field ("Name: Olivia Smith", "Patient name:" on its own line, then the name) or of a
   field that names a person's role ("Client: Olivia Smith");
-- a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>"), before a
+- a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>", Outlook's
+  "From: Smith, Olivia <...>" as one name), before a
   role in brackets ("Olivia Smith (Team Manager)"), before "on" and a phone number ("call Olivia Smith on 0113 ..."),
   after a family relation ("her daughter, Olivia Smith") or after "called"/"named"/"my name is";
 - a line holding only a name above an address ("Olivia Smith\n12 High Street");
@@ -80,7 +86,9 @@ NON_NAME_WORDS = frozenset(
      "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https",
      # council services and benefits that the model tags as people ("Early Help", "Universal Credit", "Blue Badge")
      "universal", "credit", "badge", "allowance", "reduction", "payment", "independence", "safeguarding", "welfare",
-     "youth", "justice", "early", "help", "helpline", "benefit"}
+     "youth", "justice", "early", "help", "helpline", "benefit", "citizens", "advice", "gp", "hospitals", "surgeries",
+     "councils", "schools", "trusts", "christmas", "easter", "gas", "energy", "water", "electricity", "broadband",
+     "insurance"}
 )  # fmt: skip
 # Place words that are also common surnames ("Leo Hall", "Olivia Lane"): after a strong cue (an honorific, a
 # relation, a form field) they do not make the span a place.
@@ -127,19 +135,26 @@ _EMAIL_HEADER_SURNAME_FIRST = regex.compile(
     rf"(?P<name>(?-i:{_FIELD_NAME_WORD},[ \t]+{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD})?))"
     r"[ \t]*(?:<[^<>@\s]+@[^<>\s]+>|[ \t]*$|;)"
 )
-# A name after the words that bring a person into a case note or an e-mail: "Spoke to Olivia Smith", "visited by",
-# "Telephone call from", "Email received from", "discussed with", "on behalf of", "concerns about", "The client, ...",
-# "Referral - ...". Not when an acronym follows ("Spoke to Age UK": the name is an organisation's).
-_INTRODUCED_NAME = re.compile(
-    r"\b(?i:spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|referred|advised|"
-    r"supported|contacted|interviewed)[ \t]+by|(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
-    r"met[ \t]+(?:with)?|(?:e-?mail|letter|message|text|referral|voicemail)(?:[ \t]+(?:received|sent|made|left))?"
-    r"[ \t]+(?:from|to|by)|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|supervision[ \t]+with|"
-    r"(?:raised|concerns?|worries|worried)[ \t]+(?:about|for|regarding)|telephoned|phoned|rang|"
+# A name after the words that bring a person into a case note or an e-mail. Not when an acronym follows ("Spoke to
+# Age UK": the name is an organisation's). Phrases only people follow ("Spoke to Olivia Smith", "visited by", "on behalf
+# of", "The client, ...") are trusted over spaCy's ORG or GPE tag ...
+_INTRODUCED_PERSON = (
+    r"spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|interviewed)[ \t]+by|"
+    r"met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|supervision[ \t]+with|"
     r"the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|young[ \t]+person|"
-    r"requester|complainant|data[ \t]+subject)[ \t]*,|referral[ \t]*(?:-|–|:|for))"
-    rf"[ \t]+(?P<name>{_NAME})(?![ \t]+[A-Z]{{2,}}\b)"
+    r"requester|complainant|data[ \t]+subject)[ \t]*,"
 )
+# ... phrases organisations follow too ("Call from Amazon", "Email received from Citizens Advice", "referred by",
+# "concerns about", "Referral - ...") defer to it for one word only: the small model tags two-word names there as
+# ORG, GPE or NORP ("Concerns were raised about Gareth Ellis" -> ORG), while a one-word "Amazon" is a company.
+_INTRODUCED_ANYONE = (
+    r"(?:referred|advised|supported|contacted)[ \t]+by|(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
+    r"(?:e-?mail|letter|message|text|referral|voicemail)(?:[ \t]+(?:received|sent|made|left))?[ \t]+(?:from|to|by)|"
+    r"(?:raised|concerns?|worries|worried)[ \t]+(?:about|for|regarding)|telephoned|phoned|rang|"
+    r"referral[ \t]*(?:-|–|:|for)"
+)
+_INTRODUCED_NAME = re.compile(rf"\b(?i:{_INTRODUCED_PERSON})[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)")
+_INTRODUCED_NAME_LOOSE = re.compile(rf"\b(?i:{_INTRODUCED_ANYONE})[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)")
 # A name opening a line or a sentence before a possessive: "Olivia Smith's National Insurance number is ...".
 _POSSESSIVE_NAME = re.compile(rf"(?m)(?:^|(?<=[.!?:][ \t])|(?<=[.!?:][ \t]{{2}}))[ \t]*(?P<name>{_NAME})(?=['’]s\b)")
 # A signature without a sign-off: a line holding only a name over a line holding only a role ("Olivia Smith\nSocial
@@ -255,9 +270,11 @@ _RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
     (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
     (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
     (_NAME_ABOVE_ADDRESS, "address_block", False), (_EMAIL_HEADER_SURNAME_FIRST, "email_header", True),
-    (_INTRODUCED_NAME, "introduced", True), (_POSSESSIVE_NAME, "possessive", False),
-    (_NAME_ABOVE_ROLE, "role_below", True),
+    (_INTRODUCED_NAME, "introduced", True), (_INTRODUCED_NAME_LOOSE, "introduced_loose", False),
+    (_POSSESSIVE_NAME, "possessive", False), (_NAME_ABOVE_ROLE, "role_below", True),
 )  # fmt: skip
+# Untrusted rules whose spans of two words or more are trusted all the same (see _INTRODUCED_ANYONE).
+_TRUSTED_WHEN_FULL = frozenset({"introduced_loose"})
 _CACHE_KEY = "docintel.name_spans"
 
 
@@ -289,7 +306,9 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
             start, end = _trim(text, match.start("name"), match.end("name"))
             if _only_role_trimmed(text, match.start("name"), start, end):
                 continue
-            if end > start and is_plausible_name(text[start:end], frozenset() if trusted else places, cued=True):
+            full_trusted = source in _TRUSTED_WHEN_FULL and len(_words(text[start:end])) > 1
+            deferred_to = frozenset() if trusted or full_trusted else places
+            if end > start and is_plausible_name(text[start:end], deferred_to, cued=True):
                 found.append(NameSpan(start, end, source))
     merged = _merge(found)
     merged = _merge(merged + _propagate(text, merged))
