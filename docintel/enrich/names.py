@@ -88,7 +88,7 @@ NON_NAME_WORDS = frozenset(
      "universal", "credit", "badge", "allowance", "reduction", "payment", "independence", "safeguarding", "welfare",
      "youth", "justice", "early", "help", "helpline", "benefit", "citizens", "advice", "gp", "hospitals", "surgeries",
      "councils", "schools", "trusts", "christmas", "easter", "gas", "energy", "water", "electricity", "broadband",
-     "insurance"}
+     "insurance", "landline"}
 )  # fmt: skip
 # Place words that are also common surnames ("Leo Hall", "Olivia Lane"): after a strong cue (an honorific, a
 # relation, a form field) they do not make the span a place.
@@ -135,26 +135,22 @@ _EMAIL_HEADER_SURNAME_FIRST = regex.compile(
     rf"(?P<name>(?-i:{_FIELD_NAME_WORD},[ \t]+{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD})?))"
     r"[ \t]*(?:<[^<>@\s]+@[^<>\s]+>|[ \t]*$|;)"
 )
-# A name after the words that bring a person into a case note or an e-mail. Not when an acronym follows ("Spoke to
-# Age UK": the name is an organisation's). Phrases only people follow ("Spoke to Olivia Smith", "visited by", "on behalf
-# of", "The client, ...") are trusted over spaCy's ORG or GPE tag ...
-_INTRODUCED_PERSON = (
-    r"spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|interviewed)[ \t]+by|"
-    r"met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|supervision[ \t]+with|"
-    r"the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|young[ \t]+person|"
-    r"requester|complainant|data[ \t]+subject)[ \t]*,"
-)
-# ... phrases organisations follow too ("Call from Amazon", "Email received from Citizens Advice", "referred by",
-# "concerns about", "Referral - ...") defer to it for one word only: the small model tags two-word names there as
-# ORG, GPE or NORP ("Concerns were raised about Gareth Ellis" -> ORG), while a one-word "Amazon" is a company.
-_INTRODUCED_ANYONE = (
-    r"(?:referred|advised|supported|contacted)[ \t]+by|(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
+# A name after the words that bring a person into a case note or an e-mail: "Spoke to Olivia Smith", "visited by",
+# "on behalf of", "The client, ...", "Telephone call from", "Email received from", "concerns about", "Referral - ...".
+# Not when an acronym follows ("Spoke to Age UK": the name is an organisation's). Organisations follow these words too
+# ("Call from Amazon", "seen by Reuters"), so one word defers to spaCy's ORG/GPE tag; two or more are trusted over it:
+# the small model tags two-word names there as ORG, GPE or NORP ("Concerns were raised about Gareth Ellis" -> ORG).
+_INTRODUCED_NAME = re.compile(
+    r"\b(?i:spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|interviewed|"
+    r"referred|advised|supported|contacted)[ \t]+by|met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|"
+    r"supervision[ \t]+with|the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|"
+    r"young[ \t]+person|requester|complainant|data[ \t]+subject)[ \t]*,|"
+    r"(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
     r"(?:e-?mail|letter|message|text|referral|voicemail)(?:[ \t]+(?:received|sent|made|left))?[ \t]+(?:from|to|by)|"
     r"(?:raised|concerns?|worries|worried)[ \t]+(?:about|for|regarding)|telephoned|phoned|rang|"
-    r"referral[ \t]*(?:-|–|:|for)"
+    r"referral[ \t]*(?:-|–|:|for))"
+    rf"[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)"
 )
-_INTRODUCED_NAME = re.compile(rf"\b(?i:{_INTRODUCED_PERSON})[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)")
-_INTRODUCED_NAME_LOOSE = re.compile(rf"\b(?i:{_INTRODUCED_ANYONE})[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)")
 # A name opening a line or a sentence before a possessive: "Olivia Smith's National Insurance number is ...".
 _POSSESSIVE_NAME = re.compile(rf"(?m)(?:^|(?<=[.!?:][ \t])|(?<=[.!?:][ \t]{{2}}))[ \t]*(?P<name>{_NAME})(?=['’]s\b)")
 # A signature without a sign-off: a line holding only a name over a line holding only a role ("Olivia Smith\nSocial
@@ -163,7 +159,8 @@ _NAME_ABOVE_ROLE = regex.compile(
     rf"(?m)^[ \t]*(?P<name>{_FIELD_NAME})[ \t]*\n[ \t]*(?P<role>[A-Za-z][A-Za-z' \t&-]{{2,60}}?)[ \t]*$"
 )
 # A name before a role in brackets: "Olivia Smith (Team Manager)"; the brackets are checked to hold role words.
-_ROLE_BRACKET_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
+# Any alphabet's capitalised words: "Bilal Wiśniewski (Chair)".
+_ROLE_BRACKET_NAME = regex.compile(rf"(?P<name>{_FIELD_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
 # A name before "on" and a phone number: "Queries to Olivia Smith on 0113 496 0000".
 _PHONE_AFTER_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]+on[ \t]+(?=\+?\(?\d[\d ()\t-]{{8,}}\d)")
 # A name after a family or care relation ("her daughter, Olivia Smith", "my son Jack") or a naming verb.
@@ -270,11 +267,11 @@ _RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
     (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
     (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
     (_NAME_ABOVE_ADDRESS, "address_block", False), (_EMAIL_HEADER_SURNAME_FIRST, "email_header", True),
-    (_INTRODUCED_NAME, "introduced", True), (_INTRODUCED_NAME_LOOSE, "introduced_loose", False),
+    (_INTRODUCED_NAME, "introduced", False),
     (_POSSESSIVE_NAME, "possessive", False), (_NAME_ABOVE_ROLE, "role_below", True),
 )  # fmt: skip
-# Untrusted rules whose spans of two words or more are trusted all the same (see _INTRODUCED_ANYONE).
-_TRUSTED_WHEN_FULL = frozenset({"introduced_loose"})
+# Untrusted rules whose spans of two words or more are trusted all the same (see _INTRODUCED_NAME).
+_TRUSTED_WHEN_FULL = frozenset({"introduced"})
 _CACHE_KEY = "docintel.name_spans"
 
 

@@ -37,6 +37,7 @@ def _names(analyzer: TextAnalyzer, text: str) -> list[str]:
         ("The review is booked.\n\nYours sincerely,\n\nBronwen Lloyd\nHousing Officer\n", ["Bronwen Lloyd"]),
         ("See you then.\n\nThanks,\nAbdul\n", ["Abdul"]),
         ("Next review in May.\n\nConnor Price\nOccupational Therapist\n", ["Connor Price"]),
+        ("Present: Bilal Wiśniewski (Chair), Police Liaison Officer", ["Bilal Wiśniewski"]),
         # e-mail headers, Outlook's "Surname, First" as one name
         ("From: Shaw, Morag <morag.shaw@example.org>\nSubject: visit", ["Shaw, Morag"]),
         ("From: Gareth Foster <gareth.foster@example.org>\nSubject: visit", ["Gareth Foster"]),
@@ -57,6 +58,8 @@ def test_names_in_other_styles_are_found(analyzer: TextAnalyzer, text: str, expe
         "Concerns about Christmas were raised.",
         "Hello Leeds Teaching Hospitals,",
         "Rang GP surgery.",
+        "She agreed to help. Landline (01632) 960124.",
+        "The report was seen by Reuters before the debate.",  # one word after "seen by": spaCy's ORG stands
         "Call from Amazon about a parcel.",  # one word after a phrase companies follow too: spaCy's ORG stands
         "Call from British Gas about the meter.",
         "The Council's decision was upheld.",
