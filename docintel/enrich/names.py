@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "cllr", "councillor", "prof", "professor", "sir", "dame", "lady", "lord",
-     "rev", "revd", "reverend", "master", "madam", "madame", "mme", "mister"}
+     "rev", "revd", "reverend", "master", "madam", "madame", "mme", "mister",
+     # police ranks stand before a surname the same way ("Detective Sergeant Lyons", "Sgt Lyons")
+     "sergeant", "sgt", "constable", "detective", "inspector", "insp"}
 )  # fmt: skip
 SALUTATIONS = frozenset(
     {"dear", "hi", "hello", "hey", "morning", "afternoon", "evening", "good", "attn", "attention", "fao", "to", "from",
@@ -142,7 +144,9 @@ _EMAIL_HEADER_SURNAME_FIRST = regex.compile(
 # the small model tags two-word names there as ORG, GPE or NORP ("Concerns were raised about Gareth Ellis" -> ORG).
 _INTRODUCED_NAME = re.compile(
     r"\b(?i:spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|interviewed|"
-    r"referred|advised|supported|contacted)[ \t]+by|met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|"
+    r"referred|advised|supported|contacted)[ \t]+by|(?:visit|appointment)[ \t]+cancelled[ \t]+by|discussion[ \t]+with|"
+    r"(?:message|voicemail)(?:[ \t]+left)?[ \t]+for|"
+    r"met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|"
     r"supervision[ \t]+with|the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|"
     r"young[ \t]+person|requester|complainant|data[ \t]+subject)[ \t]*,|"
     r"(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
@@ -167,7 +171,10 @@ _PHONE_AFTER_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]+on[ \t]+(?=\+?\(?\d[\d 
 _RELATION_WORDS = (
     "daughter|son|mother|father|mum|mom|dad|wife|husband|partner|brother|sister|grandmother|grandfather|grandson|"
     "granddaughter|aunt|uncle|nephew|niece|cousin|stepson|stepdaughter|stepmother|stepfather|fianc[ée]e?|carer|"
-    "neighbour|neighbor|friend|kid|child|baby|boyfriend|girlfriend"
+    "neighbour|neighbor|friend|kid|child|baby|boyfriend|girlfriend|"
+    # the people around a case: "his support worker, Leanne", "her advocate Tariq Mahmood"
+    "(?:support|social|key|care)[ \t]+worker|keyworker|advocate|interpreter|solicitor|teacher|"
+    "tutor|doctor|nurse|lodger|flatmate"
 )
 _RELATION_NAME = re.compile(
     rf"\b(?i:my|his|her|their|our|your)[ \t]+(?i:{_RELATION_WORDS})[ \t]*,?[ \t]+(?P<name>{_NAME})"
@@ -316,7 +323,9 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
 def _only_role_trimmed(text: str, matched_start: int, start: int, end: int) -> bool:
     """True when trimming took role words off the front and left one word: "Housing Options" is a team."""
     removed = [word.lower() for word in _words(text[matched_start:start])]
-    return bool(removed) and any(word in ROLE_WORDS for word in removed) and len(_words(text[start:end])) == 1
+    # A rank is a title, not a team: "Detective Sergeant Lyons" leaves the name "Lyons".
+    team_words = [word for word in removed if word in ROLE_WORDS and word not in HONORIFICS]
+    return bool(team_words) and len(_words(text[start:end])) == 1
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:

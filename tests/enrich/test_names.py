@@ -27,6 +27,11 @@ def _names(analyzer: TextAnalyzer, text: str) -> list[str]:
         ("I am writing on behalf of Imran Mistry about the claim.", ["Imran Mistry"]),
         ("Case discussed in supervision with Graham Fairbairn.", ["Graham Fairbairn"]),
         ("Subject: Referral - Chloe Nowak", ["Chloe Nowak"]),
+        ("Visit cancelled by Dorota Zielinska, who was unwell.", ["Dorota Zielinska"]),
+        ("Notes of discussion with Fergus McAllister and his support worker, Leanne.", ["Fergus McAllister", "Leanne"]),
+        ("Message left for Aoife Brennan this morning.", ["Aoife Brennan"]),
+        # a police rank is a title before the surname
+        ("Present: Detective Sergeant Lyons, Bernadette Hagan (School Nurse).", ["Lyons", "Bernadette Hagan"]),
         # the first name alone later, before a possessive too
         ("I spoke to Tyler Nowak today. Tyler's mobile is off.", ["Tyler Nowak", "Tyler"]),
         # salutations and signatures
@@ -71,6 +76,12 @@ def test_names_in_other_styles_are_found(analyzer: TextAnalyzer, text: str, expe
         "Letter sent to Victoria Road office.",
         "Visited by Social Services.",
         "From: Housing Options <housing@example.gov.uk>",
+        "Booked by Reception for Tuesday.",
+        "Left for Leeds at noon.",
+        "Conversation with North Yorkshire Police.",
+        "Cancelled by Royal Mail.",
+        "Her landlord Clarion Housing has been told.",  # landlords are often organisations: not a relation cue
+        "Detective Chief Inspector",
     ],
 )
 def test_capitalised_words_that_are_not_names(analyzer: TextAnalyzer, text: str) -> None:
