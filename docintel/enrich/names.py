@@ -9,11 +9,17 @@ come from three places, all over the one shared parse:
 - spaCy PERSON spans, trimmed of honorifics, salutations and roles, then rejected when what is left looks
   like an organisation, a role, a place (the same text tagged GPE/LOC elsewhere in the document), a heading
   or a reference (digits, '@', '/');
-- an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith");
-- the name line under a letter's sign-off ("Yours sincerely,\n\nOlivia Smith");
+- an honorific or salutation followed by capitalised words ("Cllr Amelia Hughes", "Dear Olivia Smith", "Hi Olivia"
+  and "Morning Olivia" at a line start);
+- the name line under a sign-off ("Yours sincerely,\n\nOlivia Smith", "Thanks,\nOlivia"), or over a role line with
+  no sign-off ("Olivia Smith\nSocial Worker");
+- a name after a phrase that brings a person into a case note or an e-mail ("Spoke to Olivia Smith", "visited by",
+  "call from", "on behalf of", "The client, Olivia Smith,", "Referral - Olivia Smith"), and a name opening a line or
+  a sentence before a possessive ("Olivia Smith's National Insurance number");
 - the value of a form's name field ("Name: Olivia Smith", "Patient name:" on its own line, then the name) or of a
   field that names a person's role ("Client: Olivia Smith");
-- a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>"), before a
+- a name written before an email address in angle brackets ("From: Olivia Smith <olivia@example.org>", Outlook's
+  "From: Smith, Olivia <...>" as one name), before a
   role in brackets ("Olivia Smith (Team Manager)"), before "on" and a phone number ("call Olivia Smith on 0113 ..."),
   after a family relation ("her daughter, Olivia Smith") or after "called"/"named"/"my name is";
 - a line holding only a name above an address ("Olivia Smith\n12 High Street");
@@ -36,9 +42,14 @@ if TYPE_CHECKING:
 
 HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "cllr", "councillor", "prof", "professor", "sir", "dame", "lady", "lord",
-     "rev", "revd", "reverend", "master", "madam", "madame", "mme", "mister"}
+     "rev", "revd", "reverend", "master", "madam", "madame", "mme", "mister",
+     # police ranks stand before a surname the same way ("Detective Sergeant Lyons", "Sgt Lyons")
+     "sergeant", "sgt", "constable", "detective", "inspector", "insp"}
 )  # fmt: skip
-SALUTATIONS = frozenset({"dear", "hi", "hello", "attn", "attention", "fao", "to", "from", "cc", "re"})
+SALUTATIONS = frozenset(
+    {"dear", "hi", "hello", "hey", "morning", "afternoon", "evening", "good", "attn", "attention", "fao", "to", "from",
+     "cc", "re"}
+)  # fmt: skip
 # Words that make a span a role or job title rather than a name (all of a span's capitalised words in this set).
 ROLE_WORDS = frozenset(
     {"chief", "executive", "head", "service", "services", "director", "deputy", "assistant", "manager", "officer",
@@ -56,7 +67,9 @@ ROLE_WORDS = frozenset(
      "receivable", "transport", "parking", "libraries", "leisure", "resident", "residents", "tenant", "tenants",
      "applicant", "claimant", "client", "patient", "pupil", "parent", "parents", "carer", "owner", "occupier", "the",
      "colleague", "colleagues", "friend", "friends", "all", "sirs", "householder", "guardian", "councillors",
-     "everyone"}
+     "everyone", "occupational", "therapist", "physiotherapist", "psychologist", "psychiatrist", "paramedic", "midwife",
+     "visitor", "police", "liaison", "constable", "sergeant", "detective", "advocate", "assessor", "navigator",
+     "mentor", "personal", "mum", "dad", "nan", "gran", "grandma", "grandad", "vice-chair"}
 )  # fmt: skip
 # Words that make a span an organisation, a place or a document part, wherever they appear in it.
 NON_NAME_WORDS = frozenset(
@@ -72,7 +85,12 @@ NON_NAME_WORDS = frozenset(
      "yours", "sincerely", "faithfully", "regards", "thanks", "thank", "kind", "best", "wishes", "dear",
      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
      "january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
-     "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https"}
+     "december", "england", "wales", "scotland", "ireland", "uk", "britain", "gov", "www", "http", "https",
+     # council services and benefits that the model tags as people ("Early Help", "Universal Credit", "Blue Badge")
+     "universal", "credit", "badge", "allowance", "reduction", "payment", "independence", "safeguarding", "welfare",
+     "youth", "justice", "early", "help", "helpline", "benefit", "citizens", "advice", "gp", "hospitals", "surgeries",
+     "councils", "schools", "trusts", "christmas", "easter", "gas", "energy", "water", "electricity", "broadband",
+     "insurance", "landline"}
 )  # fmt: skip
 # Place words that are also common surnames ("Leo Hall", "Olivia Lane"): after a strong cue (an honorific, a
 # relation, a form field) they do not make the span a place.
@@ -86,10 +104,14 @@ _TITLE_WORDS = "|".join(
     sorted((w.capitalize() for w in HONORIFICS - {"madam", "madame", "master", "mister"}), key=len, reverse=True)
 )
 _HONORIFIC_NAME = re.compile(rf"\b(?:{_TITLE_WORDS})\.?[ \t]+(?P<name>{_NAME})")
-_DEAR_NAME = re.compile(rf"\bDear[ \t]+(?:(?:{_TITLE_WORDS})\.?[ \t]+)?(?P<name>{_NAME})")
+_DEAR_NAME = re.compile(
+    rf"(?:\bDear|(?m:^)[ \t]*(?:Hi|Hello|Hey|(?:Good[ \t]+)?(?:[Mm]orning|[Aa]fternoon|[Ee]vening)))[ \t]+"
+    rf"(?:(?:{_TITLE_WORDS})\.?[ \t]+)?(?P<name>{_NAME})"
+)
 _SIGN_OFF_NAME = re.compile(
     rf"(?im)^[ \t]*(?:yours[ \t]+(?:sincerely|faithfully|truly)|(?:kind|best|warm)[ \t]+regards|regards|"
-    rf"best[ \t]+wishes|many[ \t]+thanks)[ \t]*,?[ \t]*\n(?:[ \t]*\n){{0,3}}[ \t]*(?P<name>(?-i:{_NAME}))[ \t]*$"
+    r"best[ \t]+wishes|(?:many[ \t]+|with[ \t]+)?thanks|thank[ \t]+you|cheers|best|all[ \t]+the[ \t]+best)[ \t]*[,.!]?"
+    rf"[ \t]*\n(?:[ \t]*\n){{0,3}}[ \t]*(?P<name>(?-i:{_NAME}))[ \t]*$"
 )
 # A form field that holds a name: "Name: Åsa Laine", "Patient name: Olivia Smith", "Full Name:\n Ravil G Yefimov".
 # Names on forms come from everywhere, so any alphabet's capitalised words count here.
@@ -109,15 +131,50 @@ _FIELD_LABEL_PERSON = regex.compile(
 )
 # A name before an email address in angle brackets: "From: Olivia Smith <olivia.smith@example.org>".
 _EMAIL_HEADER_NAME = regex.compile(rf"(?P<name>{_FIELD_NAME})[ \t]*<[^<>@\s]+@[^<>\s]+>")
+# Outlook's "Surname, First" in a header line or an address list: "From: Shaw, Morag <morag.shaw@example.org>".
+_EMAIL_HEADER_SURNAME_FIRST = regex.compile(
+    rf"(?im)(?:^[ \t]*(?:from|to|cc|bcc|sent[ \t]+by|reply-to|on[ \t]+behalf[ \t]+of)[ \t]*:?[ \t]*|;[ \t]*)"
+    rf"(?P<name>(?-i:{_FIELD_NAME_WORD},[ \t]+{_FIELD_NAME_WORD}(?:[ \t]+(?:\p{{Lu}}\.?[ \t]+)?{_FIELD_NAME_WORD})?))"
+    r"[ \t]*(?:<[^<>@\s]+@[^<>\s]+>|[ \t]*$|;)"
+)
+# A name after the words that bring a person into a case note or an e-mail: "Spoke to Olivia Smith", "visited by",
+# "on behalf of", "The client, ...", "Telephone call from", "Email received from", "concerns about", "Referral - ...".
+# Not when an acronym follows ("Spoke to Age UK": the name is an organisation's). Organisations follow these words too
+# ("Call from Amazon", "seen by Reuters"), so one word defers to spaCy's ORG/GPE tag; two or more are trusted over it:
+# the small model tags two-word names there as ORG, GPE or NORP ("Concerns were raised about Gareth Ellis" -> ORG).
+_INTRODUCED_NAME = re.compile(
+    r"\b(?i:spoke[ \t]+(?:to|with)|speaking[ \t]+(?:to|with)|(?:visited|seen|assessed|accompanied|interviewed|"
+    r"referred|advised|supported|contacted)[ \t]+by|(?:visit|appointment)[ \t]+cancelled[ \t]+by|discussion[ \t]+with|"
+    r"(?:message|voicemail)(?:[ \t]+left)?[ \t]+for|"
+    r"met[ \t]+(?:with)?|discussed[ \t]+with|on[ \t]+behalf[ \t]+of|"
+    r"supervision[ \t]+with|the[ \t]+(?:client|service[ \t]+user|resident|tenant|applicant|claimant|patient|child|"
+    r"young[ \t]+person|requester|complainant|data[ \t]+subject)[ \t]*,|"
+    r"(?:visit|call|meeting|appointment)[ \t]+(?:to|with|from)|"
+    r"(?:e-?mail|letter|message|text|referral|voicemail)(?:[ \t]+(?:received|sent|made|left))?[ \t]+(?:from|to|by)|"
+    r"(?:raised|concerns?|worries|worried)[ \t]+(?:about|for|regarding)|telephoned|phoned|rang|"
+    r"referral[ \t]*(?:-|–|:|for))"
+    rf"[ \t]+(?P<name>{_NAME})\b(?![ \t]+[A-Z]{{2,}}\b)"
+)
+# A name opening a line or a sentence before a possessive: "Olivia Smith's National Insurance number is ...".
+_POSSESSIVE_NAME = re.compile(rf"(?m)(?:^|(?<=[.!?:][ \t])|(?<=[.!?:][ \t]{{2}}))[ \t]*(?P<name>{_NAME})(?=['’]s\b)")
+# A signature without a sign-off: a line holding only a name over a line holding only a role ("Olivia Smith\nSocial
+# Worker"); the role line is checked to be role words.
+_NAME_ABOVE_ROLE = regex.compile(
+    rf"(?m)^[ \t]*(?P<name>{_FIELD_NAME})[ \t]*\n[ \t]*(?P<role>[A-Za-z][A-Za-z' \t&-]{{2,60}}?)[ \t]*$"
+)
 # A name before a role in brackets: "Olivia Smith (Team Manager)"; the brackets are checked to hold role words.
-_ROLE_BRACKET_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
+# Any alphabet's capitalised words: "Bilal Wiśniewski (Chair)".
+_ROLE_BRACKET_NAME = regex.compile(rf"(?P<name>{_FIELD_NAME})[ \t]*\((?P<role>[A-Za-z][A-Za-z' \t-]{{2,60}})\)")
 # A name before "on" and a phone number: "Queries to Olivia Smith on 0113 496 0000".
 _PHONE_AFTER_NAME = re.compile(rf"(?P<name>{_NAME})[ \t]+on[ \t]+(?=\+?\(?\d[\d ()\t-]{{8,}}\d)")
 # A name after a family or care relation ("her daughter, Olivia Smith", "my son Jack") or a naming verb.
 _RELATION_WORDS = (
     "daughter|son|mother|father|mum|mom|dad|wife|husband|partner|brother|sister|grandmother|grandfather|grandson|"
     "granddaughter|aunt|uncle|nephew|niece|cousin|stepson|stepdaughter|stepmother|stepfather|fianc[ée]e?|carer|"
-    "neighbour|neighbor|friend|kid|child|baby|boyfriend|girlfriend"
+    "neighbour|neighbor|friend|kid|child|baby|boyfriend|girlfriend|"
+    # the people around a case: "his support worker, Leanne", "her advocate Tariq Mahmood"
+    "(?:support|social|key|care)[ \t]+worker|keyworker|advocate|interpreter|solicitor|teacher|"
+    "tutor|doctor|nurse|lodger|flatmate"
 )
 _RELATION_NAME = re.compile(
     rf"\b(?i:my|his|her|their|our|your)[ \t]+(?i:{_RELATION_WORDS})[ \t]*,?[ \t]+(?P<name>{_NAME})"
@@ -216,8 +273,12 @@ _RULES: tuple[tuple[re.Pattern[str] | regex.Pattern[str], str, bool], ...] = (
     (_FIELD_LABEL_NAME, "name_field", True), (_FIELD_LABEL_PERSON, "name_field", True),
     (_EMAIL_HEADER_NAME, "email_header", True), (_ROLE_BRACKET_NAME, "role_after", True),
     (_PHONE_AFTER_NAME, "phone_after", True), (_RELATION_NAME, "relation", True), (_NAMED_NAME, "named", False),
-    (_NAME_ABOVE_ADDRESS, "address_block", False),
+    (_NAME_ABOVE_ADDRESS, "address_block", False), (_EMAIL_HEADER_SURNAME_FIRST, "email_header", True),
+    (_INTRODUCED_NAME, "introduced", False),
+    (_POSSESSIVE_NAME, "possessive", False), (_NAME_ABOVE_ROLE, "role_below", True),
 )  # fmt: skip
+# Untrusted rules whose spans of two words or more are trusted all the same (see _INTRODUCED_NAME).
+_TRUSTED_WHEN_FULL = frozenset({"introduced"})
 _CACHE_KEY = "docintel.name_spans"
 
 
@@ -244,12 +305,14 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
                 found.append(NameSpan(start, end, "ner"))
     for pattern, source, trusted in _RULES:
         for match in pattern.finditer(text):
-            if source == "role_after" and not _is_role(match.group("role")):
+            if source in ("role_after", "role_below") and not _is_role(match.group("role")):
                 continue
             start, end = _trim(text, match.start("name"), match.end("name"))
             if _only_role_trimmed(text, match.start("name"), start, end):
                 continue
-            if end > start and is_plausible_name(text[start:end], frozenset() if trusted else places, cued=True):
+            full_trusted = source in _TRUSTED_WHEN_FULL and len(_words(text[start:end])) > 1
+            deferred_to = frozenset() if trusted or full_trusted else places
+            if end > start and is_plausible_name(text[start:end], deferred_to, cued=True):
                 found.append(NameSpan(start, end, source))
     merged = _merge(found)
     merged = _merge(merged + _propagate(text, merged))
@@ -260,7 +323,9 @@ def name_spans(doc: Doc, text: str | None = None) -> list[NameSpan]:
 def _only_role_trimmed(text: str, matched_start: int, start: int, end: int) -> bool:
     """True when trimming took role words off the front and left one word: "Housing Options" is a team."""
     removed = [word.lower() for word in _words(text[matched_start:start])]
-    return bool(removed) and any(word in ROLE_WORDS for word in removed) and len(_words(text[start:end])) == 1
+    # A rank is a title, not a team: "Detective Sergeant Lyons" leaves the name "Lyons".
+    team_words = [word for word in removed if word in ROLE_WORDS and word not in HONORIFICS]
+    return bool(team_words) and len(_words(text[start:end])) == 1
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -296,7 +361,7 @@ def _propagate(text: str, names: list[NameSpan]) -> list[NameSpan]:
     alternatives = "|".join(regex.escape(name) for name in sorted(full | firsts, key=len, reverse=True))
     # A whole word, not part of a longer run of capitalised words ("Grace" alone, not in "Grace Church Hall").
     pattern = regex.compile(
-        rf"(?<![\p{{L}}'’-])(?<!\p{{Lu}}\p{{L}}*[ \t])(?:{alternatives})(?![\p{{L}}'’-])(?![ \t]\p{{Lu}})"
+        rf"(?<![\p{{L}}'’-])(?<!\p{{Lu}}\p{{L}}*[ \t])(?:{alternatives})(?![\p{{L}}-])(?!['’](?!s\b))(?![ \t]\p{{Lu}})"
     )
     return [NameSpan(match.start(), match.end(), "propagated") for match in pattern.finditer(text)]
 

@@ -7,6 +7,7 @@ import pytest
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
 
+from docintel.enrich.analyzer import TextAnalyzer
 from docintel.enrich.recognizers import generic
 from docintel.enrich.recognizers.generic import (
     MIN_POSSIBLE_PHONE_DIGITS,
@@ -105,4 +106,56 @@ def test_text_without_national_grouping_is_not_scanned_for_other_regions(monkeyp
 
     monkeypatch.setattr(generic.PhoneMatcher, "__init__", recording)
     UkPhoneRecognizer().analyze("Please ring 0113 496 0000 about the visit on 5 May.", ["PHONE_NUMBER"])
-    assert regions == ["GB"]
+    assert set(regions) == {"GB"}  # GB twice: the valid pass, then the line with "ring" at POSSIBLE leniency
+
+
+def _phones(analyzer: TextAnalyzer, text: str) -> list[str]:
+    return [finding.text for finding in analyzer.analyze(text)[1] if finding.entity_type == "PHONE_NUMBER"]
+
+
+# UK numbers in national and international format, Ofcom's drama ranges included (libphonenumber calls 07700 900xxx
+# and 01632 960xxx invalid), wherever a word says phone.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("If anything changes please ring me on 07700 900123.", ["07700 900123"]),
+        ("Kieran said to ring her on (01632) 960531.", ["(01632) 960531"]),
+        ("Maisie's mobile is 07700-900-437 and the GP is aware.", ["07700-900-437"]),
+        ("Rang from 01632960046.", ["01632960046"]),
+        ("Action: Sinead to phone the family on 07700 900875 by Friday.", ["07700 900875"]),
+        ("Can be phoned on 01632 960807.", ["01632 960807"]),
+        ("Her contact number 07700900123 is on file.", ["07700900123"]),
+        ("tel. 020 7946 0123", ["020 7946 0123"]),
+        ("Call 01632 960111 or 01632 960222 after six.", ["01632 960111", "01632 960222"]),
+        ("07700 900123 (mobile), 01632 960123 (landline)", ["07700 900123", "01632 960123"]),
+        ("Text him on 07700 900999 when you arrive.", ["07700 900999"]),
+        # international format: counted whatever the range, with or without a phone word
+        ("Mobile: +44 (0)1632 960779.", ["+44 (0)1632 960779"]),
+        ("Reach me on +44 7700 900437.", ["+44 7700 900437"]),
+        # the national part of "+44 114 ..." passes the NHS check digit: still one phone number, not an NHS number
+        ("Tel: +44 114 496 0436", ["+44 114 496 0436"]),
+        ("Her mobile is +44 117 496 0809 and the GP is aware.", ["+44 117 496 0809"]),
+        # valid ranges are found without a phone word, as before
+        ("Queries to the office, 0113 496 0123.", ["0113 496 0123"]),
+    ],
+)
+def test_uk_phones_with_a_phone_word(analyzer: TextAnalyzer, text: str, expected: list[str]) -> None:
+    assert _phones(analyzer, text) == expected
+
+
+# Phone-shaped digit runs without a word that says phone are references, not numbers to ring.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Payment ID 07700900426 noted.",
+        "Claim reference 01632 960123 has been closed.",
+        "Case number 01632960678 is on the system.",
+        "Claim reference 01632960123, please call if anything changes.",  # a verb after the number: another clause
+        "Ring the office about invoice 4821 and claim 01632960123.",  # the cue is for another word, digits between
+        "Payment ID 0076816460 noted.",  # a 00 run without grouping is not an international number
+        "UPRN 100023336956 on the register.",
+        "Ring about claim 0163296012345.",  # too long for a UK number
+    ],
+)
+def test_phone_shaped_references_without_a_phone_word(analyzer: TextAnalyzer, text: str) -> None:
+    assert _phones(analyzer, text) == []

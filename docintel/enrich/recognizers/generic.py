@@ -56,6 +56,27 @@ _LABELLED_PHONE = re.compile(
     rf"|(?<![\w+])(?P<before>{_PHONE_CANDIDATE})(?={_PHONE_KIND_AFTER})"
 )
 PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
+# A word that says the number near it is one to ring ("ring her on", "mobile is", "phoned on", "Action: phone the
+# family on"). Next to one, a UK number in national format counts when its length is possible, even in a range
+# libphonenumber calls unassigned: Ofcom's drama ranges (07700 900xxx, 01632 960xxx) and ranges newer than its
+# metadata. Without one, such a digit run is a reference ("Claim reference 07700900426") and is left alone.
+_PHONE_CUE = re.compile(
+    r"\b(?i:ring|rings|rang|ringing|tel|telephone[ds]?|telephoning|phone[ds]?|phoning|mobile|mob|call|calls|called|"
+    r"calling|text|texts|texted|texting|landline|fax|dial|dialled|reach|reached|contactable|whatsapp|"
+    r"contact[ \t]+(?:no|number))\b"
+)
+# How far before a national number its cue may be, on the same line: "mobile is", "can be phoned on", "phone the
+# family on" all fit; a cue further back belongs to another clause.
+PHONE_CUE_CHARS_BEFORE = 32
+# ... and after it, only a word naming the kind of line: "07700 900123 (mobile)", "01632 960123 - landline" (a verb
+# after a number belongs to the next clause: "Claim 01632960123, please call").
+PHONE_CUE_CHARS_AFTER = 4
+_PHONE_KINDS = frozenset({"mobile", "mob", "landline", "tel", "telephone", "phone", "fax"})
+# A UK national number: the trunk 0 (an area code in brackets allowed), then 9 or 10 more digits.
+_UK_NATIONAL = re.compile(r"^\(?0")
+UK_NATIONAL_DIGITS = (10, 11)
+# What joins numbers in a list: "01632 960111 or 01632 960222", "..., 020 7946 0000 / ...".
+_NUMBER_LIST_JOIN = re.compile(r"^[ \t]*(?:[,/;&]|or|and)?[ \t]*(?:or|and)?[ \t]*$")
 # Digit groups a national number of a region must show to pass STRICT_GROUPING there (a cheap test before the pass).
 _NATIONAL_GROUPING = {"US": re.compile(r"(?<!\d)\(?\d{3}\)?[ \t.\-/]*\d{3}[ \t.\-/]+\d{4}(?!\d)")}
 # A date or a date and time after a label ("Fax: 2024-03-12") is not a number to ring.
@@ -168,8 +189,12 @@ class UkPhoneRecognizer(PhoneRecognizer):
         # not know the range: a second pass at POSSIBLE leniency, only over text that has such a prefix.
         if _ANY_INTERNATIONAL_PREFIX.search(text):
             for match in PhoneMatcher(text, UK_PHONE_REGIONS[0], PHONE_LENIENCY_POSSIBLE):
-                if _INTERNATIONAL_PREFIX.match(match.raw_string) and not any(
-                    match.start < end and start < match.end for start, end in taken
+                # "0076816460" is a reference, not Russia: a 00 prefix counts with its digits grouped, like "+".
+                raw = match.raw_string
+                if (
+                    _INTERNATIONAL_PREFIX.match(raw)
+                    and (raw.lstrip().startswith("+") or _SEPARATED_DIGITS.search(raw))
+                    and not any(match.start < end and start < match.end for start, end in taken)
                 ):
                     add(match, UK_PHONE_REGIONS[0])
         for region in self.other_regions:
@@ -179,6 +204,10 @@ class UkPhoneRecognizer(PhoneRecognizer):
                 if not _SEPARATED_DIGITS.search(match.raw_string) or _is_uk_shaped(match.raw_string):
                     continue
                 add(match, region)
+        for start, end in cued_national_phone_spans(text):
+            if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+                taken.append((start, end))
+                results.append(self._labelled_result(start, end, "phone_cue", "UK number next to a phone word"))
         for start, end in labelled_phone_spans(text):
             if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
                 taken.append((start, end))
@@ -200,7 +229,9 @@ class UkPhoneRecognizer(PhoneRecognizer):
             for match in PhoneMatcher(text[line_start:line_end], region, PHONE_LENIENCY_STRICT_GROUPING):
                 yield phonenumbers.PhoneNumberMatch(line_start + match.start, match.raw_string, match.number)
 
-    def _labelled_result(self, start: int, end: int) -> RecognizerResult:
+    def _labelled_result(
+        self, start: int, end: int, source: str = "phone_label", why: str = "number after a phone label"
+    ) -> RecognizerResult:
         name = str(getattr(self, "name", type(self).__name__))
         return RecognizerResult(
             entity_type="PHONE_NUMBER",
@@ -208,14 +239,48 @@ class UkPhoneRecognizer(PhoneRecognizer):
             end=end,
             score=self.SCORE,
             analysis_explanation=AnalysisExplanation(
-                recognizer=name, original_score=self.SCORE, textual_explanation="number after a phone label"
+                recognizer=name, original_score=self.SCORE, textual_explanation=why
             ),
             recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: name,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                "source": "phone_label",
+                "source": source,
             },
         )
+
+
+def cued_national_phone_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of UK numbers in national format of a possible length with a phone word just before or after them."""
+    spans: list[tuple[int, int]] = []
+    # Only lines with a cue word are matched: most lines of a document have none, and each matcher pass costs.
+    for line_start, line_end in _lines_with(_PHONE_CUE, text):
+        line = text[line_start:line_end]
+        cues = [(m.start(), m.end(), m.group().lower()) for m in _PHONE_CUE.finditer(line)]
+        last_end = None
+        for match in PhoneMatcher(line, UK_PHONE_REGIONS[0], PHONE_LENIENCY_POSSIBLE):
+            digits = sum(ch.isdigit() for ch in match.raw_string)
+            if not _UK_NATIONAL.match(match.raw_string) or digits not in UK_NATIONAL_DIGITS:
+                continue
+            # "Call 01632 960111 or 01632 960222": the cue covers a list of numbers.
+            listed = last_end is not None and _NUMBER_LIST_JOIN.match(line[last_end : match.start]) is not None
+            if listed or _has_phone_cue(line, cues, match.start, match.end):
+                spans.append((line_start + match.start, line_start + match.end))
+                last_end = match.end
+    return spans
+
+
+def _has_phone_cue(line: str, cues: list[tuple[int, int, str]], start: int, end: int) -> bool:
+    """True when a cue word sits just before [start, end) or just after it, with no other digits in between."""
+    for cue_start, cue_end, word in cues:
+        if start - PHONE_CUE_CHARS_BEFORE <= cue_start and cue_end <= start:
+            between = line[cue_end:start]
+        elif word in _PHONE_KINDS and end <= cue_start <= end + PHONE_CUE_CHARS_AFTER:
+            between = line[end:cue_start]
+        else:
+            continue
+        if not any(ch.isdigit() for ch in between):
+            return True
+    return False
 
 
 def labelled_phone_spans(text: str) -> list[tuple[int, int]]:

@@ -48,7 +48,10 @@ class UkNhsNumberRecognizer(UkPatternRecognizer):
 
     ENTITY = "UK_NHS"
     PATTERNS = (
-        ("nhs_spaced", r"(?<![\d-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d-])", 0.5),
+        # Not the national part of a number written with a country code: "+44 114 496 0436" is a Sheffield phone
+        # (Presidio's patterns run on the `regex` module, so the look-behind may vary in width).
+        ("nhs_spaced",
+         r"(?<![\d-])(?<!(?:\+|\b00)\d{1,3}[ \t]?(?:\(0\)[ \t]?)?)\d{3}([ -]?)\d{3}\1\d{4}(?![\d-])", 0.5),
     )  # fmt: skip
     CONTEXT = ("nhs", "health", "patient", "gp", "hospital")
 
