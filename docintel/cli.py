@@ -18,6 +18,7 @@ import click
 
 from docintel import __version__, defaults
 from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, handle_errors
+from docintel.contracts.models import ContractResult
 from docintel.errors import ConfigError
 from docintel.log import configure_logging
 from docintel.models import DocumentRecord, DocumentStatus
@@ -227,6 +228,7 @@ def _record_json(record: DocumentRecord) -> dict[str, Any]:
                 "disposal_date": retention.disposal_date.isoformat() if retention.disposal_date else None,
             },
         },
+        "contract": record.contract.model_dump(mode="json") if record.contract else None,
         "notes": record.notes,
         "stages": [
             {"stage": s.stage, "component": s.component, "seconds": s.seconds, "status": s.status.value}
@@ -264,29 +266,57 @@ def _print_record(record: DocumentRecord, indent: str = "") -> None:
                 f"{indent}  retention: {c.retention.period} from {c.retention.trigger}, then {c.retention.action}; "
                 f"disposal date {date}"
             )
+    if record.contract:
+        _print_contract(record.contract, indent)
     for child in record.children:
         _print_record(child, indent + "  ")
 
 
+def _print_contract(contract: ContractResult, indent: str) -> None:
+    click.echo(f"{indent}  contract: {contract.kind.value} (confidence {contract.kind_confidence:.2f})")
+    for party in contract.parties:
+        role = party.role_label or party.role.value
+        click.echo(f"{indent}    party: {party.name.value} ({role}, page {party.name.page or '?'})")
+    for name, found in contract.fields.items():
+        if found.value is None:
+            continue
+        where = f"page {found.page}" if found.page else (found.how or "not stated")
+        click.echo(f"{indent}    {name}: {found.value} ({where}, confidence {found.confidence:.2f})")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class, contract)."
+)
+@click.option(
+    "--contract",
+    "as_contract",
+    is_flag=True,
+    help="Read the file for contract terms whatever its class (by default only contracts and agreements are).",
+)
 @click.pass_context
 @handle_errors
-def analyze(ctx: click.Context, file: Path, as_json: bool) -> None:
+def analyze(ctx: click.Context, file: Path, as_json: bool, as_contract: bool) -> None:
     """Run every stage on one FILE and show what docintel finds, without touching the catalogue.
 
     The output shows personal data values: it is for the operator looking at a local file. The
-    catalogue never stores them in clear.
+    catalogue never stores them in clear. Documents classified as contracts or agreements also get
+    a "contract" object: parties, dates, term, renewal, notice, law, value, payment terms,
+    signatories and whether a data-processing schedule is attached, each with its text, page and
+    confidence.
 
     \b
     Examples:
       docintel analyze invoice.pdf
       docintel analyze scan.tiff --json | jq .classification
+      docintel analyze lease.pdf --contract --json | jq .contract
     """
     from docintel.pipeline import Engines, analyze_bytes
 
     settings = _settings(ctx)
+    if as_contract:
+        settings = settings.model_copy(update={"contracts": settings.contracts.model_copy(update={"always": True})})
     # Hashes are not shown here, so a throwaway key serves when none is configured.
     has_key = os.environ.get(defaults.ENV_PII_KEY) or os.environ.get(defaults.ENV_PII_KEY_FILE)
     engines = Engines(settings=settings, pii_key=None if has_key else secrets.token_bytes(32))

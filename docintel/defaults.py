@@ -73,3 +73,13 @@ ENV_PII_KEY = "DOCINTEL_PII_KEY"
 ENV_PII_KEY_FILE = "DOCINTEL_PII_KEY_FILE"
 ENV_CONFIG_DIR = "DOCINTEL_CONFIG_DIR"
 ENV_PREFIX = "DOCINTEL_"
+
+# Contracts (issue 19): the retention classes whose documents are read for contract terms, and how far ahead
+# the report and register warn of contracts ending or reaching their notice date (days).
+CONTRACT_CLASSES = ("contracts.simple", "contracts.deed")
+CONTRACT_ALERT_DAYS = (90, 180)
+# The retention class a contract executed as a deed belongs in (12 years, not 6): the classifier sees wording,
+# the contract reader sees the seal.
+DEED_CLASS = "contracts.deed"
+# The Local Government Transparency Code 2015 obliges publication of contracts above this value (GBP).
+TRANSPARENCY_CODE_THRESHOLD = 5000

@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → sign → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → contract → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -348,6 +348,73 @@ def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
 
 
+def contract_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Read contract terms from documents classified as contracts (or every document when contracts.always is on).
+
+    Person names (individual parties, signatories) get a keyed hash; the contract's end date starts the retention
+    clock of "expiry" classes, and a contract executed as a deed moves from the simple-contract class to the deed
+    class (12 years, not 6).
+    """
+    settings = engines.settings.contracts
+    classification = record.classification
+    if not settings.always and (classification is None or classification.record_class not in settings.classes):
+        return record
+    from docintel.contracts.extract import extract_contract
+    from docintel.enrich.hashing import pii_hash
+
+    started = time.time()
+    contract = extract_contract(record.text, record.pages)
+    key = engines.key
+    for party in contract.parties:
+        if not party.organisation and party.name.value:
+            party.name_hash = pii_hash("PERSON", party.name.value, key)
+    for signatory in contract.signatories:
+        if signatory.name.value:
+            signatory.name_hash = pii_hash("PERSON", signatory.name.value, key)
+    record = record.model_copy(update={"contract": contract})
+    if classification is not None:
+        record = record.model_copy(update={"classification": _contract_retention(record, classification, engines)})
+    return _stage_run(record, "contract", "contract-rules", started=started, version=__version__)
+
+
+def _contract_retention(record: DocumentRecord, classification: Classification, engines: Engines) -> Classification:
+    """The classification with a deed's class and a retention clock started by the contract's end date."""
+    from docintel import defaults
+    from docintel.retention import Trigger, retention_for
+
+    contract = record.contract
+    if contract is None or classification.classifier == "review":
+        return classification
+    record_class = classification.record_class
+    explanation = classification.explanation
+    deed = contract.fields.get("executed_as_deed")
+    if (
+        deed is not None
+        and deed.value == "true"
+        and record_class in engines.settings.contracts.classes
+        and record_class != defaults.DEED_CLASS
+        and defaults.DEED_CLASS in engines.schedule.ids
+    ):
+        record_class = defaults.DEED_CLASS
+        explanation = f"{explanation}; executed as a deed (page {deed.page or '?'}), so kept as a deed"
+    if record_class not in engines.schedule.ids:
+        return classification
+    cls = engines.schedule.get(record_class)
+    end = contract.date("end_date")
+    expiry = cls.trigger == Trigger.EXPIRY
+    if record_class == classification.record_class and not (expiry and end):
+        return classification
+    retention = retention_for(
+        cls,
+        created=record.provenance.created_at,
+        modified=record.provenance.modified_at,
+        trigger_date=end if expiry else None,
+    )
+    return classification.model_copy(
+        update={"record_class": record_class, "explanation": explanation, "retention": retention}
+    )
+
+
 def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     """Keep a MinHash signature of the text (64 ints) so near-duplicates are found later without the text."""
     from classifiers.signals import text_signature
@@ -374,7 +441,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify → sign on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → contract → sign on one document and, recursively, its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -383,6 +450,8 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
         record = enrich_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = contract_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = signature_stage(record, engines)
         record = record.model_copy(update={"status": DocumentStatus.OK})

@@ -73,7 +73,7 @@ _KIND_CUES: tuple[tuple[ContractKind, re.Pattern[str]], ...] = (
     (ContractKind.SUPPLY, re.compile(r"supply\s+(?:of\s+goods|agreement|contract)|"
                                      r"contract\s+for\s+the\s+supply", re.I)),
     (ContractKind.SERVICES, re.compile(r"services?\s+(?:agreement|contract)|"
-                                       r"contract\s+for\s+(?:the\s+provision\s+of\s+)?services|"
+                                       r"contract\s+for\s+(?:the\s+provision\s+of\s+)?(?:\w+\s+){0,3}services|"
                                        r"the\s+services\b", re.I)),
 )  # fmt: skip
 _TITLE_WORDS = re.compile(
@@ -91,22 +91,26 @@ _DATE_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
                     r"(?:(?:effective\s+)?(?:for\s+all\s+purposes\s+)?as\s+of|on|this)|"
                     r"(?:is\s+)?dated\s+(?:as\s+of\s+)?|THIS\s+(?:DEED|AGREEMENT)\s+is\s+dated|"
                     r"DATED\s*:?|Date\s+of\s+(?:this\s+)?Agreement\s*:?|DATE\s*:|"
-                    r"as\s+of)\s*(?:the\s+)?$", re.I), STATED),
+                    r"as\s+of)\s*(?:the\s+)?\Z", re.I | re.M), STATED),
     ),
     "start_date": (
-        (re.compile(r"(?:[“\"]?Commencement\s+Date[”\"]?\s*(?:shall\s+)?(?:means?|is|:)|Start\s+Date\s*(?:means?|is|"
+        (re.compile(r"(?:[“\"]?Commencement\s+Date[”\"]?\s*(?:shall\s+)?(?:means?|is|:)|"
+                    r"^\s*(?:Commencement|Start)\s+Date[ \t:|]*|"
+                    r"Start\s+Date\s*(?:means?|is|"
                     r":)|(?:shall\s+)?(?:commence|begin|start)s?\s+on|"
                     r"(?:commencing|starting|beginning)\s+on|Contract\s+(?:Start|Commencement)\s+Date\s*:?|"
                     r"term\s+(?:commencing|starting|beginning)\s+(?:on|from)|"
                     r"Grant\s+Period\s*:?\s*from|Period\s*:?\s*from|"
-                    r"from\s+and\s+including)\s*(?:the\s+)?$", re.I), STATED),
+                    r"from\s+and\s+including)\s*(?:the\s+)?\Z", re.I | re.M), STATED),
     ),
     "end_date": (
         (re.compile(r"(?:[“\"]?(?:Expiry|End|Termination|Expiration)\s+Date[”\"]?\s*(?:shall\s+)?(?:means?|is|:)|"
+                    r"^\s*(?:Expiry|End)\s+Date[ \t:|]*|"
+                    r""
                     r"Contract\s+(?:End|Expiry)\s+Date\s*:?|"
                     r"(?:shall\s+)?(?:expire|end|terminate)s?\s+on|(?:ending|expiring)\s+on|"
                     r"until\s+(?:and\s+including\s+)?|to\s+and\s+including|"
-                    r"up\s+to\s+and\s+including)\s*(?:the\s+)?$", re.I), STATED),
+                    r"up\s+to\s+and\s+including)\s*(?:the\s+)?\Z", re.I | re.M), STATED),
     ),
 }  # fmt: skip
 _CUE_WINDOW = 120
@@ -132,12 +136,11 @@ _TERM_CONTEXT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _TERM_STATED = re.compile(
-    r"(?:(?:initial\s+)?term\s+of\s+(?:this|the)\s+(?:agreement|contract|lease|licen[cs]e)\s+(?:shall\s+be|is|"
-    r"will\s+be)|"
-    r"(?:Contract|Initial|Grant|Agreement)\s+(?:Period|Term)\s*(?:means|is|:|shall\s+be)|"
-    r"for\s+a\s+(?:fixed\s+)?term\s+of)"
-    r"[^.;]{0,40}$",
-    re.IGNORECASE,
+    r"(?:^[ \t]*(?:Initial\s+)?Term[ \t:|]+|(?:initial\s+)?term\s+of\s+(?:this|the)\s+(?:letter\s+)?"
+    r"(?:agreement|contract|lease|licen[cs]e)\s+(?:shall\s+be|is|will\s+be)|[“\"]Term[”\"]\s+(?:shall\s+)?means?|"
+    r"(?:Contract|Initial|Grant|Agreement)\s+(?:Period|Term)\s*(?:means|is|:|shall\s+be)|for\s+a\s+(?:fixed\s+)?term\s+of)"
+    r"[^.;]{0,40}\Z",
+    re.IGNORECASE | re.MULTILINE,
 )
 _TERM_EXCLUDED_BEFORE = re.compile(
     r"(?:employment|separation|notice|invoice|prior\s+to|before)[^.;]{0,60}$", re.IGNORECASE
@@ -222,7 +225,7 @@ _VAT_NUMBER = re.compile(
     re.I,
 )
 _SIGNATORY = re.compile(
-    r"(?:^|\n)\s*(?:Signed\s+(?:by|for\s+and\s+on\s+behalf\s+of)[^\n:]*?:?\s*|Name\s*(?:\(print\))?\s*:\s*|"
+    r"(?:^|\n)\s*(?:Signed\s+by\s*:?\s*|Name\s*(?:\(print\))?\s*:\s*|"
     r"Print(?:ed)?\s+name\s*:\s*|"
     r"By\s*:\s*/s/\s*|/s/\s*)(?P<name>[A-Z][a-zA-Z.'’-]+(?:\s+[A-Z][a-zA-Z.'’-]+){1,3})[ \t]*(?=\r?\n|$|,)",
 )
@@ -262,8 +265,12 @@ class _Text:
         )
 
 
-def extract_contract(text: str, pages: Sequence[Page] = (), *, day_first: bool | None = None) -> ContractResult:
+def extract_contract(
+    text: str, pages: Sequence[Page] = (), *, title: str | None = None, day_first: bool | None = None
+) -> ContractResult:
     """Read a contract's key terms from its text; ``pages`` (with offsets into ``text``) give each value's page.
+
+    ``title`` is the file's own title (PDF or Office metadata), used when the text shows none.
 
     Numeric dates are read day-first (UK) unless ``day_first`` is False or, when it is None, the contract shows
     US conventions (governed by a US state's law, or dollar amounts and no pounds).
@@ -281,14 +288,16 @@ def extract_contract(text: str, pages: Sequence[Page] = (), *, day_first: bool |
     notes: list[str] = []
     if len(text) > MAX_CONTRACT_CHARS:
         notes.append(f"read the first {MAX_CONTRACT_CHARS:,} characters for terms")
-    title = _title(source)
-    if title:
-        result.fields["title"] = title
-    result.kind, result.kind_confidence = _kind(source, title)
+    title_field = _title(source)
+    if title_field is None and title and _TITLE_WORDS.search(title):
+        title_field = ContractField(value=title.strip(), content=title.strip(), confidence=CUED, how="file metadata")
+    if title_field:
+        result.fields["title"] = title_field
+    result.kind, result.kind_confidence = _kind(source, title_field)
     result.parties = _parties(source)
     for name, found in (
         ("reference", _reference(source)),
-        ("framework_reference", _framework(source)),
+        ("framework_reference", _framework(source, title_field)),
     ):
         if found:
             result.fields[name] = found
@@ -422,10 +431,13 @@ def _reference(source: _Text) -> ContractField | None:
     return source.field(match.group("ref").rstrip(".-/"), match.start(), match.end(), STATED)
 
 
-def _framework(source: _Text) -> ContractField | None:
+def _framework(source: _Text, title: ContractField | None) -> ContractField | None:
     match = _FRAMEWORK.search(source.text)
     if match is None:
-        return None
+        in_title = _FRAMEWORK.search(title.content) if title and title.how == "file metadata" else None
+        if in_title is None or title is None:
+            return None
+        return title.model_copy(update={"value": re.sub(r"\s", "", in_title.group("ref"))})
     return source.field(re.sub(r"\s", "", match.group("ref")), match.start(), match.end(), STATED)
 
 

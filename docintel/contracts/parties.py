@@ -42,7 +42,7 @@ _PARTY_SPLIT = re.compile(
 _NAME_STOP = re.compile(
     r"\s*\(|,?\s+(?:a|an)\s+(?=[A-Za-z]+\s+(?:corporation|company|limited|body|local|statutory|registered|public|"
     r"private|charit|partnership|individual|national|state|municipal|general|banking))|,\s+(?=[a-z])|\s+whose\s|"
-    r"\s+with\s+(?:its|a|their|offices|principal)|\s+(?:of|at)\s+(?=[^,\n]{0,60}\d)|(?:(?<=(?i:council))|(?<=(?i:limited))|(?<=(?i:ltd))|(?<=(?i:plc))|(?<=(?i:llp)))\s+(?:of|at)\s+(?=[^\n(]{0,80}\d)|\s+(?:having|located|residing|"
+    r"\s+with\s+(?:its|a|their|offices|principal)|\s+(?:of|at)\s+(?=[^,\n]{0,60}\d)|(?:(?<=(?i:council))|(?<=(?i:limited))|(?<=(?i:ltd))|(?<=(?i:plc))|(?<=(?i:llp)))\s+(?:of|at)\s+(?=[^\n(]{0,80}\d)|\s+(?:of|at)\s+(?=(?:[A-Z]\w*\s+){0,3}(?:Hall|House|Headquarters|Offices|Centre|Buildings?|Chambers)\b)|\s+(?:having|located|residing|"
     r"registered|incorporated|organi[sz]ed|acting|trading|hereinafter|herein|on\s+behalf)\b|\s+an\s+individual|"
     r",\s*(?:company|registration|reg\.?)\s|\s+\(?(?:company|registration)\s+(?:no|number)|:|\s{3,}|\r?\n\s*\r?\n"
 )
