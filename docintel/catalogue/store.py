@@ -51,6 +51,7 @@ from sqlalchemy.pool import StaticPool
 
 from docintel import __version__
 from docintel.catalogue import tables as t
+from docintel.catalogue.contracts import contract_row
 from docintel.errors import CatalogueError, ConfigError, safe_summary
 from docintel.models import DocumentRecord, DocumentStatus, StageRun
 
@@ -323,6 +324,7 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
         t.stage_runs: [_stage_run_row(doc_id, run_id, stage_run) for stage_run in record.stage_runs],
         # Masked text only (see DocumentRecord.kept_text); a save without it removes what an earlier one kept.
         t.document_texts: [{"document_id": doc_id, "text": record.kept_text}] if record.kept_text else [],
+        t.contracts: [row] if (row := contract_row(record)) is not None else [],
     }
 
 
@@ -725,6 +727,29 @@ class CatalogueStore:
                 return
             yield from rows
             last_id = rows[-1]["id"]
+
+    def iter_contracts(self, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        """Every contract row joined with its document's name, path, web URL, class and disposal date, by id."""
+        d = t.documents
+        columns = (d.c.name, d.c.path, d.c.web_url, d.c.record_class, d.c.disposal_date, d.c.modified_at)
+        last_id: str | None = None
+        while True:
+            query = (
+                select(t.contracts, *columns)
+                .join(d, d.c.id == t.contracts.c.document_id)
+                .order_by(t.contracts.c.document_id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if not include_deleted:
+                query = query.where(_LIVE)
+            if last_id is not None:
+                query = query.where(t.contracts.c.document_id > last_id)
+            with self.transaction("read contracts") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["document_id"]
 
     def breakdown_keys(self) -> dict[str, list[str]]:
         """Every page method, entity label and PII type present, for fixed export columns."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from enum import StrEnum
 
@@ -113,6 +114,26 @@ class ContractResult(_Model):
         """A date field as a date, or None."""
         value = self.value(name)
         return dt.date.fromisoformat(value) if value else None
+
+    def notice_date(self) -> dt.date | None:
+        """The last day notice can be given to end the contract at its end date (end date minus notice period)."""
+        end = self.date("end_date")
+        notice = self.value("notice_period")
+        if end is None or not notice:
+            return None
+        number_text, _, unit = notice.partition(" ")
+        try:
+            number = float(number_text)
+        except ValueError:
+            return None
+        if unit in ("month", "months", "year", "years") and number == int(number):
+            months = int(number) * (12 if unit.startswith("year") else 1)
+            total = end.year * 12 + end.month - 1 - months
+            year, month = divmod(total, 12)
+            return dt.date(year, month + 1, min(end.day, calendar.monthrange(year, month + 1)[1]))
+        if unit in ("day", "days", "week", "weeks"):
+            return end - dt.timedelta(days=number * (7 if unit.startswith("week") else 1))
+        return None  # working days need the bank-holiday calendar
 
     @property
     def supplier(self) -> ContractParty | None:
