@@ -371,7 +371,11 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 @main.command()
 @catalogue_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dcat"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet", "dcat", "contracts-register"]),
+    default="jsonl",
+    show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
 @click.pass_context
@@ -385,12 +389,27 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     Parquet (for Power BI; needs --out) has the CSV's columns, typed. DCAT is a DCAT v3 JSON-LD
     information asset register: a dataset per library, OneDrive, mailbox or top folder, a
     distribution per document (retention and personal-data counts in docintel's terms).
+
+    contracts-register is the Local Government Transparency Code 2015 contract register: one row per
+    contract at or above contracts.register_threshold (or of unknown value), with the Code's fields,
+    "to_fill" naming the columns a person must fill and "to_check" the ones read with low confidence.
+    CSV, or Parquet when --out ends in .parquet. People's names are never written: a supplier who is an
+    individual is listed in "to_fill".
+
+    \b
+    Examples:
+      docintel export --format csv --out catalogue.csv
+      docintel export --format contracts-register --out contracts-register.csv
+      docintel export --format contracts-register --out contracts-register.parquet
     """
     from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
     from docintel.export import export_csv, export_jsonl, export_parquet
 
     settings = _settings(ctx)
+    if fmt == "contracts-register":
+        _export_register(settings, _catalogue_url(settings, catalogue_url), out)
+        return
     if fmt == "parquet" and out is None:
         raise click.UsageError("--format parquet writes a binary file: give it --out FILE")
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
@@ -420,6 +439,22 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
             count = write(handle)
         click.echo(f"Exported {count} documents to {out}", err=True)
     store.close()
+
+
+def _export_register(settings: Settings, catalogue_url: str, out: Path | None) -> None:
+    from docintel.catalogue.store import open_catalogue
+    from docintel.contracts.register import register_rows, write_register_csv, write_register_parquet
+
+    with open_catalogue(catalogue_url) as store:
+        rows = register_rows(store, threshold=settings.contracts.register_threshold)
+        if out is not None and out.suffix.lower() == ".parquet":
+            count = write_register_parquet(rows, out)
+        elif out is None:
+            count = write_register_csv(rows, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                count = write_register_csv(rows, handle)
+    click.echo(f"Exported {count} contracts to the register" + (f" in {out}" if out else ""), err=True)
 
 
 @main.command()
