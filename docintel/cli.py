@@ -349,7 +349,8 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 
     Counts per retention class and per folder, personal-data hotspots (counts only), failures with
     their reasons, governance signals (duplicates, near-duplicates, documents in the wrong place, stale
-    documents) and the least confident classifications to review first. One self-contained file:
+    documents), contracts ending or reaching their notice date within contracts.alert_days, and the
+    least confident classifications to review first. One self-contained file:
     e-mail it or put it on the intranet.
     """
     from classifiers.config import load_classifier_config
@@ -362,7 +363,11 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
     schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
     path = render_report(
-        store, out, class_titles={c.id: c.title for c in schedule.classes}, signal_settings=signal_settings
+        store,
+        out,
+        class_titles={c.id: c.title for c in schedule.classes},
+        signal_settings=signal_settings,
+        contract_alert_days=settings.contracts.alert_days,
     )
     store.close()
     click.echo(f"Report written to {path}")

@@ -117,3 +117,19 @@ def test_alerts_fall_in_the_smallest_window() -> None:
         ("later", "ends", 180),
     ]
     assert alerts[2].supplier == "(a person)"
+
+
+def test_report_lists_contracts_ending_soon(tmp_path: Path) -> None:
+    from docintel.review.report import build_report_html
+
+    today = dt.datetime.now(dt.UTC).date()
+    ending = (today + dt.timedelta(days=40)).isoformat()
+    later = (today + dt.timedelta(days=400)).isoformat()
+    with open_catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}") as store:
+        store.save(_record("ending-soon", "services", 4, end_date=ending, notice_period="1 month"))
+        store.save(_record("ending-later", "works", 5, end_date=later))
+        html = build_report_html(store, contract_alert_days=[90, 180])
+    section = html[html.index('id="contract-alerts"') : html.index('id="low-confidence"')]
+    assert "ending-soon.pdf" in section and ending in section
+    assert "notice due" in section
+    assert "ending-later.pdf" not in section
