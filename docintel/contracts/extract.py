@@ -34,8 +34,11 @@ from docintel.contracts.parties import (
     individual_party,
     is_organisation,
     letter_parties,
+    plausible_party,
     preamble_parties,
     role_for,
+    split_joined,
+    tidy_name,
 )
 from docintel.contracts.places import PLACE_PATTERN, UK_JURISDICTIONS, US_STATES, canonical_place
 from docintel.enrich.recognizers.checksums import vat_any_is_valid
@@ -398,8 +401,15 @@ def _parties(source: _Text) -> list[ContractParty]:
         person = individual_party(source.text)
         if person and all(person.name.lower() != m.name.lower() for m in matches):
             matches.append(person)
-    parties: list[ContractParty] = []
+    tidied: list[PartyMatch] = []
     for match in matches:
+        for part in split_joined(tidy_name(match.name)):
+            offset = source.text.find(part, match.start, match.end + 1)
+            start = offset if offset >= 0 else match.start
+            if plausible_party(part) and all(part.lower() != kept.name.lower() for kept in tidied):
+                tidied.append(PartyMatch(part, start, start + len(part), match.defined_as, match.rule))
+    parties: list[ContractParty] = []
+    for match in tidied:
         confidence = STATED if match.rule == "between" else CUED
         organisation = is_organisation(match.name)
         party = ContractParty(

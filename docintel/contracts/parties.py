@@ -75,9 +75,67 @@ _MONTHS_OR_PLACES = re.compile(
 )
 
 
+# Legal-form endings; a name ends at the last of a run of them ("Xinyuan Real Estate Co., Ltd.").
+_LEGAL_FORM = (
+    r"(?:Inc\.?|Incorporated|Corp\.?|Corporation|Co\.|Company|L\.?L\.?C\.?|L\.?L\.?P\.?|L\.?P\.?|Ltd\.?|Limited|PLC|plc|"
+    r"N\.V\.|AG|S\.A\.|GmbH|B\.V\.|N\.A\.)"
+)
+_AFTER_LEGAL_FORM = re.compile(rf"^(?P<name>.*?\b{_LEGAL_FORM}(?:,?\s+{_LEGAL_FORM})*)(?P<rest>(?:[\s,(].*)?)$")
+_TRAILING_WORDS = re.compile(
+    r"(?:,?\s+(?:M\.D\.|Ph\.D\.|Esq\.?|Date|Print|Title|Name|Signature|Exhibit|Effective|Dated|By))+\.?$|\s*[“\"(].*$"
+)
+# Words that never occur in a party's name but do in the clauses the patterns catch by mistake.
+_CLAUSE_WORDS = frozenset(
+    {"you", "your", "whereas", "therefore", "effective", "dated", "signature", "print", "committee", "plan", "plans",
+     "code", "remedies", "either", "neither", "no", "refrain", "potential", "retirement", "resignation", "address",
+     "employee", "executive", "values", "ethics", "conduct", "acknowledgements", "definitions", "xxxx", "any", "its",
+     "background", "other", "country", "inventions", "may", "board", "directors", "disclosing", "receiving", "party"}
+)  # fmt: skip
+_STATE_CODES = frozenset(
+    ("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+     "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+     "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC")
+)  # fmt: skip
+
+
+def tidy_name(name: str) -> str:
+    """A party name cut after its legal form and stripped of degrees, labels and defined-term quotes."""
+    name = re.sub(r"\s+", " ", name).strip(" ,;:.") + ("." if name.rstrip().endswith(".") else "")
+    name = _TRAILING_WORDS.sub("", name).strip(" ,;:")
+    cut = _AFTER_LEGAL_FORM.match(name)
+    if cut and cut.group("rest") and not re.match(r"^\s*(?:of|&|and)\b", cut.group("rest").lstrip(" ,")):
+        name = cut.group("name")
+    return name.strip(" ,;:")
+
+
+_JOINED = re.compile(rf"^(?P<first>.*?\b{_LEGAL_FORM})\s+(?:and|&)\s+(?P<second>[A-Z].*)$")
+
+
+def split_joined(name: str) -> list[str]:
+    """Two organisations written as one ("Harbert Fund Advisors, Inc. and Harbert Management Corporation")."""
+    parts: list[str] = []
+    rest = name
+    while (joined := _JOINED.match(rest)) is not None:
+        parts.append(joined.group("first"))
+        rest = joined.group("second")
+    return [*parts, rest] if rest else parts
+
+
 def plausible_party(name: str) -> bool:
     """False for what the patterns catch that is not a party: roles, months, headings, addresses, possessives."""
     if _NOT_A_NAME.match(name) or _ADDRESS.search(name) or _MONTHS_OR_PLACES.match(name):
+        return False
+    from docintel.contracts.places import ALL_PLACES
+
+    if name in ALL_PLACES or name.lower() in {place.lower() for place in ALL_PLACES}:
+        return False
+    tail = name.rsplit(",", 1)
+    if len(tail) == 2 and (tail[1].strip() in _STATE_CODES or tail[1].strip() in ALL_PLACES):
+        return False
+    if re.match(r"(?i)^compan(?:y|ies)\b", name):
+        return False
+    words = {word.strip(".,;:()").lower() for word in name.split()}
+    if words & _CLAUSE_WORDS or (len(words) == 1 and any(word.isdigit() for word in words)):
         return False
     if name.endswith(("’s", "'s", "’S", "'S")):
         return False
@@ -230,7 +288,9 @@ def individual_party(text: str) -> PartyMatch | None:
             name, tail_start + labelled.start("name"), tail_start + labelled.end("name"), None, "signature"
         )
     for signed in _SIGNED.finditer(tail):
-        if re.search(r"(?i)\bby\b|\bits\b", signed.group("before")):
+        line_start = tail.rfind("\n", 0, signed.start()) + 1
+        before = tail[max(line_start, signed.start() - 12) : signed.start()]
+        if re.search(r"(?i)\bby\b|\bits\b", before):
             continue
         name = signed.group("name").strip()
         if not is_organisation(name):
