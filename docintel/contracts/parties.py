@@ -251,9 +251,7 @@ _INDIVIDUAL_LABEL = re.compile(
     r"(?:^|\n)[ \t]*(?:EMPLOYEE|EXECUTIVE|ASSOCIATE|DIRECTOR|CONSULTANT|INDIVIDUAL|ADVISOR|OFFICER|OPTIONEE)\s*:?[ \t]*"
     r"(?:/s/\s*)?(?P<name>[A-Z][a-zA-Z.'’-]+(?:[ \t]+[A-Z][a-zA-Z.'’-]*){1,3})[ \t]*(?=\n|$)"
 )
-_SIGNED = re.compile(
-    r"(?:^|\n)(?P<before>[^\n]{0,40})/s/\s*(?P<name>[A-Z][a-zA-Z.'’-]+(?:[ \t]+[A-Z][a-zA-Z.'’-]*){1,3})"
-)
+_SIGNED = re.compile(r"/s/\s*(?P<name>[A-Z][a-zA-Z.'’-]+(?:[ \t]+[A-Z][a-zA-Z.'’-]*){1,3})")
 # How much of the end of the document holds the signature blocks.
 SIGNATURE_CHARS = 4000
 
