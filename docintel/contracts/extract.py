@@ -93,7 +93,7 @@ _DATE_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
                     r"entered\s+into\s+"
                     r"(?:(?:effective\s+)?(?:for\s+all\s+purposes\s+)?as\s+of|on|this)|"
                     r"(?:is\s+)?dated\s+(?:as\s+of\s+)?|THIS\s+(?:DEED|AGREEMENT)\s+is\s+dated|"
-                    r"DATED\s*:?|Date\s+of\s+(?:this\s+)?Agreement\s*:?|DATE\s*:|"
+                    r"DATED\s*:?|\beffective|effective\s+date\s+of\s+this[^.]{0,60}?\s+is|Date\s+of\s+(?:this\s+)?Agreement\s*:?|DATE\s*:|"
                     r"as\s+of)\s*(?:the\s+)?\Z", re.I | re.M), STATED),
     ),
     "start_date": (
@@ -117,6 +117,7 @@ _DATE_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
     ),
 }  # fmt: skip
 _CUE_WINDOW = 120
+_SALUTATION = re.compile(r"\n\s*(?:Dear\s|Ladies\s+and\s+Gentlemen|Gentlemen)", re.IGNORECASE)
 # An agreement with a person in their own right: "you", "I", "Employee", "Executive".
 _INDIVIDUAL_CUES = re.compile(r"\b(?:you|your|I|my|Employee|Executive|Associate|Director)\b")
 
@@ -278,7 +279,7 @@ def extract_contract(
     Numeric dates are read day-first (UK) unless ``day_first`` is False or, when it is None, the contract shows
     US conventions (governed by a US state's law, or dollar amounts and no pounds).
     """
-    clipped = text[:MAX_CONTRACT_CHARS]
+    clipped = _same_length_plain(text[:MAX_CONTRACT_CHARS])
     if day_first is None:
         day_first = not _looks_american(clipped)
     source = _Text(
@@ -308,6 +309,10 @@ def extract_contract(
         found = _cued_date(source, name)
         if found:
             result.fields[name] = found
+    # A letter agreement takes effect on the letter's date; "dated as of" in its body names other agreements.
+    letter_date = _letter_date(source) if _SALUTATION.search(source.text[:PREAMBLE_CHARS]) else None
+    if letter_date is not None:
+        result.fields["effective_date"] = letter_date
     if "effective_date" not in result.fields:
         found = _letter_date(source) or _witness_date(source)
         if found:
@@ -454,6 +459,17 @@ def _framework(source: _Text, title: ContractField | None) -> ContractField | No
 # --- dates and term ----------------------------------------------------------------------------
 
 
+# Web-page and word-processor spacing: no-break and thin spaces, and a space left before a comma in a date written
+# into a form ("April 6th      , 2005"). Replaced character for character so every offset still indexes the text.
+_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\r": "\n"})
+_SPACE_BEFORE_COMMA = re.compile(r"(?<=\w)([ \t]+),")
+
+
+def _same_length_plain(text: str) -> str:
+    plain = text.translate(_SPACES)
+    return _SPACE_BEFORE_COMMA.sub(lambda match: "," + match.group(1), plain)
+
+
 def _looks_american(text: str) -> bool:
     for law in _LAW.finditer(text):
         place = canonical_place(law.group("place") or law.group("place2"))
@@ -496,7 +512,7 @@ _TERM_OBLIGATIONS = re.compile(
 # A letter's date sits alone on a line near the top; a deed's "IN WITNESS WHEREOF ... this 16th day of May, 2011".
 _LETTER_DATE_CHARS = 800
 _WITNESS = re.compile(
-    r"IN\s+WITNESS\s+WHEREOF[^.]{0,200}?(?:as\s+of|this|on|dated)\s+(?:the\s+)?(?=\d|[A-Z])", re.IGNORECASE
+    r"IN\s+WITNESS\s+WHEREOF[^.]{0,200}?(?:as\s+of|this|on|dated)\s+(?:the\s+)?(?=(?-i:\d|[A-Z]))", re.IGNORECASE
 )
 _SIGNED_DATE = re.compile(r"(?:^|\n)[ \t]*(?:Date|Dated)\s*:?[ \t]*(?=\S)", re.IGNORECASE)
 
