@@ -37,6 +37,7 @@ from docintel.contracts.parties import (
     plausible_party,
     preamble_parties,
     role_for,
+    signing_organisations,
     split_joined,
     tidy_name,
 )
@@ -395,6 +396,16 @@ def _parties(source: _Text) -> list[ContractParty]:
     if len(matches) < 2:
         known = {m.name.lower() for m in matches}
         for extra in [*letter_parties(source.text), *defined_term_parties(source.text)]:
+            if extra.name.lower() not in known and not any(
+                extra.name.lower() in k or k in extra.name.lower() for k in known
+            ):
+                matches.append(extra)
+                known.add(extra.name.lower())
+            if len(matches) >= 2:
+                break
+    if len(matches) < 2:
+        known = {m.name.lower() for m in matches}
+        for extra in signing_organisations(source.text):
             if extra.name.lower() not in known and not any(
                 extra.name.lower() in k or k in extra.name.lower() for k in known
             ):

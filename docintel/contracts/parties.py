@@ -178,7 +178,10 @@ def clean_name(text: str, start: int) -> tuple[str, int, int] | None:
     stop = _NAME_STOP.search(body)
     name = body[: stop.start()] if stop else body[:MAX_NAME_CHARS]
     name = re.sub(r"\s+", " ", name).strip(" ,;:" + _QUOTE)
-    if not name or len(name) > MAX_NAME_CHARS or (not name[0].isupper() and not name[0].isdigit()):
+    # A name may start in lower case when a legal form says it is a name ("resTORbio, Inc.").
+    if not name or len(name) > MAX_NAME_CHARS:
+        return None
+    if not (name[0].isupper() or name[0].isdigit() or re.search(rf"\b{_LEGAL_FORM}$", name)):
         return None
     words = name.split()
     if len(words) > 12 or sum(1 for w in words if w[:1].isupper() or w[:1].isdigit()) < max(1, len(words) // 2):
@@ -296,3 +299,20 @@ def individual_party(text: str) -> PartyMatch | None:
                 name, tail_start + signed.start("name"), tail_start + signed.end("name"), None, "signature"
             )
     return None
+
+
+# A signature block: the organisation's name on its own line, then "By:" on one of the next lines.
+_SIGNING_ORGANISATION = re.compile(
+    r"(?:^|\n)[ \t]*(?P<name>[^\n]{3,90}?)[ \t:]*\n(?:[ \t]*\n)?[ \t]*By\s*:", re.IGNORECASE
+)
+
+
+def signing_organisations(text: str) -> list[PartyMatch]:
+    """Organisations named above a "By:" line in the signature blocks at the end of the document."""
+    tail_start = max(0, len(text) - SIGNATURE_CHARS)
+    found: list[PartyMatch] = []
+    for match in _SIGNING_ORGANISATION.finditer(text, tail_start):
+        name = tidy_name(match.group("name").strip())
+        if is_organisation(name) and plausible_party(name) and re.search(rf"\b{_LEGAL_FORM}$", name):
+            found.append(PartyMatch(name, match.start("name"), match.start("name") + len(name), None, "signature"))
+    return found
