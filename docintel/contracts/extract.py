@@ -34,6 +34,7 @@ from docintel.contracts.parties import (
     individual_party,
     is_organisation,
     letter_parties,
+    mentioned_organisations,
     plausible_party,
     preamble_parties,
     role_for,
@@ -405,7 +406,11 @@ def _parties(source: _Text) -> list[ContractParty]:
                 break
     if len(matches) < 2:
         known = {m.name.lower() for m in matches}
-        for extra in signing_organisations(source.text):
+        organisations = [m for m in matches if is_organisation(m.name)]
+        extras = signing_organisations(source.text)
+        if not organisations:
+            extras += mentioned_organisations(source.text)[:1]
+        for extra in extras:
             if extra.name.lower() not in known and not any(
                 extra.name.lower() in k or k in extra.name.lower() for k in known
             ):

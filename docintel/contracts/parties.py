@@ -316,3 +316,21 @@ def signing_organisations(text: str) -> list[PartyMatch]:
         if is_organisation(name) and plausible_party(name) and re.search(rf"\b{_LEGAL_FORM}$", name):
             found.append(PartyMatch(name, match.start("name"), match.start("name") + len(name), None, "signature"))
     return found
+
+
+# An organisation mentioned by its full name with a legal form ("Virginia National Bank", "Acme Holdings, Inc.").
+_ORGANISATION_MENTION = re.compile(
+    rf"(?<![\w.])(?:[A-Z][\w.&'’!-]*,?[ \t]+(?:(?:of|and|&|the)[ \t]+)?){{0,5}}{_LEGAL_FORM}(?![\w])"
+)
+# How far into the document an unlabelled organisation counts as a party.
+MENTION_CHARS = 1500
+
+
+def mentioned_organisations(text: str) -> list[PartyMatch]:
+    """Organisations named with a legal form near the top, in order: the last resort for a one-party reading."""
+    found: list[PartyMatch] = []
+    for match in _ORGANISATION_MENTION.finditer(text[:MENTION_CHARS]):
+        name = tidy_name(match.group(0))
+        if len(name.split()) >= 2 and plausible_party(name) and not re.match(rf"^{_LEGAL_FORM}$", name):
+            found.append(PartyMatch(name, match.start(), match.start() + len(name), None, "mention"))
+    return found
