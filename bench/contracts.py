@@ -10,8 +10,11 @@ Datasets:
   uk         generated UK contracts and agreements (docintel.contracts.synthetic: services, works, framework
              call-off, grant, lease, s106, data-sharing; varied layouts and wording, some rendered as scanned
              images and read by OCR). GENERATED DATA, labelled by construction: per-field precision / recall / F1.
+  spend      invoices matched to the generated contracts' suppliers (exact names, case and legal-form variants,
+             VAT number only), with a planted near-name supplier per contract whose invoices must match nothing:
+             precision / recall of invoice -> contract assignments. GENERATED DATA.
 
-    .venv/bin/python -m bench.contracts [--datasets kleister,uk] [--limit N] [--uk-count N] [--uk-scans N]
+    .venv/bin/python -m bench.contracts [--datasets kleister,uk,spend] [--limit N] [--uk-count N] [--uk-scans N]
         [--misses] [--json out.json]
 """
 
@@ -247,10 +250,90 @@ def bench_uk(count: int, scans: int, show_misses: bool) -> dict[str, Any]:
     }
 
 
+# Near-names planted beside each real supplier: a different company whose invoices must match no contract.
+_NEAR_NAME_SWAPS = (
+    ("Services", "Solutions"), ("Limited", "Group Limited"), ("Ltd", "Holdings Ltd"), ("LLP", "Partners LLP"),
+    ("PLC", "Group PLC"), ("Construction", "Constructions"), ("Care", "Carers"),
+)  # fmt: skip
+
+
+def bench_spend(count: int, seed: int = 19) -> dict[str, float]:
+    """Spend matching on generated contracts and invoices with planted near-name suppliers."""
+    import datetime as dt
+    import random
+    from decimal import Decimal
+
+    from docintel.contracts.spend import InvoiceSummary, match_spend
+    from docintel.samples.contracts import generate_contracts
+
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    invoices: list[InvoiceSummary] = []
+    truth: dict[str, str | None] = {}
+    for index, contract in enumerate(generate_contracts(count, seed)):
+        result = extract_contract(contract.text())
+        supplier = result.supplier
+        if supplier is None or not supplier.name.value:
+            continue
+        doc_id = f"contract-{index}"
+        rows.append(
+            {
+                "document_id": doc_id,
+                "supplier_name": supplier.name.value,
+                "supplier_vat_number": supplier.vat_number.value if supplier.vat_number else None,
+                "supplier_company_number": supplier.company_number.value if supplier.company_number else None,
+                "start_date": result.date("start_date"),
+                "end_date": result.date("end_date"),
+                "total_value": result.value("total_value"),
+            }
+        )
+        name = supplier.name.value
+        start = result.date("start_date") or dt.date(2024, 1, 1)
+        variants = [
+            name,
+            name.upper().replace(" LIMITED", " LTD").replace(" LTD", " LIMITED")
+            if rng.random() < 0.5
+            else name.title(),
+            None,  # name missing: only the VAT number (when the contract printed one) can match it
+        ]
+        for number, variant in enumerate(variants):
+            invoice_id = f"{doc_id}-inv{number}"
+            vat = supplier.vat_number.value if supplier.vat_number and (variant is None or rng.random() < 0.3) else None
+            invoices.append(InvoiceSummary(invoice_id, variant, vendor_vat=vat, date=start, total=Decimal("100")))
+            truth[invoice_id] = doc_id if (variant is not None or vat is not None) else None
+        near = name
+        for old, new in _NEAR_NAME_SWAPS:
+            if old in near:
+                near = near.replace(old, new, 1)
+                break
+        else:
+            near = near + " Group"
+        invoices.append(InvoiceSummary(f"{doc_id}-near", near, date=start, total=Decimal("100")))
+        truth[f"{doc_id}-near"] = None
+    report = match_spend(rows, invoices)
+    assigned = report.assigned
+    correct = sum(1 for invoice_id, doc_id in assigned.items() if truth.get(invoice_id) == doc_id)
+    should = sum(1 for doc_id in truth.values() if doc_id is not None)
+    precision = correct / len(assigned) if assigned else 1.0
+    recall = correct / should if should else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    planted = sum(1 for invoice_id in truth if invoice_id.endswith("-near"))
+    wrongly = sum(1 for invoice_id in assigned if invoice_id.endswith("-near"))
+    print(
+        format_table(
+            ["set", "contracts", "invoices", "assigned", "correct", "precision", "recall", "F1", "near-names matched"],
+            [[ "generated", str(len(rows)), str(len(invoices)), str(len(assigned)), str(correct), f"{precision:.3f}",
+               f"{recall:.3f}", f"{f1:.3f}", f"{wrongly}/{planted}"]],
+            title="Spend against contract, GENERATED contracts and invoices (planted near-name suppliers)",
+        )
+    )  # fmt: skip
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
 def main(argv: Iterable[str] | None = None) -> None:
     """Run the chosen datasets and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="kleister,uk")
+    parser.add_argument("--datasets", default="kleister,uk,spend")
     parser.add_argument("--limit", type=int, default=None, help="Kleister documents to read (default: all 240).")
     parser.add_argument("--uk-count", type=int, default=70, help="Generated UK contracts (default: 70, 10 per kind).")
     parser.add_argument("--uk-scans", type=int, default=7, help="How many of them are rendered as scans and OCR'd.")
@@ -263,6 +346,8 @@ def main(argv: Iterable[str] | None = None) -> None:
         scores["kleister"] = bench_kleister(args.limit, args.misses)
     if "uk" in datasets:
         scores["uk"] = bench_uk(args.uk_count, args.uk_scans, args.misses)
+    if "spend" in datasets:
+        scores["spend"] = bench_spend(args.uk_count)
     if args.json:
         args.json.write_text(json.dumps(scores, indent=2))
     sys.stdout.flush()
