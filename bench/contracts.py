@@ -95,6 +95,25 @@ def kleister_value(value: str) -> str:
     return value.upper()
 
 
+def kleister_confidences(result: ContractResult) -> dict[str, dict[str, float]]:
+    """Each predicted pair's confidence, per key, for the reliability table."""
+    found: dict[str, dict[str, float]] = {key: {} for key in KLEISTER_KEYS}
+    for party in result.parties:
+        if party.name.value:
+            found["party"][kleister_value(party.name.value)] = party.name.confidence
+    for key, name in (("effective_date", "effective_date"), ("jurisdiction", "governing_law"), ("term", "term")):
+        field_ = result.fields.get(name)
+        if field_ and field_.value:
+            value = field_.value
+            if key == "jurisdiction":
+                value = kleister_value(value)
+            elif key == "term":
+                number, unit = value.split(" ", 1)
+                value = kleister_value(f"{number}_{unit}")
+            found[key][value] = field_.confidence
+    return found
+
+
 def kleister_pairs(result: ContractResult) -> dict[str, set[str]]:
     """The result as Kleister key=value pairs, per key."""
     pairs: dict[str, set[str]] = {key: set() for key in KLEISTER_KEYS}
@@ -130,6 +149,7 @@ def bench_kleister(limit: int | None, show_misses: bool) -> dict[str, Any]:
     rows = rows[:limit] if limit else rows
     engines = Engines(settings=Settings())
     tallies = {key: Tally() for key in KLEISTER_KEYS}
+    reliability: dict[float, list[int]] = defaultdict(lambda: [0, 0])  # confidence -> [right, predicted]
     seconds = 0.0
     for row in rows:
         pages, text = read_pages(root / "documents" / row["file"], row["file"], engines)
@@ -139,6 +159,10 @@ def bench_kleister(limit: int | None, show_misses: bool) -> dict[str, Any]:
         predicted, expected = kleister_pairs(result), expected_pairs(row)
         for key in KLEISTER_KEYS:
             tallies[key].add(predicted[key], expected[key], row["file"][:8])
+        for key, values in kleister_confidences(result).items():
+            for value, confidence in values.items():
+                reliability[confidence][0] += value in expected[key]
+                reliability[confidence][1] += 1
     overall = Tally(
         tp=sum(t.tp for t in tallies.values()),
         fp=sum(t.fp for t in tallies.values()),
