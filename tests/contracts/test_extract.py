@@ -178,3 +178,19 @@ def test_end_date_from_term(start: str, term: str, end: str) -> None:
 
     [duration] = find_durations(term)
     assert add_duration(dt.date.fromisoformat(start), duration) == dt.date.fromisoformat(end)
+
+
+def test_long_contract_is_read_in_its_first_part_with_a_note() -> None:
+    from docintel.contracts.extract import MAX_CONTRACT_CHARS
+
+    schedule = "Schedule 7 (Specification). The Supplier shall cut the grass. " * (MAX_CONTRACT_CHARS // 50)
+    result = extract_contract(SERVICES + schedule)
+    assert result.value("total_value") == "1250000.00"
+    assert result.notes == [f"read the first {MAX_CONTRACT_CHARS:,} characters for terms"]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "\x00\x01\x02", "£££ $$$ 12/13/14/15 day of , 20"])
+def test_empty_or_garbled_text_gives_an_empty_result(text: str) -> None:
+    result = extract_contract(text)
+    assert result.parties == [] and result.signatories == []
+    assert {name for name, found in result.fields.items() if found.start is not None} <= {"title"}
