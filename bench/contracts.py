@@ -183,6 +183,13 @@ def bench_kleister(limit: int | None, show_misses: bool) -> dict[str, Any]:
         )
     )
     print(
+        format_table(
+            ["stated confidence", "pairs", "right", "measured precision"],
+            [[f"{c:.2f}", str(n), str(r), f"{r / n:.3f}"] for c, (r, n) in sorted(reliability.items(), reverse=True)],
+            title="Calibration: each rule's stated confidence against its precision here",
+        )
+    )
+    print(
         f"extraction {seconds / max(1, len(rows)) * 1000:.1f} ms/document "
         "(CPU, offline; reading the PDFs not counted)\n"
     )
