@@ -23,7 +23,6 @@ from docintel.contracts.models import (
     ContractKind,
     ContractParty,
     ContractResult,
-    PartyRole,
     Signatory,
 )
 from docintel.contracts.parse import Duration, add_duration, find_contract_dates, find_durations
@@ -745,8 +744,3 @@ def _signatories(source: _Text) -> list[Signatory]:
             )
         )
     return signatories
-
-
-def council_party(result: ContractResult) -> ContractParty | None:
-    """The party that is the council (or the buying side), if one was recognised."""
-    return next((party for party in result.parties if party.role is PartyRole.COUNCIL), None)

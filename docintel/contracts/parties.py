@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from docintel.contracts.models import PartyRole
+from docintel.contracts.places import ALL_PLACES
 
 # How far into the document the parties are looked for: a preamble sits on the first page or two.
 PREAMBLE_CHARS = 6000
@@ -49,7 +50,6 @@ _NAME_STOP = re.compile(
 _DEFINED = re.compile(rf"\(\s*(?:the\s+|each\s+a\s+|hereinafter\s+(?:called\s+|"
                       rf"referred\s+to\s+as\s+)?(?:the\s+)?)?[{_QUOTE}]"
                       rf"(?:the\s+)?([A-Z][\w .&-]{{1,40}}?)[{_QUOTE}]", re.IGNORECASE)  # fmt: skip
-_NAME_TOKEN = re.compile(r"[A-Z0-9&«][\w.&'’,-]*|of|and|the|de|du|van|von|for|in|la|le|y|&")
 _LEADING = re.compile(r"^(?:\(?\s*(?:\d|[ivx]+|[a-h])\s*\)\s*|the\s+|THE\s+|and\s+|between\s+|:\s*|[-–•]\s*)+")
 _CAPITALISED = re.compile(r"(?:[A-Z][\w.&'’-]*,?\s+(?:(?:of|and|the|de|for|&)\s+)?)*[A-Z][\w.&'’-]*\.?")
 
@@ -91,6 +91,7 @@ _CLAUSE_WORDS = frozenset(
      "employee", "executive", "values", "ethics", "conduct", "acknowledgements", "definitions", "xxxx", "any", "its",
      "background", "other", "country", "inventions", "may", "board", "directors", "disclosing", "receiving", "party"}
 )  # fmt: skip
+_PLACES_LOWER = frozenset(place.lower() for place in ALL_PLACES)
 _STATE_CODES = frozenset(
     ("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
      "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
@@ -125,9 +126,7 @@ def plausible_party(name: str) -> bool:
     """False for what the patterns catch that is not a party: roles, months, headings, addresses, possessives."""
     if _NOT_A_NAME.match(name) or _ADDRESS.search(name) or _MONTHS_OR_PLACES.match(name):
         return False
-    from docintel.contracts.places import ALL_PLACES
-
-    if name in ALL_PLACES or name.lower() in {place.lower() for place in ALL_PLACES}:
+    if name.lower() in _PLACES_LOWER:
         return False
     tail = name.rsplit(",", 1)
     if len(tail) == 2 and (tail[1].strip() in _STATE_CODES or tail[1].strip() in ALL_PLACES):
