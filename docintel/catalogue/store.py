@@ -751,6 +751,26 @@ class CatalogueStore:
             yield from rows
             last_id = rows[-1]["document_id"]
 
+    def iter_invoice_results(self) -> Iterator[dict[str, Any]]:
+        """Invoices the API has read (succeeded, not expired): ``id``, ``result`` and ``finished_at``, by id."""
+        j = t.invoice_jobs
+        last_id: str | None = None
+        while True:
+            query = (
+                select(j.c.id, j.c.result, j.c.finished_at)
+                .where(j.c.status == "succeeded", j.c.result.is_not(None))
+                .order_by(j.c.id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if last_id is not None:
+                query = query.where(j.c.id > last_id)
+            with self.transaction("read invoice results") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
     def breakdown_keys(self) -> dict[str, list[str]]:
         """Every page method, entity label and PII type present, for fixed export columns."""
         with self.transaction("read breakdown keys") as connection:

@@ -43,6 +43,9 @@ REGISTER_COLUMNS = (
     "currency",
     "vat_not_recoverable",
     "procurement_route",
+    "invoiced_to_date",
+    "invoice_count",
+    "invoiced_after_end",
     "contract_kind",
     "to_fill",
     "to_check",
@@ -104,6 +107,9 @@ def register_row(row: Mapping[str, Any]) -> dict[str, Any]:
     framework = row.get("framework_reference")
     title = row.get("title")
     out: dict[str, Any] = {
+        "invoiced_to_date": None,
+        "invoice_count": 0,
+        "invoiced_after_end": 0,
         "reference": row.get("reference"),
         "title": title,
         "description": f"{_KIND_WORDS.get(kind, 'Contract')}: {title}" if title else None,
@@ -153,10 +159,30 @@ def register_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def register_rows(store: CatalogueStore, *, threshold: float) -> Iterator[dict[str, Any]]:
-    """The register's rows: live contracts above the threshold (or of unknown value), in document-id order."""
-    for row in store.iter_contracts():
+    """The register's rows: live contracts above the threshold (or of unknown value), in document-id order.
+
+    Each row carries the spend invoiced against it by the invoices the API has read (matched by supplier, see
+    docintel.contracts.spend): the total, how many invoices, and how many are dated after the contract ended.
+    """
+    from docintel.contracts.spend import invoice_summary, match_spend
+
+    contracts = list(store.iter_contracts())
+    invoices = [
+        summary
+        for job in store.iter_invoice_results()
+        if (summary := invoice_summary(str(job["id"]), job["result"])) is not None
+    ]
+    spend = match_spend(contracts, invoices)
+    if spend.unmatched:
+        log.info("%d invoices match no contract", len(spend.unmatched))
+    for row in contracts:
         if in_register(row, threshold):
-            yield register_row(row)
+            out = register_row(row)
+            found = spend.contracts[str(row["document_id"])]
+            out["invoiced_to_date"] = f"{found.invoiced:.2f}" if found.invoices else None
+            out["invoice_count"] = len(found.invoices)
+            out["invoiced_after_end"] = len(found.after_end)
+            yield out
 
 
 def _csv_cell(value: Any) -> Any:
@@ -187,11 +213,14 @@ def write_register_parquet(rows: Iterable[Mapping[str, Any]], path: Path) -> int
 
     money = pa.decimal128(18, 2)
     types = {"start_date": pa.date32(), "end_date": pa.date32(), "review_date": pa.date32()}
-    types |= {"total_value": money, "annual_value": money}
+    types |= {"total_value": money, "annual_value": money, "invoiced_to_date": money}
+    types |= {"invoice_count": pa.int32(), "invoiced_after_end": pa.int32()}
     schema = pa.schema([pa.field(column, types.get(column, pa.string())) for column in REGISTER_COLUMNS])
     batch = [
         {
-            column: _decimal(row[column]) if column in ("total_value", "annual_value") else row[column]
+            column: _decimal(row[column])
+            if column in ("total_value", "annual_value", "invoiced_to_date")
+            else row[column]
             for column in REGISTER_COLUMNS
         }
         for row in rows

@@ -55,6 +55,30 @@ class InvoiceSummary:
     total: Decimal = Decimal(0)
 
 
+def invoice_summary(invoice_id: str, result: Mapping[str, Any]) -> InvoiceSummary | None:
+    """The matching keys of an invoice the API read (InvoiceResult as JSON), or None without a supplier or total."""
+    fields: Mapping[str, Any] = result.get("fields") or {}
+
+    def value(name: str) -> Any:
+        found = fields.get(name) or {}
+        return found.get("value") if isinstance(found, Mapping) else None
+
+    total = value("InvoiceTotal") or value("AmountDue")
+    name, vat = value("VendorName"), value("VendorTaxId")
+    if total is None or not (name or vat):
+        return None
+    try:
+        amount = Decimal(str(total))
+    except ArithmeticError:
+        return None
+    when = value("InvoiceDate")
+    try:
+        date = dt.date.fromisoformat(str(when)) if when else None
+    except ValueError:
+        date = None
+    return InvoiceSummary(invoice_id, str(name) if name else None, vendor_vat=vat, date=date, total=amount)
+
+
 @dataclass
 class ContractSpend:
     """One contract's invoiced spend: how much, how many invoices, and what came after it ended."""

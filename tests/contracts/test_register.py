@@ -133,3 +133,45 @@ def test_report_lists_contracts_ending_soon(tmp_path: Path) -> None:
     assert "ending-soon.pdf" in section and ending in section
     assert "notice due" in section
     assert "ending-later.pdf" not in section
+
+
+def _invoice_job(job_id: str, vendor: str, when: str, total: str) -> dict[str, object]:
+    now = dt.datetime.now(dt.UTC)
+    fields = {"VendorName": {"value": vendor}, "InvoiceDate": {"value": when}, "InvoiceTotal": {"value": total}}
+    return {"id": job_id, "api_key_id": "key-1", "status": "succeeded", "backend": "rq", "created_at": now,
+            "callback_attempts": 0, "result": {"fields": fields}}  # fmt: skip
+
+
+def test_register_shows_spend_against_each_contract(runner: CliRunner, catalogue: str) -> None:
+    from sqlalchemy import insert
+
+    from docintel.catalogue import tables as t
+
+    with open_catalogue(catalogue) as store:
+        framework = next(row for row in store.iter_contracts() if row["document_id"] == "a-framework")
+        supplier, end = str(framework["supplier_name"]), framework["end_date"]
+        with store.engine.begin() as connection:
+            connection.execute(
+                insert(t.api_keys).values(
+                    id="key-1",
+                    name="AP flow",
+                    key_hash="h" * 64,
+                    signing_secret="s",
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+            )
+            connection.execute(
+                insert(t.invoice_jobs),
+                [
+                    _invoice_job("job-1", supplier.upper(), framework["start_date"].isoformat(), "1200.50"),
+                    _invoice_job("job-2", supplier, (end + dt.timedelta(days=10)).isoformat(), "300.00"),
+                    _invoice_job("job-3", supplier + " Group", end.isoformat(), "999.00"),  # a near-name: no match
+                ],
+            )
+    result = runner.invoke(main, ["export", "--catalogue", catalogue, "--format", "contracts-register"])
+    assert result.exit_code == 0, result.output
+    rows = {row["document_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["a-framework"]["invoiced_to_date"] == "1500.50"
+    assert rows["a-framework"]["invoice_count"] == "2"
+    assert rows["a-framework"]["invoiced_after_end"] == "1"
+    assert rows["c-s106"]["invoice_count"] == "0" and rows["c-s106"]["invoiced_to_date"] == ""

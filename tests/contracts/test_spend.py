@@ -56,3 +56,26 @@ def test_invoices_go_to_the_contract_of_their_period_and_late_ones_are_flagged()
     assert report.contracts["c-green-2"].over_value
     assert not report.contracts["c-green-1"].over_value
     assert report.contracts["c-green-1"].invoiced == Decimal("100.00")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"VendorName": {"value": "Acme Ltd"}, "InvoiceTotal": {"value": "10.50"},
+          "InvoiceDate": {"value": "2025-01-02"}},
+         ("Acme Ltd", Decimal("10.50"), dt.date(2025, 1, 2))),
+        ({"VendorTaxId": {"value": "GB584929428"}, "AmountDue": {"value": "7"}, "InvoiceDate": {"value": "not a date"}},
+         (None, Decimal("7"), None)),
+        ({"VendorName": {"value": "Acme Ltd"}}, None),  # no total: nothing to count
+        ({"InvoiceTotal": {"value": "10"}}, None),  # no supplier: nothing to match
+        ({"VendorName": {"value": "Acme Ltd"}, "InvoiceTotal": {"value": "ten"}}, None),
+    ],
+)  # fmt: skip
+def test_invoice_summary_from_api_results(fields: dict[str, Any], expected: tuple[Any, ...] | None) -> None:
+    from docintel.contracts.spend import invoice_summary
+
+    summary = invoice_summary("job-1", {"fields": fields})
+    if expected is None:
+        assert summary is None
+    else:
+        assert summary is not None and (summary.vendor_name, summary.total, summary.date) == expected
