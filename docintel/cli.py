@@ -18,6 +18,7 @@ import click
 
 from docintel import __version__, defaults
 from docintel.cli_errors import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, handle_errors
+from docintel.contracts.models import ContractResult
 from docintel.errors import ConfigError
 from docintel.log import configure_logging
 from docintel.models import DocumentRecord, DocumentStatus
@@ -238,6 +239,7 @@ def _record_json(record: DocumentRecord) -> dict[str, Any]:
                 "disposal_date": retention.disposal_date.isoformat() if retention.disposal_date else None,
             },
         },
+        "contract": record.contract.model_dump(mode="json") if record.contract else None,
         "notes": record.notes,
         "stages": [
             {"stage": s.stage, "component": s.component, "seconds": s.seconds, "status": s.status.value}
@@ -275,29 +277,57 @@ def _print_record(record: DocumentRecord, indent: str = "") -> None:
                 f"{indent}  retention: {c.retention.period} from {c.retention.trigger}, then {c.retention.action}; "
                 f"disposal date {date}"
             )
+    if record.contract:
+        _print_contract(record.contract, indent)
     for child in record.children:
         _print_record(child, indent + "  ")
 
 
+def _print_contract(contract: ContractResult, indent: str) -> None:
+    click.echo(f"{indent}  contract: {contract.kind.value} (confidence {contract.kind_confidence:.2f})")
+    for party in contract.parties:
+        role = party.role_label or party.role.value
+        click.echo(f"{indent}    party: {party.name.value} ({role}, page {party.name.page or '?'})")
+    for name, found in contract.fields.items():
+        if found.value is None:
+            continue
+        where = f"page {found.page}" if found.page else (found.how or "not stated")
+        click.echo(f"{indent}    {name}: {found.value} ({where}, confidence {found.confidence:.2f})")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (text, pages, entities, PII, class, contract)."
+)
+@click.option(
+    "--contract",
+    "as_contract",
+    is_flag=True,
+    help="Read the file for contract terms whatever its class (by default only contracts and agreements are).",
+)
 @click.pass_context
 @handle_errors
-def analyze(ctx: click.Context, file: Path, as_json: bool) -> None:
+def analyze(ctx: click.Context, file: Path, as_json: bool, as_contract: bool) -> None:
     """Run every stage on one FILE and show what docintel finds, without touching the catalogue.
 
     The output shows personal data values: it is for the operator looking at a local file. The
-    catalogue never stores them in clear.
+    catalogue never stores them in clear. Documents classified as contracts or agreements also get
+    a "contract" object: parties, dates, term, renewal, notice, law, value, payment terms,
+    signatories and whether a data-processing schedule is attached, each with its text, page and
+    confidence.
 
     \b
     Examples:
       docintel analyze invoice.pdf
       docintel analyze scan.tiff --json | jq .classification
+      docintel analyze lease.pdf --contract --json | jq .contract
     """
     from docintel.pipeline import Engines, analyze_bytes
 
     settings = _settings(ctx)
+    if as_contract:
+        settings = settings.model_copy(update={"contracts": settings.contracts.model_copy(update={"always": True})})
     # Hashes are not shown here, so a throwaway key serves when none is configured.
     has_key = os.environ.get(defaults.ENV_PII_KEY) or os.environ.get(defaults.ENV_PII_KEY_FILE)
     engines = Engines(settings=settings, pii_key=None if has_key else secrets.token_bytes(32))
@@ -330,7 +360,8 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 
     Counts per retention class and per folder, personal-data hotspots (counts only), failures with
     their reasons, governance signals (duplicates, near-duplicates, documents in the wrong place, stale
-    documents) and the least confident classifications to review first. One self-contained file:
+    documents), contracts ending or reaching their notice date within contracts.alert_days, and the
+    least confident classifications to review first. One self-contained file:
     e-mail it or put it on the intranet.
     """
     from classifiers.config import load_classifier_config
@@ -343,7 +374,11 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
     schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
     path = render_report(
-        store, out, class_titles={c.id: c.title for c in schedule.classes}, signal_settings=signal_settings
+        store,
+        out,
+        class_titles={c.id: c.title for c in schedule.classes},
+        signal_settings=signal_settings,
+        contract_alert_days=settings.contracts.alert_days,
     )
     store.close()
     click.echo(f"Report written to {path}")
@@ -352,7 +387,11 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 @main.command()
 @catalogue_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dcat"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet", "dcat", "contracts-register"]),
+    default="jsonl",
+    show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output).")
 @click.pass_context
@@ -366,12 +405,27 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
     Parquet (for Power BI; needs --out) has the CSV's columns, typed. DCAT is a DCAT v3 JSON-LD
     information asset register: a dataset per library, OneDrive, mailbox or top folder, a
     distribution per document (retention and personal-data counts in docintel's terms).
+
+    contracts-register is the Local Government Transparency Code 2015 contract register: one row per
+    contract at or above contracts.register_threshold (or of unknown value), with the Code's fields,
+    "to_fill" naming the columns a person must fill and "to_check" the ones read with low confidence.
+    CSV, or Parquet when --out ends in .parquet. People's names are never written: a supplier who is an
+    individual is listed in "to_fill".
+
+    \b
+    Examples:
+      docintel export --format csv --out catalogue.csv
+      docintel export --format contracts-register --out contracts-register.csv
+      docintel export --format contracts-register --out contracts-register.parquet
     """
     from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
     from docintel.export import export_csv, export_jsonl, export_parquet
 
     settings = _settings(ctx)
+    if fmt == "contracts-register":
+        _export_register(settings, _catalogue_url(settings, catalogue_url), out)
+        return
     if fmt == "parquet" and out is None:
         raise click.UsageError("--format parquet writes a binary file: give it --out FILE")
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
@@ -401,6 +455,22 @@ def export(ctx: click.Context, catalogue_url: str | None, fmt: str, out: Path | 
             count = write(handle)
         click.echo(f"Exported {count} documents to {out}", err=True)
     store.close()
+
+
+def _export_register(settings: Settings, catalogue_url: str, out: Path | None) -> None:
+    from docintel.catalogue.store import open_catalogue
+    from docintel.contracts.register import register_rows, write_register_csv, write_register_parquet
+
+    with open_catalogue(catalogue_url) as store:
+        rows = register_rows(store, threshold=settings.contracts.register_threshold)
+        if out is not None and out.suffix.lower() == ".parquet":
+            count = write_register_parquet(rows, out)
+        elif out is None:
+            count = write_register_csv(rows, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                count = write_register_csv(rows, handle)
+    click.echo(f"Exported {count} contracts to the register" + (f" in {out}" if out else ""), err=True)
 
 
 @main.command()

@@ -100,3 +100,13 @@ INVOICE_LOST_JOB_GRACE_SECONDS = 300
 # Distinct folder-path segments whose masking outcome a process remembers (docintel.enrich.fields): folders
 # repeat across thousands of files, and each analysis is a spaCy parse. 10,000 short strings are a few MB.
 LABEL_SEGMENT_CACHE_SIZE = 10_000
+
+# Contracts (issue 19): the retention classes whose documents are read for contract terms, and how far ahead
+# the report and register warn of contracts ending or reaching their notice date (days).
+CONTRACT_CLASSES = ("contracts.simple", "contracts.deed")
+CONTRACT_ALERT_DAYS = (90, 180)
+# The retention class a contract executed as a deed belongs in (12 years, not 6): the classifier sees wording,
+# the contract reader sees the seal.
+DEED_CLASS = "contracts.deed"
+# The Local Government Transparency Code 2015 obliges publication of contracts above this value (GBP).
+TRANSPARENCY_CODE_THRESHOLD = 5000

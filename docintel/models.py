@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from docintel.contracts.models import ContractResult
+
 
 class DocumentStatus(StrEnum):
     """Where a document stands after a run."""
@@ -192,6 +194,9 @@ class DocumentRecord(_Model):
     entities: list[Entity] = Field(default_factory=list)
     pii: list[PiiFinding] = Field(default_factory=list)
     classification: Classification | None = None
+    # Contract terms, for documents classified as contracts and agreements (settings.contracts.classes); person
+    # names in it are hashed into name_hash before the catalogue sees them.
+    contract: ContractResult | None = None
     children: list[DocumentRecord] = Field(default_factory=list)
     stage_runs: list[StageRun] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → retain → sign → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → contract → retain → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -380,12 +380,62 @@ def retain_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
             created=record.provenance.created_at,
             modified=record.provenance.modified_at,
             birth_year=birth_year,
+            expiry_date=record.contract.date("end_date") if record.contract is not None else None,
         )
     except DocintelError as error:
         return _failed(_stage_run(record, "retain", "schedule", started=started, error=error), error)
     classification = classification.model_copy(update={"retention": retention})
     record = record.model_copy(update={"classification": classification})
     return _stage_run(record, "retain", "schedule", started=started, version=engines.schedule.version)
+
+
+def contract_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Read contract terms from documents classified as contracts (or every document when contracts.always is on).
+
+    Person names (individual parties, signatories) get a keyed hash, and a contract executed as a deed moves from the
+    simple-contract class to the deed class (12 years, not 6). The contract's end date starts the retention clock
+    of "expiry" classes in retain_stage, which runs next.
+    """
+    settings = engines.settings.contracts
+    classification = record.classification
+    if not settings.always and (classification is None or classification.record_class not in settings.classes):
+        return record
+    from docintel.contracts.extract import extract_contract
+    from docintel.enrich.hashing import pii_hash
+
+    started = time.time()
+    contract = extract_contract(record.text, record.pages)
+    key = engines.key
+    for party in contract.parties:
+        if not party.organisation and party.name.value:
+            party.name_hash = pii_hash("PERSON", party.name.value, key)
+    for signatory in contract.signatories:
+        if signatory.name.value:
+            signatory.name_hash = pii_hash("PERSON", signatory.name.value, key)
+    record = record.model_copy(update={"contract": contract})
+    if classification is not None:
+        record = record.model_copy(update={"classification": _contract_class(record, classification, engines)})
+    return _stage_run(record, "contract", "contract-rules", started=started, version=__version__)
+
+
+def _contract_class(record: DocumentRecord, classification: Classification, engines: Engines) -> Classification:
+    """The classification, moved to the deed class when the contract was executed as a deed (dates: retain_stage)."""
+    from docintel import defaults
+
+    contract = record.contract
+    if contract is None or classification.classifier == "review":
+        return classification
+    deed = contract.fields.get("executed_as_deed")
+    if (
+        deed is None
+        or deed.value != "true"
+        or classification.record_class not in engines.settings.contracts.classes
+        or classification.record_class == defaults.DEED_CLASS
+        or defaults.DEED_CLASS not in engines.schedule.ids
+    ):
+        return classification
+    explanation = f"{classification.explanation}; executed as a deed (page {deed.page or '?'}), so kept as a deed"
+    return classification.model_copy(update={"record_class": defaults.DEED_CLASS, "explanation": explanation})
 
 
 def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
@@ -520,7 +570,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify → retain → sign on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → contract → retain → sign on a document and its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -529,6 +579,8 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
         record = enrich_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = contract_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = retain_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:

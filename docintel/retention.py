@@ -483,10 +483,14 @@ def retain(
     created: dt.datetime | dt.date | None,
     modified: dt.datetime | dt.date | None,
     birth_year: int | None,
+    expiry_date: dt.date | None = None,
 ) -> Retention:
     """The retain stage's rule, for a document in the pipeline or a catalogued one a reviewer re-classes.
 
     Everything that sets a class goes through here, so a class counted from a date of birth gets the same
     date whoever set it: the classifier, a reviewer, or a re-classification after ``docintel train``.
+    ``expiry_date`` (a contract's end date, read by the contract stage) starts the clock of an "expiry" class.
     """
-    return retention_for(schedule.get(record_class), created=created, modified=modified, birth_year=birth_year)
+    cls = schedule.get(record_class)
+    trigger_date = expiry_date if cls.trigger == Trigger.EXPIRY else None
+    return retention_for(cls, created=created, modified=modified, trigger_date=trigger_date, birth_year=birth_year)

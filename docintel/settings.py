@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from docintel import defaults
 from docintel.errors import ConfigError
@@ -91,6 +91,26 @@ class CatalogueSettings(_Section):
     keep_text: bool = False
 
 
+class ContractSettings(_Section):
+    """Contract terms (docintel.contracts): which documents are read as contracts, and the alert windows."""
+
+    # Documents classified into these retention classes are read for contract terms.
+    classes: list[str] = Field(default_factory=lambda: list(defaults.CONTRACT_CLASSES))
+    # Read every document as a contract, whatever its class (``docintel analyze --contract`` sets this).
+    always: bool = False
+    # Days ahead the report and register warn of contracts ending or reaching their notice date.
+    alert_days: list[int] = Field(default_factory=lambda: list(defaults.CONTRACT_ALERT_DAYS))
+    # Contracts at or above this value (GBP) belong in the Transparency Code register.
+    register_threshold: float = defaults.TRANSPARENCY_CODE_THRESHOLD
+
+    @field_validator("alert_days")
+    @classmethod
+    def _positive_days(cls, value: list[int]) -> list[int]:
+        if not value or any(day <= 0 for day in value):
+            raise ValueError("alert_days must be a non-empty list of positive day counts")
+        return sorted(set(value))
+
+
 class Settings(_Section):
     """All of docintel's settings."""
 
@@ -100,6 +120,7 @@ class Settings(_Section):
     pii: PiiSettings = Field(default_factory=PiiSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    contracts: ContractSettings = Field(default_factory=ContractSettings)
     config_dir: Path = Field(default=Path("config"), exclude=True)
 
     @model_validator(mode="after")

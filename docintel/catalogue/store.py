@@ -52,6 +52,7 @@ from sqlalchemy.pool import StaticPool
 
 from docintel import __version__
 from docintel.catalogue import tables as t
+from docintel.catalogue.contracts import contract_row
 from docintel.errors import CatalogueError, ConfigError, safe_summary
 from docintel.models import DocumentRecord, DocumentStatus, StageRun
 
@@ -357,6 +358,7 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
             }
             for rank, evidence in enumerate(record.classification.evidence if record.classification else [])
         ],
+        t.contracts: [row] if (row := contract_row(record)) is not None else [],
     }
 
 
@@ -882,6 +884,49 @@ class CatalogueStore:
             if last_id is not None:
                 query = query.where(d.c.id > last_id)
             with self.transaction("read signal rows") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+    def iter_contracts(self, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        """Every contract row joined with its document's name, path, web URL, class and disposal date, by id."""
+        d = t.documents
+        columns = (d.c.name, d.c.path, d.c.web_url, d.c.record_class, d.c.disposal_date, d.c.modified_at)
+        last_id: str | None = None
+        while True:
+            query = (
+                select(t.contracts, *columns)
+                .join(d, d.c.id == t.contracts.c.document_id)
+                .order_by(t.contracts.c.document_id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if not include_deleted:
+                query = query.where(_LIVE)
+            if last_id is not None:
+                query = query.where(t.contracts.c.document_id > last_id)
+            with self.transaction("read contracts") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["document_id"]
+
+    def iter_invoice_results(self) -> Iterator[dict[str, Any]]:
+        """Invoices the API has read (succeeded, not expired): ``id``, ``result`` and ``finished_at``, by id."""
+        j = t.invoice_jobs
+        last_id: str | None = None
+        while True:
+            query = (
+                select(j.c.id, j.c.result, j.c.finished_at)
+                .where(j.c.status == "succeeded", j.c.result.is_not(None))
+                .order_by(j.c.id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if last_id is not None:
+                query = query.where(j.c.id > last_id)
+            with self.transaction("read invoice results") as connection:
                 rows = [dict(row) for row in connection.execute(query).mappings()]
             if not rows:
                 return

@@ -244,8 +244,48 @@ class_evidence = Table(
     Column("weight", Float, nullable=False),
 )
 
+# -- contract terms (issue 19): revision 0013_contracts --------------------------------------------------
+# One row per document read as a contract. Organisations' names are kept (a register publishes them); a
+# person's name (an individual party, a signatory) only as its keyed hash. No clause text is stored: the
+# ``fields`` JSON holds each value's page, offsets, confidence and how it was derived.
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("document_id", String(ID_LENGTH), _document_fk(), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("kind_confidence", Float, nullable=False),
+    Column("title", Text),
+    Column("reference", String(128)),
+    Column("framework_reference", String(64)),
+    Column("council_name", String(255)),
+    Column("supplier_name", String(255)),  # None when the supplier is a person: see supplier_name_hash
+    Column("supplier_name_hash", String(128)),
+    Column("supplier_company_number", String(16)),
+    Column("supplier_vat_number", String(16)),
+    Column("effective_date", Date),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("notice_date", Date),  # the last day notice can be given before the end date
+    Column("term", String(64)),
+    Column("renewal", String(64)),
+    Column("notice_period", String(64)),
+    Column("governing_law", String(64)),
+    Column("jurisdiction", String(64)),
+    Column("total_value", String(32)),  # Decimal strings: money is never a float
+    Column("annual_value", String(32)),
+    Column("currency", String(3)),
+    Column("vat_treatment", String(16)),
+    Column("payment_terms", String(64)),
+    Column("data_processing", Boolean),
+    Column("executed_as_deed", Boolean),
+    Column("fields", JSON, nullable=False),
+    Column("parties", JSON, nullable=False),
+    Column("signatories", JSON, nullable=False),
+    Index("ix_contracts_end_date", "end_date"),
+)
+
 # Tables holding rows that belong to one document, replaced as a whole on every save.
-DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts, class_evidence)
+DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts, class_evidence, contracts)
 
 # -- invoice API (issue 6): revision 0003_invoices ----------------------------------------------------
 

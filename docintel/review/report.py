@@ -15,7 +15,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from docintel import __version__
+from docintel import __version__, defaults
 from docintel.catalogue.store import CatalogueStore
 
 if TYPE_CHECKING:
@@ -158,9 +158,11 @@ def build_report_html(
     lowest_n: int = DEFAULT_LOWEST_N,
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
     signal_settings: SignalSettings | None = None,
+    contract_alert_days: Sequence[int] = defaults.CONTRACT_ALERT_DAYS,
 ) -> str:
     """The report as an HTML string (``signal_settings`` default: config/classifier.yaml's ``signals``)."""
     from classifiers.config import load_classifier_config
+    from docintel.contracts.register import contract_alerts
 
     titles = dict(class_titles or {})
     signals, signals_context = _signals_context(
@@ -213,6 +215,10 @@ def build_report_html(
         ],
         "runs": store.recent_runs(5),
         "top_n": top_n,
+        "contract_windows": sorted(set(contract_alert_days)),
+        "contract_alerts": contract_alerts(
+            store.iter_contracts(), today=dt.datetime.now(dt.UTC).date(), windows=contract_alert_days
+        ),
     }
     return _environment().get_template("report.html").render(context)
 
@@ -227,6 +233,7 @@ def render_report(
     lowest_n: int = DEFAULT_LOWEST_N,
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
     signal_settings: SignalSettings | None = None,
+    contract_alert_days: Sequence[int] = defaults.CONTRACT_ALERT_DAYS,
 ) -> Path:
     """Write the review report to ``out_path`` as one self-contained HTML file and return the path."""
     html = build_report_html(
@@ -237,6 +244,7 @@ def render_report(
         lowest_n=lowest_n,
         failures_per_type=failures_per_type,
         signal_settings=signal_settings,
+        contract_alert_days=contract_alert_days,
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
