@@ -12,7 +12,6 @@ from pathlib import Path
 
 import olefile
 import pytest
-from test_office import encrypt_ooxml, make_docx, make_pptx, make_xlsx
 
 from docintel.errors import ConfigError, CorruptDocument, EncryptedDocument, ExtractionTimeout, UnsupportedType
 from docintel.extract.base import ExtractContext, FileType
@@ -25,6 +24,7 @@ from docintel.extract.legacy import (
     find_soffice,
 )
 from docintel.settings import LimitSettings
+from tests.extract.test_office import encrypt_ooxml, make_docx, make_pptx, make_xlsx
 
 CONTEXT = ExtractContext(name="sample")
 

@@ -11,12 +11,12 @@ import io
 import zipfile
 
 import pytest
-from test_office import make_docx, make_pptx, make_xlsx
 
 from docintel.errors import ArchiveBomb, CorruptDocument, EncryptedDocument
 from docintel.extract.base import ExtractContext
 from docintel.extract.legacy import LibreOfficeConverter, find_soffice
 from docintel.extract.opendocument import OdpExtractor, OdsExtractor, OdtExtractor
+from tests.extract.test_office import make_docx, make_pptx, make_xlsx
 
 CONTEXT = ExtractContext(name="sample")
 

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_fixtures import (
+
+from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.models import DocumentRecord, PiiFinding
+from docintel.pipeline import Engines, retain_stage
+from docintel.settings import load_settings
+from tests.review.review_fixtures import (
     CONFIG_DIR,
     PASSWORD,
     REVIEWER,
@@ -27,11 +32,6 @@ from review_fixtures import (
     populate,
     save_readable_tender,
 )
-
-from docintel.catalogue.store import CatalogueStore, open_catalogue
-from docintel.models import DocumentRecord, PiiFinding
-from docintel.pipeline import Engines, retain_stage
-from docintel.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

@@ -11,16 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 from PIL import Image
-from review_fixtures import (
-    FAKE_EMAIL,
-    READER,
-    REVIEWER,
-    add_accounts,
-    make_app,
-    populate,
-    save_readable_tender,
-    sign_in,
-)
 from sqlalchemy import func, select
 
 from docintel.catalogue import tables as t
@@ -30,6 +20,16 @@ from docintel.review.auth import ReviewSettings
 from docintel.review.preview import explanation_for_reviewers, highlight
 from docintel.review.store import Action
 from docintel.review.web import ReviewRuntime
+from tests.review.review_fixtures import (
+    FAKE_EMAIL,
+    READER,
+    REVIEWER,
+    add_accounts,
+    make_app,
+    populate,
+    save_readable_tender,
+    sign_in,
+)
 
 SMALL_CAP = 20_000  # pixels: far below an A4 page at screen size, so the cap must scale it down
 

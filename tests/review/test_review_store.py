@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from review_fixtures import ADMIN, CONFIG_DIR, PASSWORD, READER, REVIEWER, document, populate, schedule
 
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.errors import ConfigError
@@ -36,6 +35,7 @@ from docintel.review.store import (
     ReviewStore,
 )
 from docintel.settings import Settings
+from tests.review.review_fixtures import ADMIN, CONFIG_DIR, PASSWORD, READER, REVIEWER, document, populate, schedule
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_postgres)])

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from review_fixtures import ADMIN, PASSWORD, REVIEWER, add_accounts, csrf_from, make_app, populate, sign_in
 from sqlalchemy import text
 
 from docintel.catalogue.store import CatalogueStore, open_catalogue
@@ -15,6 +14,7 @@ from docintel.errors import ConfigError
 from docintel.review.auth import FailedSignIns, ReviewSettings, Role
 from docintel.review.store import ReviewStore
 from docintel.review.web import ReviewRuntime
+from tests.review.review_fixtures import ADMIN, PASSWORD, REVIEWER, add_accounts, csrf_from, make_app, populate, sign_in
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_postgres)])

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
-from review_fixtures import (
+
+from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.review.auth import ReviewSettings, Role
+from docintel.review.store import HoldScope
+from docintel.review.web import CONTENT_SECURITY_POLICY, ReviewRuntime
+from tests.review.review_fixtures import (
     ADMIN,
     FAKE_EMAIL,
     HOSTILE_NAME,
@@ -23,11 +28,6 @@ from review_fixtures import (
     populate,
     sign_in,
 )
-
-from docintel.catalogue.store import CatalogueStore, open_catalogue
-from docintel.review.auth import ReviewSettings, Role
-from docintel.review.store import HoldScope
-from docintel.review.web import CONTENT_SECURITY_POLICY, ReviewRuntime
 
 
 @pytest.fixture
