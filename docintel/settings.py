@@ -76,7 +76,7 @@ class RetentionSettings(_Section):
     """The retention schedule file and classifier choice."""
 
     schedule_file: str = "retention_schedule.yaml"
-    classifier: str = "combined"
+    classifier: str = "evidence"
 
 
 class CatalogueSettings(_Section):
