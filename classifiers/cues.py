@@ -87,8 +87,8 @@ KIND_CUES: dict[str, tuple[str, ...]] = {
     "complaint": ("complaint", "complaints", "ombudsman", "complainant", "cwyn"),
     "planning": ("planning", "development", "cynllunio"),
     "planning decision": (
-        "planning permission", "notice of decision", "permission is hereby", "approved plans", "refusal",
-        "grant of permission",
+        "planning decision", "planning permission", "notice of decision", "permission is hereby", "approved plans",
+        "refusal", "grant of permission",
     ),
     "planning application": (
         "planning application", "application no", "application number", "application ref", "proposed development",

@@ -60,6 +60,7 @@ TITLE_KINDS: dict[str, tuple[str, ...]] = {
     "newsletter": ("correspondence.transitory",),
     "freedom of information": ("foi.request", "complaints.case"),
     "decision notice": ("foi.request", "complaints.case", "planning.decision"),
+    "planning decision": ("planning.decision",),
 }
 
 _MODELS: dict[tuple[Path, float], EvidenceModel] = {}

@@ -88,6 +88,9 @@ def classifier(schedule: RetentionSchedule) -> EvidenceRetentionClassifier:
          "information under the Freedom of Information Act 2000.", "FOI-response.pdf", "foi.request"),
         ("Newsletter December 2017", "Dates for your diaries. News from around the village.", "NEWSLETTER.pdf",
          "correspondence.transitory"),
+        (None, "Notice of Planning Decision. Town and Country Planning Act 1990. The council hereby grants planning "
+         "permission for the development described above, subject to conditions.", "planning-decision-scan.pdf",
+         "planning.decision"),
         ("Risk assessment 2023", "Risk, likelihood, impact and control measures for each council activity.",
          "risk-assessment.pdf", "risk.register"),
     ],
