@@ -221,5 +221,5 @@ def test_held_out_styles_split_each_class() -> None:
             assert kept + held == every and len(held) == 1
     assert class_styles("no.such_class") == ()
     assert generate_examples(per_class=4, seed=1, held_out_style=None) == generate_examples(per_class=4, seed=1)
-    held = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
-    assert {e.class_id for e in held} == {"foi.request"}  # finance.budget has one style
+    held_examples = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
+    assert {e.class_id for e in held_examples} == {"foi.request"}  # finance.budget has one style
