@@ -22,11 +22,12 @@ COPY workers ./workers
 COPY classifiers ./classifiers
 RUN pip install .
 COPY config ./config
-# The retention model's static token table is a pure function of the shipped MiniLM weights: distil it once,
-# into the image (~1 CPU-minute), instead of in every container. The head (a few seconds) is trained from the
-# shipped set on first use into /data/.docintel, where `docintel train` also writes reviewers' retraining.
+# The default retention classifier (evidence) ships its model inside the package: nothing to build. The
+# `combined` classifier's static token table is a pure function of the shipped MiniLM weights: distil it once,
+# into the image (~1 CPU-minute), instead of in every container; its head is trained on first use into
+# /data/.docintel, where `docintel train` also writes reviewers' retraining (of either model).
 ENV DOCINTEL_CLASSIFIER__STATIC_TABLE_PATH=/app/model/minilm-l6-static.npz
-RUN docintel train --no-corrections --output /tmp/classifier-head.npz && rm /tmp/classifier-head.npz
+RUN docintel train --model head --no-corrections --output /tmp/classifier-head.npz && rm /tmp/classifier-head.npz
 
 RUN useradd --create-home --uid 10001 docintel
 USER docintel

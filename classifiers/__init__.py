@@ -3,6 +3,8 @@
 rules       :class:`classifiers.rules.RetentionRulesClassifier`, driven by the schedule's ``rules:``
 model       :class:`classifiers.combined.EmbeddingRetentionClassifier`, the sentence-embedding model alone
 combined    :class:`classifiers.combined.CombinedRetentionClassifier`, rules first, then the model
+evidence    :class:`classifiers.evidence.EvidenceRetentionClassifier`, decisive rules, then the evidence model
+            shipped in the package (document kind, title, heading, first page, folder...); the default
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ def _combined(schedule: RetentionSchedule) -> RetentionClassifier:
     return CombinedRetentionClassifier(schedule)
 
 
+def _evidence(schedule: RetentionSchedule) -> RetentionClassifier:
+    from classifiers.evidence import EvidenceRetentionClassifier
+
+    return EvidenceRetentionClassifier(schedule)
+
+
 _FACTORIES: dict[str, ClassifierFactory] = {
     RetentionRulesClassifier.name: RetentionRulesClassifier,
     "model": _embeddings,
     "combined": _combined,
+    "evidence": _evidence,
 }
 
 

@@ -52,6 +52,23 @@ class SignalSettings(_Config):
     wrong_place: list[WrongPlaceRule] = Field(default_factory=list)
 
 
+class EvidenceSettings(_Config):
+    """The evidence classifier's model file and how it is trained and calibrated (classifiers/evidence.py)."""
+
+    # Written by `docintel train`; when absent the model shipped in the package is used.
+    model_path: Path = Path(".docintel/evidence-model.npz")
+    l2: float = Field(default=1.0, gt=0)
+    review_l2: float = Field(default=1.0, gt=0)
+    generated_per_class: int = Field(default=15, ge=0)
+    generated_weight: float = Field(default=0.3, gt=0)
+    review_weight: float = Field(default=1.0, gt=0)
+    first_class_share: float = Field(default=1.0, gt=0, le=1)
+    min_documents: int = Field(default=3, ge=1)
+    calibration_folds: int = Field(default=3, ge=2)
+    target_precision: float = Field(default=0.985, gt=0, le=1)
+    min_review_threshold: float = Field(default=0.5, ge=0, le=1)
+
+
 class ClassifierConfig(_Config):
     """How the combined classifier decides, where its model head lives, and how it is trained."""
 
@@ -73,6 +90,7 @@ class ClassifierConfig(_Config):
     readable_min_words: int = Field(default=3, ge=0)
     readable_min_share: float = Field(default=0.25, ge=0, le=1)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
 
 def load_classifier_config(

@@ -232,22 +232,100 @@ def train(
     )
 
 
+@dataclass
+class EvidenceTrainReport:
+    """What learning reviewers' decisions into the evidence model used and produced."""
+
+    model_path: Path
+    base: str
+    corrections: int
+    corrections_reread: int
+    features: int
+    classes: int
+    seconds: float
+    per_class_corrections: dict[str, int] = field(default_factory=dict)
+
+
+def train_evidence(
+    schedule: RetentionSchedule,
+    config: ClassifierConfig,
+    *,
+    store: CatalogueStore | None = None,
+    settings: Settings | None = None,
+    reread: bool = True,
+    model_path: Path | None = None,
+) -> EvidenceTrainReport:
+    """The shipped evidence model adjusted to reviewers' approved decisions, written to ``evidence.model_path``.
+
+    Always starts from the shipped model (never from an earlier adjusted one), so decisions are not learnt twice
+    and a withdrawn decision is forgotten at the next run.
+    """
+    from classifiers.evidence import SHIPPED_MODEL, LabelledDocument, learn_from_reviews, load_model
+
+    started = time.perf_counter()
+    corrections: list[TrainingExample] = []
+    reread_count = 0
+    if store is not None:
+        corrections, reread_count = correction_examples(store, schedule, settings or load_settings(), reread=reread)
+    base = load_model(SHIPPED_MODEL)
+    reviewed = [
+        LabelledDocument(
+            example.as_record(f"reviewed-{index}"), (example.class_id,), "review", config.evidence.review_weight
+        )
+        for index, example in enumerate(corrections)
+    ]
+    model = learn_from_reviews(base, reviewed, config.evidence)
+    path = model_path or config.evidence.model_path
+    model.save(path)
+    return EvidenceTrainReport(
+        model_path=path,
+        base=base.info.get("trained_on", "shipped model"),
+        corrections=len(corrections),
+        corrections_reread=reread_count,
+        features=len(model.features),
+        classes=len(model.classes),
+        seconds=time.perf_counter() - started,
+        per_class_corrections=dict(Counter(example.class_id for example in corrections)),
+    )
+
+
+# Which model `docintel train` trains for each classifier setting (retention.classifier).
+_MODEL_OF_CLASSIFIER = {"evidence": "evidence", "combined": "head", "model": "head", "rules": "head"}
+
+
 @click.command("train")
 @click.option("--catalogue", "catalogue_url", help="Catalogue URL to read approved decisions from (default: settings).")
-@click.option("--no-corrections", is_flag=True, help="Train on the shipped generated set only.")
+@click.option("--no-corrections", is_flag=True, help="Train without reviewers' decisions (the shipped model as is).")
 @click.option(
     "--reread/--no-reread", default=True, show_default=True, help="Re-read corrected local files for their text."
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Where to write the head (default: head_path).")
+@click.option(
+    "--model",
+    "which",
+    type=click.Choice(["evidence", "head"]),
+    help="evidence: the evidence classifier's model; head: the embedding head of 'combined' "
+    "(default: the one retention.classifier uses).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the model (default: evidence.model_path or head_path in config/classifier.yaml).",
+)
 @click.option(
     "--reclassify",
     is_flag=True,
     help="Then classify again every catalogued document no reviewer has classified, with its disposal date.",
 )
 def train_command(
-    catalogue_url: str | None, no_corrections: bool, reread: bool, output: Path | None, reclassify: bool
+    *,
+    catalogue_url: str | None,
+    no_corrections: bool,
+    reread: bool,
+    which: str | None,
+    output: Path | None,
+    reclassify: bool,
 ) -> None:
-    """Retrain the retention model from the shipped set and reviewers' approved corrections."""
+    """Retrain the retention model from the shipped model and reviewers' approved corrections."""
     from docintel.catalogue.store import open_catalogue
     from docintel.pipeline import Engines, ReclassifySummary, reclassify_catalogued
     from docintel.retention import schedule_from_settings
@@ -259,19 +337,45 @@ def train_command(
         settings = load_settings()
         config = load_classifier_config(settings=settings)
         schedule = schedule_from_settings(settings)
+        which = which or _MODEL_OF_CLASSIFIER.get(settings.retention.classifier, "head")
         needs_store = reclassify or not no_corrections
         store = open_catalogue(catalogue_url or settings.catalogue.url) if needs_store else None
         try:
             corrections_from = None if no_corrections else store
-            report = train(schedule, config, store=corrections_from, settings=settings, reread=reread, head_path=output)
+            if which == "evidence":
+                evidence = train_evidence(
+                    schedule, config, store=corrections_from, settings=settings, reread=reread, model_path=output
+                )
+            else:
+                report = train(
+                    schedule, config, store=corrections_from, settings=settings, reread=reread, head_path=output
+                )
             if reclassify and store is not None:
-                # The new head is loaded afresh (train dropped the cache); classify and retain run as in a scan.
+                # The new model is loaded afresh (training dropped the cache); classify and retain run as in a scan.
                 summary = reclassify_catalogued(store, Engines(settings), reread=reread)
         finally:
             if store is not None:
                 store.close()
     except DocintelError as error:
         raise click.ClickException(f"{error.kind}: {error.message}") from error
+    if which == "evidence":
+        click.echo(
+            f"evidence model: {evidence.base} + {evidence.corrections} corrected documents "
+            f"({evidence.corrections_reread} re-read); {evidence.features} features, {evidence.classes} classes; "
+            f"{evidence.seconds:.1f}s; written to {evidence.model_path}"
+        )
+        for class_id, count in sorted(evidence.per_class_corrections.items()):
+            click.echo(f"  {class_id}: {count} corrections")
+    else:
+        _echo_head_report(report)
+    if summary is not None:
+        click.echo(
+            f"re-classified {summary.documents} unreviewed documents ({summary.reread} re-read): "
+            f"{summary.changed} changed class, {summary.failed} failed; disposal dates recomputed"
+        )
+
+
+def _echo_head_report(report: TrainReport) -> None:
     click.echo(
         f"trained {report.classes} classes ({report.zero_shot} zero-shot) on {report.generated} generated and "
         f"{report.corrections} corrected documents ({report.corrections_reread} re-read); "
@@ -280,11 +384,14 @@ def train_command(
     )
     for class_id, count in sorted(report.per_class_corrections.items()):
         click.echo(f"  {class_id}: {count} corrections")
-    if summary is not None:
-        click.echo(
-            f"re-classified {summary.documents} unreviewed documents ({summary.reread} re-read): "
-            f"{summary.changed} changed class, {summary.failed} failed; disposal dates recomputed"
-        )
 
 
-__all__ = ["TrainReport", "load_schedule", "train", "train_command", "train_from_shipped_set"]
+__all__ = [
+    "EvidenceTrainReport",
+    "TrainReport",
+    "load_schedule",
+    "train",
+    "train_command",
+    "train_evidence",
+    "train_from_shipped_set",
+]

@@ -77,7 +77,7 @@ class RetentionSettings(_Section):
     """The retention schedule file and classifier choice."""
 
     schedule_file: str = "retention_schedule.yaml"
-    classifier: str = "combined"
+    classifier: str = "evidence"
     # The retain stage's floor for a DATE_OF_BIRTH finding to start a "DOB + N years" clock.
     date_of_birth_min_score: float = Field(default=defaults.DATE_OF_BIRTH_MIN_SCORE, ge=0, le=1)
 

@@ -119,7 +119,7 @@ def test_train_command_writes_head_with_corrections(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__CALIBRATION_PER_CLASS", "1")
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__MAX_TOKENS", "96")
     monkeypatch.setenv("DOCINTEL_CLASSIFIER__ENCODER", "transformer")  # the full-transformer mode stays selectable
-    result = CliRunner().invoke(train_command, ["--catalogue", url, "--output", str(head)])
+    result = CliRunner().invoke(train_command, ["--catalogue", url, "--model", "head", "--output", str(head)])
     assert result.exit_code == 0, result.output
     assert "encoder 'transformer all-MiniLM-L6-v2 tokens=96'" in result.output
     assert "2 corrected documents (1 re-read)" in result.output
@@ -129,6 +129,25 @@ def test_train_command_writes_head_with_corrections(tmp_path: Path, monkeypatch:
     assert loaded.example_classes.count("contracts.deed") == 3
     assert loaded.encoder == "transformer all-MiniLM-L6-v2 tokens=96"
     assert loaded.example_vectors.shape[1] == 384
+
+
+def test_train_command_learns_reviewers_decisions_into_the_evidence_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classifiers.evidence import SHIPPED_MODEL, load_model
+
+    url, _ = _catalogue_with_decisions(tmp_path)
+    output = tmp_path / "out" / "evidence.npz"
+    monkeypatch.setenv("DOCINTEL_CONFIG_DIR", str(CONFIG_DIR))
+    result = CliRunner().invoke(train_command, ["--catalogue", url, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "2 corrected documents (1 re-read)" in result.output
+    assert "hr.recruitment_unsuccessful: 1 corrections" in result.output
+    adjusted, shipped = load_model(output), load_model(SHIPPED_MODEL)
+    assert adjusted.info["reviewed_documents"] == "2"
+    assert adjusted.review_threshold == shipped.review_threshold
+    assert len(adjusted.features) >= len(shipped.features)
+    assert not (adjusted.weights[: len(shipped.features), : len(shipped.classes)] == shipped.weights).all()
 
 
 def test_train_command_reports_bad_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,5 +221,5 @@ def test_held_out_styles_split_each_class() -> None:
             assert kept + held == every and len(held) == 1
     assert class_styles("no.such_class") == ()
     assert generate_examples(per_class=4, seed=1, held_out_style=None) == generate_examples(per_class=4, seed=1)
-    held = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
-    assert {e.class_id for e in held} == {"foi.request"}  # finance.budget has one style
+    held_examples = generate_examples(["foi.request", "finance.budget"], per_class=4, seed=1, held_out_style=True)
+    assert {e.class_id for e in held_examples} == {"foi.request"}  # finance.budget has one style
