@@ -29,6 +29,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import (
     Connection,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -53,6 +55,7 @@ from docintel import __version__
 from docintel.catalogue import tables as t
 from docintel.errors import CatalogueError, ConfigError, safe_summary
 from docintel.models import DocumentRecord, DocumentStatus, StageRun
+from docintel.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +108,9 @@ def alembic_config() -> Config:
     return config
 
 
-def open_catalogue(url: str) -> CatalogueStore:
-    """Open (creating if needed) the catalogue at ``url`` and upgrade its schema to the newest revision."""
-    return CatalogueStore.open(url)
+def open_catalogue(url: str, *, upgrade: bool | None = None) -> CatalogueStore:
+    """Open (creating if needed) the catalogue at ``url`` and upgrade its schema (see :meth:`CatalogueStore.open`)."""
+    return CatalogueStore.open(url, upgrade=upgrade)
 
 
 def _utcnow() -> dt.datetime:
@@ -392,16 +395,25 @@ class CatalogueStore:
             os.register_at_fork(after_in_child=lambda: _dispose_after_fork(engine_ref))
 
     @classmethod
-    def open(cls, url: str) -> CatalogueStore:
-        """Create the engine for ``url`` and upgrade the schema to Alembic head."""
+    def open(cls, url: str, *, upgrade: bool | None = None) -> CatalogueStore:
+        """Create the engine for ``url`` and upgrade the schema to Alembic head (or, with ``upgrade=False``, check it).
+
+        ``upgrade=None`` follows the ``catalogue.auto_upgrade`` setting: on for the embedded catalogue; off in a
+        deployment where `docintel migrate` runs once before serve and the workers start.
+        """
         parsed = normalise_url(url)
+        if upgrade is None:
+            upgrade = get_settings().catalogue.auto_upgrade
         try:
             engine = _create_engine(parsed)
         except (NoSuchModuleError, ArgumentError) as exc:
             raise ConfigError(f"catalogue URL cannot be used: {_describe(exc)}") from exc
         store = cls(engine)
         try:
-            store.upgrade_schema()
+            if upgrade:
+                store.upgrade_schema()
+            else:
+                store.check_schema()
         except BaseException:
             engine.dispose()
             raise
@@ -476,6 +488,18 @@ class CatalogueStore:
         except CommandError as exc:
             # Typically a catalogue migrated by a newer docintel than this one.
             raise CatalogueError(f"catalogue schema at {self._safe_url} cannot be upgraded: {exc}") from exc
+
+    def check_schema(self) -> None:
+        """Refuse a catalogue whose schema is not at this docintel's newest revision (when migrations run apart)."""
+        with self.transaction("read schema revision") as connection:
+            has_version = inspect(connection).has_table("alembic_version")
+        current = self.schema_revision() if has_version else None
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current != head:
+            raise CatalogueError(
+                f"catalogue schema at {self._safe_url} is at revision {current or 'none'}, this docintel needs "
+                f"{head}: run `docintel migrate` first (catalogue.auto_upgrade is off)"
+            )
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the catalogue is at."""
