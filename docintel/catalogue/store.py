@@ -135,6 +135,15 @@ def _chunks(items: Sequence[str], size: int = ID_CHUNK_SIZE) -> Iterator[Sequenc
 
 
 @dataclass(frozen=True)
+class OperationalCounts:
+    """What operators watch (the metrics endpoint): live documents by status, failures by error class, stage time."""
+
+    documents_by_status: dict[str, int]
+    failed_by_error: dict[str, int]
+    stage_seconds: dict[str, tuple[int, float]]  # stage -> (runs, seconds in all)
+
+
+@dataclass(frozen=True)
 class CatalogueSummary:
     """Headline counts over the live (not deleted) documents."""
 
@@ -806,6 +815,24 @@ class CatalogueStore:
             pii_findings=pii_total,
             documents_with_pii=documents_with_pii,
         )
+
+    def operational_counts(self) -> OperationalCounts:
+        """Live documents by status and by error class, and each stage's runs and seconds, for the metrics."""
+        d, runs = t.documents, t.stage_runs
+        by_status = select(d.c.status, func.count()).where(_LIVE).group_by(d.c.status)
+        by_error = (
+            select(d.c.error_type, func.count())
+            .where(_LIVE, d.c.status == DocumentStatus.FAILED.value)
+            .group_by(d.c.error_type)
+        )
+        by_stage = select(runs.c.stage, func.count(), func.coalesce(func.sum(runs.c.seconds), 0.0)).group_by(
+            runs.c.stage
+        )
+        with self.transaction("read operational counts") as connection:
+            statuses = {str(status): int(n) for status, n in connection.execute(by_status)}
+            errors = {str(error or "unknown"): int(n) for error, n in connection.execute(by_error)}
+            stages = {str(stage): (int(n), float(seconds)) for stage, n, seconds in connection.execute(by_stage)}
+        return OperationalCounts(documents_by_status=statuses, failed_by_error=errors, stage_seconds=stages)
 
     def class_counts(self) -> list[ClassCount]:
         """Documents per retention class, largest first; unclassified documents count under None."""
