@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DOCINTEL_API__RESULT_TTL_SECONDS": "3600"}
+    # Uploads of queued jobs are spooled to disk (as in production), in the bench's own folder.
+    env = {**os.environ, "DOCINTEL_API__RESULT_TTL_SECONDS": "3600", "DOCINTEL_API__SPOOL_DIR": str(workdir / "spool")}
     if args.pool:
         env["DOCINTEL_API__POOL"] = args.pool
     if args.workers:

@@ -11,13 +11,12 @@
     model confidence < review_threshold, or a document the model cannot read      -> class kept, needs_review set,
                                                                                      "needs review" in the text
 
-Classes whose clock starts at the date of birth get their disposal date from the latest DATE_OF_BIRTH
-finding in the document (the youngest person named: the record is kept longest, never too short).
+Retention and disposal dates are not chosen here: the pipeline's retain stage (docintel.retention.retain) sets
+them after classify, for every classifier and for reviewers alike.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Sequence
@@ -28,34 +27,19 @@ from classifiers.embeddings import EmbeddingHead, Prediction, TextEncoder, encod
 from classifiers.rules import RetentionRulesClassifier
 from classifiers.structure import file_type_of, is_email, readable_words, without_mail_headers
 from docintel.errors import ClassificationError
-from docintel.models import Classification, DocumentRecord, Retention
+from docintel.models import Classification, DocumentRecord
 from docintel.retention import (
     TRANSITORY_CORRESPONDENCE,
     UNCLASSIFIED,
     RetentionSchedule,
-    Trigger,
-    retention_for,
 )
 
 logger = logging.getLogger(__name__)
 
 NEEDS_REVIEW = "needs review"
-DATE_OF_BIRTH = "DATE_OF_BIRTH"
 
 _HEADS: dict[tuple[Path, tuple[str, ...], str, float, float], EmbeddingHead] = {}
 _HEADS_LOCK = threading.Lock()
-
-
-def date_of_birth_in(record: DocumentRecord, min_score: float = 0.5) -> dt.date | None:
-    """The latest date of birth the PII stage found in the record (the youngest person), or None."""
-    findings = [f for f in record.pii if f.entity_type == DATE_OF_BIRTH and f.score >= min_score]
-    if not findings:
-        return None
-    # Lazy: the parser lives beside the recogniser, whose module imports Presidio.
-    from docintel.enrich.recognizers.uk import parse_date
-
-    dates = [day for day in (parse_date(f.text) for f in findings) if day is not None]
-    return max(dates) if dates else None
 
 
 def _drop_head_cache() -> None:
@@ -167,20 +151,8 @@ class EmbeddingRetentionClassifier:
             confidence=confidence,
             explanation=why,
             classifier=self.name,
-            retention=retention_with_dob(self._schedule, class_id, record, self.config.dob_min_score),
             needs_review=needs_review,
         )
-
-
-def retention_with_dob(
-    schedule: RetentionSchedule, class_id: str, record: DocumentRecord, min_score: float
-) -> Retention:
-    """The class's retention for the record, with the date of birth found in it for DOB-triggered classes."""
-    cls = schedule.get(class_id)
-    dob = date_of_birth_in(record, min_score) if cls.trigger == Trigger.DATE_OF_BIRTH else None
-    return retention_for(
-        cls, created=record.provenance.created_at, modified=record.provenance.modified_at, date_of_birth=dob
-    )
 
 
 class CombinedRetentionClassifier:
@@ -257,7 +229,6 @@ class CombinedRetentionClassifier:
             confidence=min(rule.confidence, self.config.review_threshold),
             explanation=why,
             classifier=self.name,
-            retention=retention_with_dob(self._schedule, rule.record_class, record, self.config.dob_min_score),
             needs_review=True,
         )
 
@@ -271,7 +242,6 @@ class CombinedRetentionClassifier:
             confidence=rule.confidence,
             explanation=f"rule: {rule.explanation}",
             classifier=self.name,
-            retention=retention_with_dob(self._schedule, rule.record_class, record, self.config.dob_min_score),
         )
 
     def _from_model(
@@ -296,6 +266,5 @@ class CombinedRetentionClassifier:
             confidence=round(confidence, 3),
             explanation=why,
             classifier=self.name,
-            retention=retention_with_dob(self._schedule, class_id, record, self.config.dob_min_score),
             needs_review=needs_review,
         )

@@ -70,7 +70,6 @@ class ClassifierConfig(_Config):
     lexical_features: bool = True
     zero_shot_scale: float = 10.0
     zero_shot_bias: float = -3.0
-    dob_min_score: float = Field(default=0.5, ge=0, le=1)
     readable_min_words: int = Field(default=3, ge=0)
     readable_min_share: float = Field(default=0.25, ge=0, le=1)
     signals: SignalSettings = Field(default_factory=SignalSettings)

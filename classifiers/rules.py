@@ -26,7 +26,6 @@ from docintel.retention import (
     RetentionClass,
     RetentionSchedule,
     WeightedPattern,
-    retention_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -232,15 +231,13 @@ class RetentionRulesClassifier:
     def _classification(
         self, record: DocumentRecord, class_id: str, confidence: float, explanation: str
     ) -> Classification:
-        cls = self._schedule.get(class_id)
-        retention = retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at)
+        self._schedule.get(class_id)  # an unknown class is a ConfigError here, not a bad row later
         logger.debug("document %s classified as %s (confidence %.2f)", record.id, class_id, confidence)
         return Classification(
             record_class=class_id,
             confidence=confidence,
             explanation=explanation,
             classifier=self.name,
-            retention=retention,
         )
 
     def _confidence(self, best: float, runner_up: float) -> float:

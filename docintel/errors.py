@@ -6,6 +6,7 @@ fails loudly.
 
     DocintelError                   base; ``retryable``, ``exit_code``, ``http_status``
     ├── ConfigError                 bad settings file, unknown key, unknown component name (exit 2)
+    │   └── PiiKeyMismatch          the PII key is not the one the catalogue was hashed with
     ├── SourceError                 a source could not give us a document
     │   ├── SourceAuthError         credentials refused (401/403)
     │   ├── SourceNotFound          item or drive gone (404)
@@ -72,6 +73,10 @@ class ConfigError(DocintelError):
     """A settings file, key or component name is wrong; the process cannot start."""
 
     exit_code = 2
+
+
+class PiiKeyMismatch(ConfigError):
+    """The PII key differs from the one the catalogue's hashes were made with: searches would miss."""
 
 
 class SourceError(DocintelError):

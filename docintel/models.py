@@ -64,6 +64,9 @@ class Provenance(_Model):
     size: int | None = None
     created_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
+    # The unmasked locator, set only when masking personal data in ``locator`` changed it (a local path or an
+    # archive member named after a person): kept for re-reading the file, never exported or shown.
+    source_locator: str | None = None
 
 
 class Page(_Model):
@@ -99,6 +102,9 @@ class PiiFinding(_Model):
     page: int | None = None
     value_hash: str | None = None  # HMAC-SHA256 of the normalised value
     recognizer: str | None = None
+    # The string the offsets index: the text, or the file name, folder path, title (e-mail subject) or locator,
+    # which the catalogue keeps masked.
+    field: Literal["text", "name", "path", "title", "locator"] = "text"
 
 
 class Retention(_Model):
@@ -196,6 +202,9 @@ class DocumentRecord(_Model):
     # The text with every personal-data finding and name masked, offsets unchanged: set by the enrich stage
     # only when catalogue.keep_text is on and the whole kept text was searched for personal data.
     kept_text: str | None = None
+    # The year of the latest date of birth found in the text (the youngest person), set by the retain stage: the
+    # catalogue keeps this year alone, never the date, so a "DOB + N years" class keeps a date after review.
+    birth_year: int | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding a text offset, or None when the text has no pages."""

@@ -1,4 +1,4 @@
-"""The pipeline: sources → fetch → sniff → extract → enrich → classify → sign → catalogue.
+"""The pipeline: sources → fetch → sniff → extract → enrich → classify → retain → sign → catalogue.
 
 Each stage is one function that takes a :class:`DocumentRecord` and returns an updated copy; the
 only I/O goes through the components in :class:`Engines` (extractors, analyzer, classifier) and the
@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from docintel import __version__
 from docintel.errors import (
@@ -53,14 +54,17 @@ from docintel.models import (
     StageStatus,
     join_pages,
 )
+from docintel.retention import UNCLASSIFIED, birth_year_in, retain
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector, document_id
+from docintel.sources.local import LocalFolderSource
 
 if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
     from classifiers.config import SignalSettings
     from docintel.catalogue.store import CatalogueStore
     from docintel.enrich.analyzer import TextAnalyzer
+    from docintel.enrich.fields import LabelMasker
     from docintel.retention import RetentionSchedule
 
 logger = logging.getLogger(__name__)
@@ -103,6 +107,13 @@ class Engines:
         from docintel.enrich.hashing import load_pii_key
 
         return load_pii_key()
+
+    @cached_property
+    def label_masker(self) -> LabelMasker:
+        """Masks personal data in file names, folder paths, titles and locators (the text's recognizers)."""
+        from docintel.enrich.fields import LabelMasker
+
+        return LabelMasker(self.analyzer, self.key)
 
     @cached_property
     def signal_settings(self) -> SignalSettings:
@@ -348,11 +359,134 @@ def classify_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     return _stage_run(record, "classify", classifier.name, started=started, version=getattr(classifier, "version", ""))
 
 
+def retain_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Set the retention and disposal date of the record's class: the one place dates are chosen for new records.
+
+    Also keeps the year of the latest date of birth found (never the date) so that a reviewer who later puts
+    the document in a "DOB + N years" class gets its date from the catalogue (docintel.retention.retain).
+    """
+    started = time.time()
+    birth_year = birth_year_in(record.pii, engines.settings.retention.date_of_birth_min_score)
+    if birth_year is None:
+        birth_year = record.birth_year  # a record re-classified without its text keeps what was found before
+    record = record.model_copy(update={"birth_year": birth_year})
+    classification = record.classification
+    if classification is None:
+        return record
+    try:
+        retention = retain(
+            engines.schedule,
+            classification.record_class,
+            created=record.provenance.created_at,
+            modified=record.provenance.modified_at,
+            birth_year=birth_year,
+        )
+    except DocintelError as error:
+        return _failed(_stage_run(record, "retain", "schedule", started=started, error=error), error)
+    classification = classification.model_copy(update={"retention": retention})
+    record = record.model_copy(update={"classification": classification})
+    return _stage_run(record, "retain", "schedule", started=started, version=engines.schedule.version)
+
+
 def signature_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
     """Keep a MinHash signature of the text (64 ints) so near-duplicates are found later without the text."""
     from classifiers.signals import text_signature
 
     return record.model_copy(update={"minhash": text_signature(record.text, engines.signal_settings.shingle_words)})
+
+
+def mask_labels_stage(record: DocumentRecord, engines: Engines) -> DocumentRecord:
+    """Mask personal data in the file name, folder path, title and locator of a record and its children.
+
+    Runs on every record just before it is stored, failed ones included (a file that could not be read still
+    has a name). The findings join the text's, hashed, so subject access finds a document by its name; the
+    web URL is dropped when it spells out a masked value; an unmasked locator is kept aside only for
+    re-reading the file (``Provenance.source_locator``).
+    """
+    children = [mask_labels_stage(child, engines) for child in record.children]
+    if not engines.settings.pii.enabled:
+        return record.model_copy(update={"children": children}) if children else record
+    prov = record.provenance
+    masker = engines.label_masker
+    try:
+        name, path = masker.mask(prov.name, "name"), masker.mask(prov.path, "path")
+        title, locator = masker.mask(record.title, "title"), masker.mask(prov.locator, "locator")
+    except DocintelError as error:
+        # Nothing may be stored in clear that was not searched: withhold the labels and say why.
+        withheld = "<WITHHELD>"
+        provenance = prov.model_copy(
+            update={"name": withheld, "path": withheld, "locator": withheld, "source_locator": prov.locator}
+        )
+        withheld_update: dict[str, Any] = {"provenance": provenance, "title": None, "children": children}
+        return _failed(record.model_copy(update=withheld_update), error)
+    raw_values = {label[f.start : f.end] for label, masked in ((prov.name, name), (prov.path, path),
+                  (record.title or "", title), (prov.locator, locator)) for f in masked.findings}  # fmt: skip
+    web_url = prov.web_url
+    if web_url and any(value in unquote(web_url) for value in raw_values):
+        web_url = None
+    provenance = prov.model_copy(
+        update={
+            "name": name.masked,
+            "path": path.masked,
+            "locator": locator.masked,
+            "source_locator": prov.locator if locator.changed else prov.source_locator,
+            "web_url": web_url,
+        }
+    )
+    # The locator's findings repeat the path's and name's: only those three labels' findings are kept.
+    pii = [*record.pii, *name.findings, *path.findings, *title.findings]
+    update: dict[str, Any] = {"provenance": provenance, "title": title.masked if record.title else None}
+    if record.classification is not None:
+        explanation = _scrub_explanation(record.classification.explanation, pii)
+        update["classification"] = record.classification.model_copy(update={"explanation": explanation})
+    return record.model_copy(update={**update, "pii": pii, "children": children})
+
+
+@dataclass(frozen=True)
+class MaskedLocation:
+    """A file's name, folder path and web URL with personal data masked, and the name's and path's findings."""
+
+    name: str
+    path: str
+    web_url: str | None
+    findings: list[PiiFinding]
+
+    def finding_rows(self) -> list[dict[str, Any]]:
+        """The findings as pii_findings rows (without the document id): hashes and offsets, never values."""
+        return [
+            {"entity_type": f.entity_type, "page": None, "start": f.start, "end": f.end, "score": f.score,
+             "recognizer": f.recognizer, "value_hash": f.value_hash, "field": f.field}
+            for f in self.findings
+        ]  # fmt: skip
+
+
+def masked_location(engines: Engines, name: str, path: str, web_url: str | None) -> MaskedLocation:
+    """A renamed or moved file's new name, path and web URL as the catalogue keeps them (the crawler's refresh)."""
+    if not engines.settings.pii.enabled:
+        return MaskedLocation(name, path, web_url, [])
+    masked_name, masked_path = engines.label_masker.mask(name, "name"), engines.label_masker.mask(path, "path")
+    raw_values = {name[f.start : f.end] for f in masked_name.findings} | {
+        path[f.start : f.end] for f in masked_path.findings
+    }
+    kept_url = None if web_url and any(value in unquote(web_url) for value in raw_values) else web_url
+    findings = [*masked_name.findings, *masked_path.findings]
+    return MaskedLocation(masked_name.masked, masked_path.masked, kept_url, findings)
+
+
+_QUOTED_TERM = re.compile(r"'([^'\s]+)'")
+_WORD = re.compile(r"\w+")
+
+
+def _scrub_explanation(explanation: str, findings: list[PiiFinding]) -> str:
+    """The classifier's explanation with every quoted term that is a word of a finding replaced by ``<PII>``.
+
+    The embedding classifier names the terms that drove it ('olivia', 'smith'), read from the name, path
+    and text: a term that is part of a personal-data value must not reach the catalogue.
+    """
+    words = {word for finding in findings for word in _WORD.findall(finding.text.lower())}
+    if not words:
+        return explanation
+    return _QUOTED_TERM.sub(lambda m: "'<PII>'" if m.group(1).lower() in words else m.group(0), explanation)
 
 
 # --- one document, with its children --------------------------------------------------------
@@ -374,7 +508,7 @@ def _child_record(parent: DocumentRecord, attachment: Attachment) -> DocumentRec
 
 
 def process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
-    """Run sniff → extract → enrich → classify → sign on one document and, recursively, its attachments."""
+    """Run sniff → extract → enrich → classify → retain → sign on one document and, recursively, its attachments."""
     record = sniff_stage(record, content)
     attachments: list[Attachment] = []
     if record.status is not DocumentStatus.FAILED:
@@ -383,6 +517,8 @@ def process_document(record: DocumentRecord, content: bytes, engines: Engines) -
         record = enrich_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = classify_stage(record, engines)
+    if record.status is not DocumentStatus.FAILED:
+        record = retain_stage(record, engines)
     if record.status is not DocumentStatus.FAILED:
         record = signature_stage(record, engines)
         record = record.model_copy(update={"status": DocumentStatus.OK})
@@ -515,6 +651,7 @@ def _scan_one(
         reviewed = store.reviewed_classes([record.id]).get(record.id)
         if reviewed is not None:
             record = keep_reviewed_class(record, engines, *reviewed)
+    record = mask_labels_stage(record, engines)
     store.save(record, run_id=summary.run_id)
     summary.processed += 1
     summary.count(record)
@@ -529,22 +666,104 @@ def keep_reviewed_class(
     reviewed_at: dt.datetime | None,
 ) -> DocumentRecord:
     """A reviewer's class outranks any classifier: re-applied, with its retention, when a document is re-read."""
-    from docintel.retention import retention_for
-
     try:
-        cls = engines.schedule.get(record_class)
+        engines.schedule.get(record_class)
     except DocintelError:
         logger.warning("document %s: reviewed class %s is no longer in the schedule", record.id, record_class)
         return record
     when = reviewed_at.date().isoformat() if reviewed_at else "an earlier date"
+    found = record.classification
     classification = Classification(
         record_class=record_class,
         confidence=1.0,
         explanation=f"set by reviewer {reviewed_by or 'unknown'} on {when}",
         classifier="review",
-        retention=retention_for(cls, created=record.provenance.created_at, modified=record.provenance.modified_at),
+        # The classifier's own verdict is kept: the dashboard measures what it accepted against reviewers' classes.
+        needs_review=found is None or found.needs_review or found.record_class == UNCLASSIFIED,
     )
-    return record.model_copy(update={"classification": classification})
+    # Through the retain stage, so a date-of-birth class gets its date here as it does after classify.
+    return retain_stage(record.model_copy(update={"classification": classification}), engines)
+
+
+@dataclass
+class ReclassifySummary:
+    """What re-classifying the catalogue did."""
+
+    documents: int = 0
+    changed: int = 0  # documents whose class changed
+    reread: int = 0  # read again from their local source for their text
+    failed: int = 0
+
+
+def catalogued_record(row: dict[str, Any]) -> DocumentRecord:
+    """A record rebuilt from a catalogue row: identity, provenance, title, type and birth year (no text)."""
+    provenance = Provenance(
+        source=row["source"],
+        locator=row["locator"],
+        name=row["name"],
+        path=row["path"] or "",
+        parent_id=row.get("parent_id"),
+        drive_id=row.get("drive_id"),
+        item_id=row.get("item_id"),
+        web_url=row.get("web_url"),
+        size=row.get("size"),
+        created_at=row.get("created_at"),
+        modified_at=row.get("modified_at"),
+    )
+    return DocumentRecord(
+        id=row["id"],
+        provenance=provenance,
+        sha256=row.get("sha256"),
+        mime_type=row.get("mime_type"),
+        file_type=row.get("file_type"),
+        status=DocumentStatus.OK,
+        title=row.get("title"),
+        depth=row.get("depth") or 0,
+        birth_year=row.get("birth_year"),
+    )
+
+
+def _reread_local(record: DocumentRecord, engines: Engines) -> DocumentRecord | None:
+    """The record with its text read again from a local file, or None when it is not local or cannot be read."""
+    if record.provenance.source != "local" or record.provenance.parent_id:
+        return None
+    fetched, content = fetch_stage(record, LocalFolderSource([]), engines)
+    if content is None:
+        return None
+    read, _ = extract_stage(sniff_stage(fetched, content), content, engines)
+    return read if read.status is not DocumentStatus.FAILED else None
+
+
+def reclassify_catalogued(store: CatalogueStore, engines: Engines, *, reread: bool = True) -> ReclassifySummary:
+    """Classify again every catalogued document no reviewer has classified (after ``docintel train``), with dates.
+
+    Each document's text is its kept masked text (catalogue.keep_text), else the local file read again
+    (``reread``), else none: the classifier then reads its title, name and folder. Classify and retain run as
+    in a scan, so disposal dates (date-of-birth classes from the kept birth year) are the retain stage's.
+    Only the class, retention and evidence are rewritten; pages, findings and stage runs stay as stored.
+    """
+    summary = ReclassifySummary()
+    for row in store.iter_unreviewed():
+        record = catalogued_record(row)
+        if row.get("kept_text"):
+            record = record.model_copy(update={"text": row["kept_text"]})
+        elif reread:
+            read = _reread_local(record, engines)
+            if read is not None:
+                record = read.model_copy(update={"stage_runs": []})
+                summary.reread += 1
+        summary.documents += 1
+        record = retain_stage(classify_stage(record, engines), engines)
+        if record.status is DocumentStatus.FAILED:
+            summary.failed += 1
+            logger.warning(
+                "document %s: re-classification failed: %s", record.id, record.error.type if record.error else ""
+            )
+            continue
+        new_class = record.classification.record_class if record.classification else None
+        summary.changed += new_class != row.get("record_class")
+        store.update_classification(record)
+    return summary
 
 
 def analyze_bytes(content: bytes, name: str, engines: Engines) -> DocumentRecord:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from docintel.errors import CorruptDocument, TooLarge
 from docintel.extract import ExtractContext, FileType, default_registry
+from docintel.extract.render import render_page
 from docintel.extract.sniff import sniff
 from docintel.models import PiiFinding, join_pages
 
@@ -38,7 +39,6 @@ MASK_CHAR = "\u2588"
 _NOT_SPACE = re.compile(r"\S")
 # Rendering resolution of redacted PDF pages: legible for people, and an A4 page stays under ~1 MB as PNG.
 REDACT_DPI = 150
-POINTS_PER_INCH = 72
 # Black boxes grow by this many pixels each side so anti-aliased glyph edges are covered too.
 BOX_PADDING_PX = 2
 
@@ -147,7 +147,7 @@ def _ocr_boxes(image: Image.Image, context: ExtractContext) -> tuple[str, list[_
     """The page text from tesseract's words (one box per word), and the image those boxes are on."""
     from docintel.extract.ocr import TesseractOcr
 
-    result = TesseractOcr(context.ocr).ocr(image, dpi=REDACT_DPI)
+    result = TesseractOcr(context.ocr).ocr(image)  # at the DPI the page was rendered at (in image.info)
     if result.rotation:
         image = image.rotate(-result.rotation, expand=True)
     text, boxes = "", []
@@ -180,6 +180,10 @@ def _black_out(image: Image.Image, boxes: list[_Box], findings: list[PiiFinding]
     return covered
 
 
+def _rgb(image: Image.Image) -> Image.Image:
+    return image.convert("RGB")
+
+
 def _redact_pdf(content: bytes, out_path: Path, analyzer: TextAnalyzer, context: ExtractContext) -> RedactionResult:
     import io
 
@@ -188,7 +192,6 @@ def _redact_pdf(content: bytes, out_path: Path, analyzer: TextAnalyzer, context:
 
     result = RedactionResult(out_path, FileType.PDF.value, "pdf_image")
     images: list[Image.Image] = []
-    scale = REDACT_DPI / POINTS_PER_INCH
     try:
         rendered = pypdfium2.PdfDocument(content)
         plumbed = pdfplumber.open(io.BytesIO(content))
@@ -198,8 +201,14 @@ def _redact_pdf(content: bytes, out_path: Path, analyzer: TextAnalyzer, context:
         if len(rendered) > context.limits.max_pdf_pages:
             raise TooLarge(f"PDF has {len(rendered)} pages, over the {context.limits.max_pdf_pages} limit")
         for index in range(len(rendered)):
-            image = rendered[index].render(scale=scale).to_pil().convert("RGB")
-            text, boxes = _text_layer_boxes(plumbed.pages[index], scale)
+            page = rendered[index]
+            try:
+                # Under the pixel cap a huge page comes back at a lower DPI: its boxes scale with what it got.
+                bitmap = render_page(page, REDACT_DPI, context.limits.max_render_pixels, _rgb)
+            finally:
+                page.close()
+            image = bitmap.image
+            text, boxes = _text_layer_boxes(plumbed.pages[index], bitmap.scale)
             if len(text.strip()) < context.ocr.min_text_layer_chars:
                 text, boxes, image = _ocr_boxes(image, context)
             _, findings = analyzer.analyze(text)

@@ -9,6 +9,15 @@ turn a class plus a document's dates into a :class:`docintel.models.Retention`.
 UK local-government financial years end on 31 March, so the Derbyshire "6+" rule (six years from the
 end of the financial year in which the record was last modified) disposes of a record modified on
 1 May 2024 on 31 March 2031.
+
+The retain stage (:func:`retain`, run by :func:`docintel.pipeline.retain_stage` after classify, by a reviewer's
+class change and by anything that re-classifies a catalogued document) is the one place a disposal date is
+chosen. Classes counted from a date of birth need that date after the document's text is gone, so the
+catalogue keeps the *birth year* only (``documents.birth_year``): the year of the latest date of birth found
+in the document (the youngest person, kept longest). Never the day or month, and never the finding's text:
+a year alone does not single anyone out. The clock of a date-of-birth class then starts on 31 December of
+that year, so a record is kept at most a year longer than its exact date would allow and never shorter;
+the disposal date the catalogue shows reveals the birth year and nothing more.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import calendar
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -24,9 +34,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from docintel.enrich.dates import parse_date
 from docintel.errors import ConfigError
 from docintel.extract.base import FileType
-from docintel.models import Retention
+from docintel.models import PiiFinding, Retention
 from docintel.settings import Settings, load_yaml_file
 
 logger = logging.getLogger(__name__)
@@ -371,11 +382,12 @@ def _clock_start(
     created: dt.datetime | dt.date | None,
     modified: dt.datetime | dt.date | None,
     trigger_date: dt.datetime | dt.date | None,
-    date_of_birth: dt.date | None,
+    birth_year: int | None,
 ) -> dt.date | None:
     """The day the retention clock starts for this class, or None when that day is not known."""
     if cls.trigger == Trigger.DATE_OF_BIRTH:
-        return date_of_birth
+        # Only the year is kept (see the module docstring): its last day is the latest the birth can have been.
+        return dt.date(birth_year, 12, 31) if birth_year is not None else None
     if trigger_date is not None:
         start = local_date(trigger_date)
         return financial_year_end(start) if cls.trigger == Trigger.END_OF_FINANCIAL_YEAR else start
@@ -396,18 +408,17 @@ def disposal_date(
     created: dt.datetime | dt.date | None,
     modified: dt.datetime | dt.date | None,
     trigger_date: dt.datetime | dt.date | None = None,
-    date_of_birth: dt.date | None = None,
+    birth_year: int | None = None,
 ) -> dt.date | None:
     """When a document of this class may be disposed of; None when permanent, unknown, or awaiting its trigger.
 
     ``trigger_date`` is when the class's trigger happened (case closed, contract expired, decision issued,
-    the named event); for the document-dated triggers it overrides the document's own date.
+    the named event); for the document-dated triggers it overrides the document's own date. ``birth_year`` is
+    the year of the latest date of birth in the document, for classes counted from a date of birth.
     """
     if not cls.period.is_span:
         return None
-    start = _clock_start(
-        cls, created=created, modified=modified, trigger_date=trigger_date, date_of_birth=date_of_birth
-    )
+    start = _clock_start(cls, created=created, modified=modified, trigger_date=trigger_date, birth_year=birth_year)
     return add_period(start, cls.period) if start is not None else None
 
 
@@ -427,16 +438,14 @@ def retention_for(
     created: dt.datetime | dt.date | None,
     modified: dt.datetime | dt.date | None,
     trigger_date: dt.datetime | dt.date | None = None,
-    date_of_birth: dt.date | None = None,
+    birth_year: int | None = None,
 ) -> Retention:
     """What the schedule says for a document of this class: period, trigger, action, disposal date, authority.
 
     When the period is a span but its start is not known, the trigger reads "<trigger> (awaits <what>)",
     e.g. "closure (awaits closure date)", so reports show why there is no disposal date.
     """
-    when = disposal_date(
-        cls, created=created, modified=modified, trigger_date=trigger_date, date_of_birth=date_of_birth
-    )
+    when = disposal_date(cls, created=created, modified=modified, trigger_date=trigger_date, birth_year=birth_year)
     trigger = cls.trigger
     if when is None and cls.period.is_span:
         trigger = f"{trigger} (awaits {_awaited(trigger)})"
@@ -447,3 +456,37 @@ def retention_for(
         disposal_date=when,
         authority=cls.authority,
     )
+
+
+DATE_OF_BIRTH_ENTITY = "DATE_OF_BIRTH"
+
+
+def birth_year_in(findings: Iterable[PiiFinding], min_score: float) -> int | None:
+    """The year of the latest date of birth among personal-data findings (the youngest person), or None.
+
+    A finding below ``min_score`` is a bare date with no birth cue before it, not a date of birth.
+    """
+    dates = [
+        day
+        for day in (
+            parse_date(f.text) for f in findings if f.entity_type == DATE_OF_BIRTH_ENTITY and f.score >= min_score
+        )
+        if day is not None
+    ]
+    return max(dates).year if dates else None
+
+
+def retain(
+    schedule: RetentionSchedule,
+    record_class: str,
+    *,
+    created: dt.datetime | dt.date | None,
+    modified: dt.datetime | dt.date | None,
+    birth_year: int | None,
+) -> Retention:
+    """The retain stage's rule, for a document in the pipeline or a catalogued one a reviewer re-classes.
+
+    Everything that sets a class goes through here, so a class counted from a date of birth gets the same
+    date whoever set it: the classifier, a reviewer, or a re-classification after ``docintel train``.
+    """
+    return retention_for(schedule.get(record_class), created=created, modified=modified, birth_year=birth_year)

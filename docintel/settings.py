@@ -31,6 +31,7 @@ class LimitSettings(_Section):
     max_pdf_pages: int = defaults.MAX_PDF_PAGES
     max_image_pixels: int = defaults.MAX_IMAGE_PIXELS
     max_pdf_page_points: float = defaults.MAX_PDF_PAGE_POINTS
+    max_render_pixels: int = Field(default=defaults.MAX_RENDER_PIXELS, gt=0)
     max_archive_depth: int = defaults.MAX_ARCHIVE_DEPTH
     max_archive_members: int = defaults.MAX_ARCHIVE_MEMBERS
     max_archive_expanded_bytes: int = defaults.MAX_ARCHIVE_EXPANDED_BYTES
@@ -77,6 +78,8 @@ class RetentionSettings(_Section):
 
     schedule_file: str = "retention_schedule.yaml"
     classifier: str = "combined"
+    # The retain stage's floor for a DATE_OF_BIRTH finding to start a "DOB + N years" clock.
+    date_of_birth_min_score: float = Field(default=defaults.DATE_OF_BIRTH_MIN_SCORE, ge=0, le=1)
 
 
 class CatalogueSettings(_Section):

@@ -10,18 +10,25 @@ is one, which serves every source; otherwise from re-reading the document: local
 attachments and archive members by re-reading the top-level file and extracting down to the child. The text is
 extracted with docintel's own extractors, so the stored offsets line up; a document whose bytes changed since it
 was catalogued, or that sits in a source this module does not re-read (SharePoint, OneDrive, mail without kept
-text: open ``web_url``), is returned without a snippet and with the reason. Every stored PII span inside a
-snippet is replaced by ``[TYPE]``.
+text: open ``web_url``), is returned without a snippet and with the reason. Snippets are opt-in
+(``--snippets``, ``snippets=true``): every stored PII span inside one is replaced by ``[TYPE]``, and so is
+every postcode-shaped token and every run of digits, because OCR'd text holds identifiers the recognisers
+missed.
+
+Every search is audited (``audit`` table, action ``subject_access``): who (API key id or ``cli``), when, the
+identifier types searched and the number of documents found; never the values.
 
     docintel find --nhs-number "943 476 5919" --name "Olivia Smith" --json
-    GET /v1/subject-access?nhs_number=9434765919&name=Olivia%20Smith
+    GET /v1/subject-access?nhs_number=9434765919&name=Olivia%20Smith      (a key with the subject-access scope)
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import logging
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -36,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore, open_catalogue
-from docintel.enrich.hashing import load_pii_key, normalise, pii_hash
+from docintel.enrich.hashing import bind_pii_key, load_pii_key, normalise, pii_hash
 from docintel.enrich.recognizers import checksums
 from docintel.errors import CatalogueError, ConfigError, DocintelError
 from docintel.models import DocumentStatus, Provenance
@@ -52,6 +59,13 @@ MAX_SNIPPETS_PER_DOCUMENT = 3
 REREADABLE_SOURCES = frozenset({"local"})
 # How an attachment's locator joins its parent's (see docintel.pipeline._child_record).
 CHILD_SEPARATOR = "!/"
+
+# The audit action of a search; the review pages' audit list filters on it.
+AUDIT_ACTION = "subject_access"
+# What a snippet masks beyond the catalogued findings: UK-postcode-shaped tokens (OCR'd addresses the
+# recognisers missed), then any run of digits (account, case, phone and NHS numbers in any spacing).
+_POSTCODE_SHAPE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\d+")
 
 # Search criterion name -> the PII entity type its value is catalogued under.
 CRITERIA: dict[str, str] = {
@@ -90,6 +104,7 @@ class Mention:
     start: int
     end: int
     snippet: str | None = None
+    field: str = "text"  # where it was found: the text, or the (masked) file name, folder path or title
 
 
 @dataclass
@@ -167,20 +182,24 @@ def _mentions(store: CatalogueStore, criteria: list[Criterion]) -> dict[str, lis
     found: dict[str, list[Mention]] = defaultdict(list)
     for criterion in criteria:
         query = (
-            select(f.c.document_id, f.c.page, f.c.start, f.c.end)
+            select(f.c.document_id, f.c.page, f.c.start, f.c.end, f.c.field)
             .where(f.c.entity_type == criterion.entity_type, f.c.value_hash == criterion.value_hash)
             .order_by(f.c.document_id, f.c.start)
         )
         for row in _rows(store, query, "search the catalogue"):
             found[row["document_id"]].append(
-                Mention(criterion.name, criterion.entity_type, row["page"], row["start"], row["end"])
-            )
+                Mention(
+                    criterion.name, criterion.entity_type, row["page"], row["start"], row["end"],
+                    field=row["field"] or "text",
+                )
+            )  # fmt: skip
     return found
 
 
 def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     d = t.documents
-    columns = (d.c.id, d.c.parent_id, d.c.source, d.c.locator, d.c.name, d.c.path, d.c.web_url, d.c.sha256)
+    columns = (d.c.id, d.c.parent_id, d.c.source, d.c.locator, d.c.source_locator, d.c.name, d.c.path, d.c.title,
+               d.c.web_url, d.c.sha256)  # fmt: skip
     result: dict[str, dict[str, Any]] = {}
     pending = list(dict.fromkeys(ids))
     # Ancestors too: an attachment is re-read through its parents.
@@ -197,7 +216,11 @@ def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str,
 
 def _all_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
     f = t.pii_findings
-    query = select(f.c.start, f.c.end, f.c.entity_type).where(f.c.document_id == doc_id).order_by(f.c.start)
+    query = (
+        select(f.c.start, f.c.end, f.c.entity_type)
+        .where(f.c.document_id == doc_id, f.c.field.is_(None))  # the text's findings, not the name's
+        .order_by(f.c.start)
+    )
     return [(row["start"], row["end"], row["entity_type"]) for row in _rows(store, query, "read findings")]
 
 
@@ -222,6 +245,11 @@ def _extract(content: bytes, row: Mapping[str, Any], settings: Settings) -> tupl
     return record.text, {attachment.name: attachment.content for attachment in attachments}
 
 
+def _raw_locator(row: Mapping[str, Any]) -> str:
+    """The locator to re-read by: the unmasked one where masking personal data changed the catalogued one."""
+    return str(row["source_locator"] or row["locator"])
+
+
 def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], settings: Settings) -> str:
     """The text of a catalogued document, re-read from its source; SnippetUnavailable says why it cannot be."""
     chain = [documents[doc_id]]
@@ -234,7 +262,7 @@ def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], setting
     if root["source"] not in REREADABLE_SOURCES:
         raise SnippetUnavailable(f"documents from source {root['source']!r} are not re-read here; open web_url")
     try:
-        content = Path(root["locator"]).read_bytes()
+        content = Path(_raw_locator(root)).read_bytes()
     except OSError as exc:
         raise SnippetUnavailable(f"the file cannot be read ({type(exc).__name__})") from exc
     for index, row in enumerate(reversed(chain)):
@@ -244,7 +272,7 @@ def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], setting
         if index == len(chain) - 1:
             return text
         child = chain[len(chain) - 2 - index]
-        member = child["locator"].removeprefix(row["locator"] + CHILD_SEPARATOR)
+        member = _raw_locator(child).removeprefix(_raw_locator(row) + CHILD_SEPARATOR)
         if member not in attachments:
             raise SnippetUnavailable("the attachment is no longer in its parent document")
         content = attachments[member]
@@ -270,14 +298,19 @@ def redacted_snippet(
     for span_start, span_end, kind in spans:
         if span_end <= cursor:
             continue
-        pieces.append(text[cursor : max(cursor, span_start)])
+        pieces.append(_mask_shapes(text[cursor : max(cursor, span_start)]))
         pieces.append(f"[{kind}]")
         cursor = span_end
-    pieces.append(text[cursor:window_end])
+    pieces.append(_mask_shapes(text[cursor:window_end]))
     snippet = " ".join("".join(pieces).split())
     prefix = "…" if window_start > 0 else ""
     suffix = "…" if window_end < len(text) else ""
     return f"{prefix}{snippet}{suffix}"
+
+
+def _mask_shapes(text: str) -> str:
+    """Postcode-shaped tokens and digit runs masked: what a recogniser missed must not show in clear."""
+    return _DIGIT_RUN.sub("[NUMBER]", _POSTCODE_SHAPE.sub("[POSTCODE]", text))
 
 
 def kept_text(store: CatalogueStore, doc_id: str) -> str | None:
@@ -288,6 +321,13 @@ def kept_text(store: CatalogueStore, doc_id: str) -> str | None:
 
 
 def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, Any], settings: Settings) -> None:
+    row = documents[match.document_id]
+    for mention in match.mentions:
+        if mention.field in ("name", "path", "title"):
+            mention.snippet = str(row[mention.field] or "")  # catalogued with every finding masked
+    in_text = [mention for mention in match.mentions if mention.field == "text"][:MAX_SNIPPETS_PER_DOCUMENT]
+    if not in_text:
+        return
     try:
         text = kept_text(store, match.document_id) or reread_text(match.document_id, documents, settings)
     except SnippetUnavailable as reason:
@@ -297,7 +337,7 @@ def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, A
         match.snippet_unavailable = f"the document could not be read again ({error.kind})"
         return
     findings = _all_findings(store, match.document_id)
-    for mention in match.mentions[:MAX_SNIPPETS_PER_DOCUMENT]:
+    for mention in in_text:
         if mention.end > len(text):
             match.snippet_unavailable = "the text read or kept does not reach the catalogued offsets"
             return
@@ -318,10 +358,13 @@ def find_documents(
     postcode: str | None = None,
     key: bytes,
     require_all: bool = True,
-    snippets: bool = True,
+    snippets: bool = False,
     settings: Settings | None = None,
+    searched_by: str = "cli",
 ) -> list[Match]:
     """Catalogued documents mentioning the given identifiers (all of them by default), best first."""
+    # Another key's hashes match nothing: refuse rather than answer "no document" to a legal request.
+    bind_pii_key(store, key)
     criteria = build_criteria(
         {"nhs_number": nhs_number, "nino": nino, "email": email, "phone": phone, "name": name, "postcode": postcode},
         key,
@@ -357,8 +400,35 @@ def find_documents(
         settings = settings or get_settings()
         for match in matches:
             _add_snippets(store, match, documents, settings)
-    logger.info("subject access search on %d criteria: %d documents", len(criteria), len(matches))
+    record_search(store, searched_by, criteria, require_all=require_all, snippets=snippets, found=len(matches))
+    logger.info("subject access search by %s on %d criteria: %d documents", searched_by, len(criteria), len(matches))
     return matches
+
+
+def record_search(
+    store: CatalogueStore, searched_by: str, criteria: list[Criterion], *, require_all: bool, snippets: bool, found: int
+) -> None:
+    """Audit a search: who, when, which identifier types and how many documents; never the values or hashes."""
+    try:
+        store.record_audit(
+            searched_by,
+            AUDIT_ACTION,
+            target=",".join(criterion.name for criterion in criteria),
+            to_value=str(found),
+            reason=("all" if require_all else "any") + (", snippets" if snippets else ""),
+        )
+    except CatalogueError:
+        # An unaudited search must not be answered: the caller gets the error, not the results.
+        logger.error("subject access search by %s could not be audited; not answered", searched_by)
+        raise
+
+
+def cli_searcher() -> str:
+    """How a search from the command line is named in the audit: the operating-system account."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 # --- command line --------------------------------------------------------------------------------------------
@@ -392,7 +462,12 @@ def _print_matches(matches: list[Match]) -> None:
 @click.option("--postcode", help="UK postcode, any spacing.")
 @click.option("--catalogue", "catalogue_url", metavar="URL", help="Catalogue database URL (default: from settings).")
 @click.option("--any", "match_any", is_flag=True, help="Documents mentioning any of the identifiers, not all.")
-@click.option("--no-snippets", is_flag=True, help="Do not re-read documents for snippets (faster).")
+@click.option(
+    "--snippets/--no-snippets",
+    default=False,
+    show_default=True,
+    help="Re-read documents for snippets (masked: findings, postcodes and every digit run).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of matches.")
 @click.pass_context
 def find_command(
@@ -406,15 +481,15 @@ def find_command(
     postcode: str | None,
     catalogue_url: str | None,
     match_any: bool,
-    no_snippets: bool,
+    snippets: bool,
     as_json: bool,
 ) -> None:
-    """List catalogued documents that mention a person (subject access request), with redacted snippets.
+    """List catalogued documents that mention a person (subject access request); each search is audited.
 
     \b
     Examples:
       docintel find --nhs-number "943 476 5919"
-      docintel find --name "Olivia Smith" --email olivia.smith@example.org --json
+      docintel find --name "Olivia Smith" --email olivia.smith@example.org --json --snippets
     """
     try:
         settings = command_settings(ctx.obj)
@@ -431,8 +506,9 @@ def find_command(
                 postcode=postcode,
                 key=key,
                 require_all=not match_any,
-                snippets=not no_snippets,
+                snippets=snippets,
                 settings=settings,
+                searched_by=cli_searcher(),
             )
         finally:
             store.close()
@@ -472,9 +548,16 @@ def _app_key(request: Request) -> bytes:
     return key if isinstance(key, bytes) else load_pii_key()
 
 
+def _searcher(request: Request) -> str:
+    """The audit name of the caller: the API key id the scope check left on the request."""
+    key_id = getattr(request.state, "api_key_id", None)
+    return f"api-key:{key_id}" if key_id else "api"
+
+
 @router.get("/v1/subject-access", operation_id="SubjectAccessSearch")
 def subject_access_search(
     *,
+    searched_by: Annotated[str, Depends(_searcher)],
     store: Annotated[CatalogueStore, Depends(_app_store)],
     settings: Annotated[Settings, Depends(_app_settings)],
     key: Annotated[bytes, Depends(_app_key)],
@@ -485,9 +568,11 @@ def subject_access_search(
     name: Annotated[str | None, Query(description="Full name")] = None,
     postcode: Annotated[str | None, Query(description="UK postcode")] = None,
     match_any: Annotated[bool, Query(alias="any", description="any identifier instead of all")] = False,
-    snippets: Annotated[bool, Query(description="re-read documents for redacted snippets")] = True,
+    snippets: Annotated[
+        bool, Query(description="re-read documents for masked snippets (findings, postcodes and digits masked)")
+    ] = False,
 ) -> dict[str, Any]:
-    """Documents mentioning the identifiers (all of them unless any=true), ranked, with redacted snippets."""
+    """Documents mentioning the identifiers (all of them unless any=true), ranked; every search is audited."""
     try:
         matches = find_documents(
             store,
@@ -501,6 +586,7 @@ def subject_access_search(
             require_all=not match_any,
             snippets=snippets,
             settings=settings,
+            searched_by=searched_by,
         )
     except InvalidCriterion as error:
         raise HTTPException(status_code=error.http_status, detail=error.message) from error

@@ -256,13 +256,13 @@ def client(store: CatalogueStore, settings: SignalSettings) -> Iterator[TestClie
         app,
         store=store,
         settings=load_settings(CONFIG_DIR, environ={}),
-        review_settings=ReviewSettings(trusted_header_enabled=True, trusted_proxies=["testclient"]),
+        review_settings=ReviewSettings(trusted_header_enabled=True, trusted_proxies=["127.0.0.1"]),
         secret="test-secret-for-signing-cookies-0123456789",
         schedule=load_schedule(CONFIG_DIR / "retention_schedule.yaml"),
         signal_settings=settings,
     )
     ReviewStore(store).create_user("rita", None, Role.REVIEWER, by="test")
-    with TestClient(app, headers={"X-Remote-User": "rita"}) as test_client:
+    with TestClient(app, headers={"X-Remote-User": "rita"}, client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 

@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from docintel.errors import ConfigError
+from docintel.models import Classification, DocumentRecord, DocumentStatus, PiiFinding, Provenance
+from docintel.pipeline import Engines, keep_reviewed_class, retain_stage
 from docintel.retention import (
     REQUIRED_CLASS_IDS,
     DisposalAction,
@@ -19,6 +21,7 @@ from docintel.retention import (
     RetentionSchedule,
     Trigger,
     add_period,
+    birth_year_in,
     disposal_date,
     financial_year_end,
     load_schedule,
@@ -200,14 +203,15 @@ MODIFIED = dt.datetime(2021, 6, 10, 12, 0, tzinfo=UTC)
             {"trigger_date": dt.date(2024, 2, 29)},
             dt.date(2031, 2, 28),
         ),
-        ({"years": 75}, "date_of_birth", "review", {"date_of_birth": dt.date(2012, 2, 29)}, dt.date(2087, 2, 28)),
-        ({"years": 25}, "date_of_birth", "review", {"date_of_birth": dt.date(2008, 9, 1)}, dt.date(2033, 9, 1)),
+        # Only the birth year is kept: the clock starts on its last day, so never earlier than the exact date would.
+        ({"years": 75}, "date_of_birth", "review", {"birth_year": 2012}, dt.date(2087, 12, 31)),
+        ({"years": 25}, "date_of_birth", "review", {"birth_year": 2008}, dt.date(2033, 12, 31)),
         # A trigger date overrides the document's own date for document-dated triggers.
         ({"years": 6}, "end_of_financial_year", "destroy", {"trigger_date": dt.date(2019, 4, 2)}, dt.date(2026, 3, 31)),
     ],
 )
 def test_disposal_date_table(
-    period: dict[str, int] | str, trigger: str, action: str, kwargs: dict[str, dt.date], expected: dt.date | None
+    period: dict[str, int] | str, trigger: str, action: str, kwargs: dict[str, Any], expected: dt.date | None
 ) -> None:
     cls = make_class(period, trigger, action)
     assert disposal_date(cls, created=CREATED, modified=MODIFIED, **kwargs) == expected
@@ -349,3 +353,95 @@ def test_required_ids_can_be_relaxed_for_a_small_schedule(tmp_path: Path) -> Non
     assert loaded.ids == ["a.b"]
     with pytest.raises(ConfigError, match=r"required class ids missing: finance\.invoice"):
         load_schedule(write_schedule(tmp_path, data))
+
+
+# ---------------------------------------------------------------- the retain stage
+
+
+def dob(text: str, score: float = 0.85) -> PiiFinding:
+    return PiiFinding(entity_type="DATE_OF_BIRTH", start=0, end=len(text), text=text, score=score)
+
+
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        ([dob("14/03/2012")], 2012),
+        ([dob("3 March 1980"), dob("14/03/2012")], 2012),  # the youngest person: kept longest
+        ([dob("2008-09-01"), dob("1 Sept 1999")], 2008),
+        ([dob("14/03/2012", score=0.1)], None),  # a bare date is not a date of birth
+        ([dob("31/02/2012")], None),  # not a real date
+        ([dob("14/03/2999")], None),  # not born yet
+        ([PiiFinding(entity_type="EMAIL_ADDRESS", start=0, end=5, text="01/01/2001", score=1.0)], None),
+        ([], None),
+    ],
+)
+def test_birth_year_in(findings: list[PiiFinding], expected: int | None) -> None:
+    assert birth_year_in(findings, min_score=0.5) == expected
+
+
+def pipeline_record(
+    record_class: str | None, *, pii: list[PiiFinding] | None = None, birth_year: int | None = None
+) -> DocumentRecord:
+    modified = dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+    return DocumentRecord(
+        id="doc-1",
+        provenance=Provenance(source="local", locator="x.pdf", name="x.pdf", created_at=modified, modified_at=modified),
+        pii=pii or [],
+        birth_year=birth_year,
+        classification=Classification(record_class=record_class, confidence=0.9, explanation="rule", classifier="rules")
+        if record_class
+        else None,
+    )
+
+
+@pytest.fixture(scope="module")
+def engines() -> Engines:
+    return Engines(settings=Settings(config_dir=SCHEDULE_PATH.parent), pii_key=b"k" * 32)
+
+
+def test_retain_stage_dates_a_document_from_its_provenance(engines: Engines) -> None:
+    result = retain_stage(pipeline_record("finance.invoice"), engines)
+    assert result.classification is not None and result.classification.retention is not None
+    # Modified 1 May 2024 is in the financial year ending 31 March 2025; "6+" disposes six years later.
+    assert result.classification.retention.disposal_date == dt.date(2031, 3, 31)
+    assert result.classification.retention.trigger == "end_of_financial_year"
+    assert [run.stage for run in result.stage_runs] == ["retain"]
+
+
+def test_retain_stage_leaves_unclassified_for_review(engines: Engines) -> None:
+    result = retain_stage(pipeline_record("unclassified"), engines)
+    assert result.classification is not None and result.classification.retention is not None
+    assert result.classification.retention.action == "review"
+    assert result.classification.retention.period == "unknown"
+    assert result.classification.retention.disposal_date is None
+
+
+def test_retain_stage_counts_a_date_of_birth_class_from_the_birth_year(engines: Engines) -> None:
+    result = retain_stage(pipeline_record("education.pupil_record", pii=[dob("14/03/2012")]), engines)
+    assert result.birth_year == 2012
+    assert result.classification is not None and result.classification.retention is not None
+    assert result.classification.retention.disposal_date == dt.date(2037, 12, 31)  # 2012 + 25 years, year's end
+    assert result.classification.retention.trigger == "date_of_birth"
+
+
+def test_retain_stage_keeps_the_birth_year_for_any_class(engines: Engines) -> None:
+    """An invoice naming a date of birth keeps the year, so a reviewer's later change to a DOB class is dated."""
+    result = retain_stage(pipeline_record("finance.invoice", pii=[dob("1 March 1980")]), engines)
+    assert result.birth_year == 1980
+    unclassified = retain_stage(pipeline_record(None, pii=[dob("1 March 1980")]), engines)
+    assert unclassified.birth_year == 1980 and unclassified.classification is None
+
+
+def test_reviewed_class_kept_on_rescan_is_dated_by_the_retain_stage(engines: Engines) -> None:
+    record = pipeline_record("finance.invoice", pii=[dob("14/03/2012")])
+    kept = keep_reviewed_class(record, engines, "education.pupil_record", "rita", dt.datetime(2026, 1, 2, tzinfo=UTC))
+    assert kept.classification is not None and kept.classification.classifier == "review"
+    assert kept.classification.retention is not None
+    assert kept.classification.retention.disposal_date == dt.date(2037, 12, 31)
+
+
+def test_retain_stage_with_a_class_not_in_the_schedule_fails_the_document(engines: Engines) -> None:
+    result = retain_stage(pipeline_record("no.such_class"), engines)
+    assert result.status is DocumentStatus.FAILED
+    assert result.error is not None and result.error.type == "ConfigError"
+    assert result.stage_runs[-1].stage == "retain"

@@ -180,7 +180,7 @@ def test_match_has_location_page_offsets_and_redacted_snippet(
     scanned: tuple[CatalogueStore, Path, Path], settings: Settings
 ) -> None:
     store, _, _ = scanned
-    matches = _by_name(find_documents(store, nhs_number=NHS, key=KEY, settings=settings))
+    matches = _by_name(find_documents(store, nhs_number=NHS, key=KEY, settings=settings, snippets=True))
     letter, pdf, attachment = matches["letter.txt"], matches["visit.pdf"], matches["referral.txt"]
     assert letter.source == "local" and letter.path == "share/Care" and letter.page == 1
     assert pdf.page == 1 and attachment.parent_id is not None
@@ -204,7 +204,8 @@ def test_snippet_missing_with_reason_when_document_cannot_be_reread(
     with store.engine.begin() as connection:  # as if the e-mail had come from a Graph source
         connection.execute(update(t.documents).where(t.documents.c.name == "referral.eml").values(source="mail"))
 
-    reasons = {m.name: m.snippet_unavailable for m in find_documents(store, nhs_number=NHS, key=KEY, settings=settings)}
+    found = find_documents(store, nhs_number=NHS, key=KEY, settings=settings, snippets=True)
+    reasons = {m.name: m.snippet_unavailable for m in found}
     assert reasons["letter.txt"] == "the document changed since it was catalogued"
     assert reasons["visit.pdf"] == "the file cannot be read (FileNotFoundError)"
     assert reasons["referral.txt"] is not None and "'mail' are not re-read" in reasons["referral.txt"]
@@ -220,7 +221,7 @@ def test_kept_text_gives_snippets_for_sources_that_cannot_be_reread(tmp_path: Pa
         connection.execute(update(t.documents).values(source="sharepoint"))
     (share / "Care" / "letter.txt").unlink()
 
-    matches = _by_name(find_documents(store, nhs_number=NHS, key=KEY, settings=settings))
+    matches = _by_name(find_documents(store, nhs_number=NHS, key=KEY, settings=settings, snippets=True))
     assert set(matches) == {"letter.txt", "visit.pdf", "referral.txt"}
     for match in matches.values():
         assert match.snippet_unavailable is None, match.snippet_unavailable
@@ -309,7 +310,7 @@ def test_find_command_text_and_json(scanned: tuple[CatalogueStore, Path, Path], 
     runner = CliRunner()
     env = {"DOCINTEL_PII_KEY": KEY_HEX}
     args = ["--catalogue", f"sqlite:///{database}", "--nhs-number", "9434765919", "--email", EMAIL.upper()]
-    result = runner.invoke(find_command, [*args, "--json"], obj={"settings": settings}, env=env)
+    result = runner.invoke(find_command, [*args, "--json", "--snippets"], obj={"settings": settings}, env=env)
     assert result.exit_code == 0, result.output
     data: list[dict[str, Any]] = json.loads(result.output)
     assert {item["name"] for item in data} == {"letter.txt", "visit.pdf"}
@@ -360,7 +361,9 @@ def test_find_on_postgresql(postgres_url: str, tmp_path: Path, engines: Engines,
     try:
         scan_source(LocalFolderSource([share]), store, engines)
         matches = _by_name(
-            find_documents(store, nhs_number=NHS.replace(" ", ""), email=EMAIL.upper(), key=KEY, settings=settings)
+            find_documents(
+                store, nhs_number=NHS.replace(" ", ""), email=EMAIL.upper(), key=KEY, settings=settings, snippets=True
+            )
         )
         assert set(matches) == {"letter.txt", "visit.pdf"}
         assert "[UK_NHS]" in (matches["letter.txt"].mentions[0].snippet or "")

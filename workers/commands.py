@@ -9,13 +9,16 @@ import sys
 from pathlib import Path
 
 import click
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
+from docintel.catalogue.crawl_store import Checkpoint
 from docintel.errors import DocintelError
 from docintel.settings import get_settings
-from workers.queues import ALL_QUEUES, CRAWL, get_queue, job_options, redis_connection
+from workers.queues import ALL_QUEUES, CRAWL, INVOICES, get_queue, job_options, redis_connection, redis_url
 
 
 def _fail(error: DocintelError) -> None:
@@ -39,14 +42,20 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
       docintel crawl --source mail          # Exchange mailboxes only
       docintel crawl --every 3600           # now, then hourly (workers run the scheduler)
     """
+    from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key, load_pii_key
     from docintel.sources.graph import sources_config
     from workers.jobs import crawl_source, schedule_crawl
 
     try:
-        config = sources_config(get_settings())
+        settings = get_settings()
+        config = sources_config(settings)
         names = list(source_names) or [s.name for s in config.sources]
         for name in names:
             config.source(name)
+        # Refuse now, not in every worker job, when this key is not the catalogue's.
+        with open_catalogue(settings.catalogue.url) as store:
+            bind_pii_key(store, load_pii_key())
     except DocintelError as error:
         _fail(error)
         return
@@ -62,7 +71,10 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
 
 @click.command("worker")
 @click.option(
-    "--queues", default="crawl,extract,ocr,classify", show_default=True, help="Queues, highest priority first."
+    "--queues",
+    default="invoices,crawl,extract,ocr,classify",
+    show_default=True,
+    help="Queues, highest priority first (invoices, crawl, extract, ocr, classify).",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-warm", is_flag=True, help="Do not load models before forking (crawl-only workers).")
@@ -75,9 +87,10 @@ def worker_command(queues: str, burst: bool, no_warm: bool, metrics_port: int | 
 
     \b
     Examples:
-      docintel worker                                  # crawl, extract, ocr, classify
-      docintel worker --queues ocr                     # scans only
-      docintel worker --metrics-port 9100              # and metrics at http://127.0.0.1:9100/metrics
+      docintel worker                              # every queue, invoices first
+      docintel worker --queues invoices            # a dedicated invoices worker for RPA flows
+      docintel worker --queues crawl,extract,ocr
+      docintel worker --metrics-port 9100          # and metrics at http://127.0.0.1:9100/metrics
     """
     from workers.worker import run_worker
 
@@ -94,44 +107,96 @@ def worker_command(queues: str, burst: bool, no_warm: bool, metrics_port: int | 
 
 @click.command("status")
 @click.option("--failed", "show_failed", default=10, show_default=True, help="Failed jobs to list per queue.")
-@click.option("--requeue-failed", is_flag=True, help="Put every failed job back on its queue.")
-def status_command(show_failed: int, requeue_failed: bool) -> None:
-    """Queue depths, failed jobs and each drive's last sync."""
+@click.option("--requeue-failed", is_flag=True, help="Put every failed job back on its queue (not invoices).")
+@click.option("--runs", "show_runs", default=5, show_default=True, help="Latest scan runs to list.")
+def status_command(show_failed: int, requeue_failed: bool, show_runs: int) -> None:
+    """Queue depths (invoices too), failed jobs, each drive's last sync by owner or site, and the latest runs.
+
+    \b
+    Examples:
+      docintel status
+      docintel status --requeue-failed      # after fixing what made crawl/extract/ocr jobs fail
+    """
     from docintel.catalogue.crawl_store import CrawlStore
     from docintel.catalogue.store import open_catalogue
 
     connection = redis_connection()
+    queues_reachable = True
+    try:
+        _print_queues(connection, show_failed, requeue_failed)
+    except RedisConnectionError:
+        queues_reachable = False
+        click.echo(f"queues: Redis is not reachable at {redacted_redis_url()}; scans run in-process without it")
+    try:
+        store = open_catalogue(get_settings().catalogue.url)
+    except DocintelError as error:
+        _fail(error)
+        return
+    if queues_reachable:
+        from workers.invoices import reconcile_invoice_jobs
+
+        reconciled = reconcile_invoice_jobs(connection)
+        if reconciled:
+            click.echo(f"{reconciled} invoice job(s) rq failed or lost are now recorded as failed in the catalogue")
+    crawl_store = CrawlStore(store)
+    checkpoints = crawl_store.checkpoints()
+    click.echo(f"\n{'drive':<{DRIVE_WIDTH}} {'status':<8} {'last sync (UTC)':<20} {'round':>5} {'pending':>8}")
+    for checkpoint in checkpoints:
+        synced = checkpoint.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if checkpoint.last_sync_at else "never"
+        pending = crawl_store.pending_count(checkpoint.drive_id)
+        label = _fit(drive_label(checkpoint), DRIVE_WIDTH)
+        click.echo(f"{label:<{DRIVE_WIDTH}} {checkpoint.status:<8} {synced:<20} {checkpoint.round:>5} {pending:>8}")
+        if checkpoint.error_type:
+            click.echo(f"  last error: {checkpoint.error_type}: {checkpoint.error_message}")
+    if not checkpoints:
+        click.echo("no drive crawled yet: run `docintel crawl` and `docintel worker`")
+    store.interrupt_dead_runs()
+    runs = store.recent_runs(show_runs) if show_runs else []
+    if runs:
+        click.echo(f"\n{'run':<32} {'source':<24} {'status':<12} {'started (UTC)':<20} counts")
+    for run in runs:
+        started = run["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+        counts = ", ".join(f"{name} {count}" for name, count in sorted((run["counts"] or {}).items()))
+        click.echo(f"{run['id']:<32} {_fit(run['source'], 24):<24} {run['status']:<12} {started:<20} {counts}")
+    store.close()
+
+
+# Width of the drive column of `docintel status`: "mailbox:mail/Display Name <upn@council.gov.uk>/Inbox".
+DRIVE_WIDTH = 72
+
+
+def drive_label(checkpoint: Checkpoint) -> str:
+    """A drive as an operator knows it: the user's name for a OneDrive or mailbox, the site's name for a library."""
+    parts = checkpoint.label.split("/")
+    if checkpoint.owner and len(parts) >= 2:
+        # onedrive/<user id> and mail/<user id>/<folder>: the id; <site>/<library>: the site's URL name.
+        parts[1 if checkpoint.kind in ("onedrive", "mailbox") else 0] = checkpoint.owner
+    return f"{checkpoint.source}:{'/'.join(parts)}"
+
+
+def redacted_redis_url() -> str:
+    """The Redis URL without its password, for messages."""
+    url = redis_url()
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}" if "@" in rest else url
+
+
+def _print_queues(connection: Redis, show_failed: int, requeue_failed: bool) -> None:
     click.echo(f"{'queue':<10} {'queued':>8} {'started':>8} {'scheduled':>10} {'failed':>8}")
     for name in ALL_QUEUES:
         queue = Queue(name, connection=connection)
         failed = FailedJobRegistry(queue=queue)
-        if requeue_failed:
+        # A failed invoice already told its client (status and callback) to submit it again; its bytes are gone.
+        if requeue_failed and name != INVOICES:
             for job_id in failed.get_job_ids():
                 failed.requeue(job_id)
         counts = (queue.count, StartedJobRegistry(queue=queue).count, ScheduledJobRegistry(queue=queue).count)
         click.echo(f"{name:<10} {counts[0]:>8} {counts[1]:>8} {counts[2]:>10} {failed.count:>8}")
         for job_id in failed.get_job_ids(0, show_failed - 1) if show_failed else []:
             job = Job.fetch(job_id, connection=connection)
-            reason = (job.exc_info or "").strip().splitlines()[-1:] or ["?"]
+            result = job.latest_result()
+            reason = ((result.exc_string if result else None) or "").strip().splitlines()[-1:] or ["?"]
             click.echo(f"  failed {job_id}: {(job.func_name or '?').rsplit('.', 1)[-1]}: {reason[0][:150]}")
-    try:
-        store = open_catalogue(get_settings().catalogue.url)
-    except DocintelError as error:
-        _fail(error)
-        return
-    crawl_store = CrawlStore(store)
-    checkpoints = crawl_store.checkpoints()
-    click.echo(f"\n{'drive':<44} {'status':<8} {'last sync (UTC)':<20} {'round':>5} {'pending':>8}")
-    for checkpoint in checkpoints:
-        synced = checkpoint.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if checkpoint.last_sync_at else "never"
-        pending = crawl_store.pending_count(checkpoint.drive_id)
-        label = _fit(f"{checkpoint.source}:{checkpoint.label}", 44)
-        click.echo(f"{label:<44} {checkpoint.status:<8} {synced:<20} {checkpoint.round:>5} {pending:>8}")
-        if checkpoint.error_type:
-            click.echo(f"  last error: {checkpoint.error_type}: {checkpoint.error_message}")
-    if not checkpoints:
-        click.echo("no drive crawled yet: run `docintel crawl` and `docintel worker`")
-    store.close()
 
 
 @click.command("graph-emulator")

@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from redis import Redis
@@ -33,9 +33,10 @@ from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.crawl import PendingDocument, process_crawled
 from docintel.crawl import crawl_drive as crawl_drive_round
+from docintel.enrich.hashing import bind_pii_key
 from docintel.errors import DocintelError, SourceThrottled
 from docintel.extract.base import FileType
-from docintel.pipeline import Engines
+from docintel.pipeline import Engines, masked_location
 from docintel.settings import Settings, load_settings
 from docintel.sources.graph import DriveRef, GraphSource, SourcesConfig, sources_config
 from docintel.sources.graph_client import GraphAuth, graph_auth_from_env
@@ -85,8 +86,10 @@ class WorkerContext:
 
     @cached_property
     def engines(self) -> Engines:
-        """Models, loaded once (the worker warms them before forking)."""
-        return Engines(settings=self.settings)
+        """Models, loaded once (the worker warms them before forking), with the catalogue's own PII key."""
+        engines = Engines(settings=self.settings)
+        bind_pii_key(self.store, engines.key)
+        return engines
 
     @cached_property
     def board(self) -> RedisPauseBoard:
@@ -239,17 +242,24 @@ def crawl_source(source_name: str) -> list[str]:
         if existing is not None:
             existing.delete()
         queue.enqueue(
-            crawl_drive, source_name, drive.drive_id, drive.kind, drive.label, job_id=job_id, **job_options(CRAWL)
+            crawl_drive,
+            source_name,
+            drive.drive_id,
+            drive.kind,
+            drive.label,
+            owner=drive.owner,
+            job_id=job_id,
+            **job_options(CRAWL),
         )
     logger.info("source %s: %d drives enqueued", source_name, len(drives))
     return [drive.drive_id for drive in drives]
 
 
-def crawl_drive(source_name: str, drive_id: str, kind: str, label: str) -> str:
+def crawl_drive(source_name: str, drive_id: str, kind: str, label: str, owner: str | None = None) -> str:
     """One delta round on a drive; changed files are enqueued before the deltaLink is stored."""
     ctx = context()
     source = ctx.source(source_name)
-    drive = DriveRef(drive_id, source_name, kind, label)
+    drive = DriveRef(drive_id, source_name, kind, label, owner=owner)
     crawl_store = ctx.crawl_store
 
     def enqueue(pending: Sequence[PendingDocument]) -> None:
@@ -257,7 +267,9 @@ def crawl_drive(source_name: str, drive_id: str, kind: str, label: str) -> str:
 
     async def round_() -> None:
         async with source.session() as session:
-            await crawl_drive_round(session, drive, crawl_store, enqueue, wants=source.wants)
+            await crawl_drive_round(
+                session, drive, crawl_store, enqueue, wants=source.wants, relabel=partial(masked_location, ctx.engines)
+            )
 
     try:
         asyncio.run(round_())

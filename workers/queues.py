@@ -4,6 +4,8 @@
 - ``extract``: born-digital documents: fetch, read, find PII, classify, store (seconds each).
 - ``ocr``: scans and image-only PDFs, which take tens of seconds a page: on their own queue so born-digital
   documents are never stuck behind them. The extract job sends a document here when it sniffs one.
+- ``invoices``: invoices posted to ``/v1/invoices`` while Redis is configured (``docintel.api.jobs``): on
+  their own queue so RPA flows never wait behind bulk crawling; list it first on shared workers.
 - ``classify``: re-classification of catalogued documents after a schedule change. Classification of
   newly read documents runs inside the extract/ocr job: handing the text to another job would park
   personal data in Redis.
@@ -24,7 +26,9 @@ ENV_REDIS_URL = "DOCINTEL_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 CRAWL, EXTRACT, OCR, CLASSIFY = "crawl", "extract", "ocr", "classify"
-ALL_QUEUES = (CRAWL, EXTRACT, OCR, CLASSIFY)
+# docintel.api.jobs.QUEUE_NAME: the API enqueues invoice jobs here (a test holds the two names together).
+INVOICES = "invoices"
+ALL_QUEUES = (INVOICES, CRAWL, EXTRACT, OCR, CLASSIFY)
 # Every key docintel puts in Redis (besides rq's own) starts with this.
 KEY_PREFIX = "docintel"
 
@@ -48,6 +52,9 @@ POLICIES = {
     # A 2,000-page scan at ~2 s a page on one core.
     OCR: QueuePolicy(job_timeout=2 * 3600, retry_max=3, retry_intervals=(30, 300, 900)),
     CLASSIFY: QueuePolicy(job_timeout=300, retry_max=3, retry_intervals=(10, 60, 300)),
+    # The API enqueues with its own api.job_timeout_seconds; no retry: an invoice whose work horse was killed
+    # (out of memory, say) would only kill the next one too, so it fails and the client is told.
+    INVOICES: QueuePolicy(job_timeout=120, retry_max=0, retry_intervals=()),
 }
 
 
@@ -73,9 +80,11 @@ def get_queue(name: str, connection: Redis) -> Queue:
 def job_options(name: str) -> dict[str, object]:
     """Keyword arguments for ``enqueue``/``prepare_data`` that apply a queue's policy."""
     policy = POLICIES[name]
-    return {
+    options: dict[str, object] = {
         "job_timeout": policy.job_timeout,
-        "retry": Retry(max=policy.retry_max, interval=list(policy.retry_intervals)),
         "result_ttl": policy.result_ttl,
         "failure_ttl": policy.failure_ttl,
     }
+    if policy.retry_max:  # rq refuses Retry(max=0)
+        options["retry"] = Retry(max=policy.retry_max, interval=list(policy.retry_intervals))
+    return options

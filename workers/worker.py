@@ -18,8 +18,8 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from workers import jobs
-from workers.queues import get_queue
+from workers import invoices, jobs
+from workers.queues import INVOICES, get_queue
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ def requeue_abandoned(connection: Redis, queue_names: Sequence[str]) -> int:
             except NoSuchJobError:
                 continue
             queue.enqueue_job(job, at_front=True)
+            if name == INVOICES:
+                invoices.requeued(job_id)  # the catalogue row says running: back to queued, or it is skipped
             requeued += 1
             logger.warning("job %s of a dead worker re-queued", job_id)
     return requeued
@@ -81,10 +83,17 @@ def run_worker(
     ``metrics_address`` (host, port): also serve Prometheus metrics there, this worker's job counts among them.
     """
     if warm:
-        jobs.warm(connection)
+        if set(queue_names) - {INVOICES}:
+            jobs.warm(connection)
+        if INVOICES in queue_names:
+            invoices.warm()
     requeue_abandoned(connection, queue_names)
+    if INVOICES in queue_names:
+        reconciled = invoices.reconcile_invoice_jobs(connection)
+        if reconciled:
+            logger.warning("%d invoice job(s) rq had failed or lost recorded as failed in the catalogue", reconciled)
     queues = [get_queue(name, connection) for name in queue_names]
-    worker = Worker(queues, connection=connection)
+    worker = Worker(queues, connection=connection, work_horse_killed_handler=invoices.invoice_horse_killed)
     if metrics_address is not None:
         from docintel.catalogue.store import open_catalogue
         from docintel.settings import get_settings

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -20,7 +21,7 @@ from docintel.api.errors import ApiError
 from docintel.api.invoices import ApiContext
 from docintel.api.invoices import router as invoice_router
 from docintel.api.jobs import InvoiceJobStore, LocalInvoiceQueue, RqInvoiceQueue
-from docintel.api.keys import ApiKeyStore
+from docintel.api.keys import ApiKeyStore, Scope
 from docintel.api.security import BodySizeLimit, MemoryRateLimiter, RateLimiter, RedisRateLimiter, retry_after_header
 from docintel.api.settings import ApiSettings, load_api_settings
 from docintel.api.sharepoint import SharePointReader
@@ -105,16 +106,30 @@ def create_app(
     app.add_exception_handler(DocintelError, _error_response)
     app.include_router(invoice_router)
 
-    @app.get("/healthz", tags=["service"], operation_id="Health", include_in_schema=True)
-    def health() -> dict[str, str]:
-        """Liveness: answers without a key, touches nothing."""
-        return {"status": "ok", "version": __version__}
+    @app.get(
+        "/healthz",
+        tags=["service"],
+        operation_id="Health",
+        include_in_schema=True,
+        responses={503: {"description": "The extraction pool cannot work (its processes could not be restarted)"}},
+    )
+    def health(response: Response) -> dict[str, Any]:
+        """Liveness and the invoice queue's state: answers without a key; 503 when no invoice can be extracted."""
+        body: dict[str, Any] = {"status": "ok", "version": __version__}
+        if isinstance(queue, LocalInvoiceQueue):
+            body["queue"] = queue.health()
+            if not queue.working:
+                body["status"] = "unavailable"
+                response.status_code = 503
+        else:
+            body["queue"] = {"kind": "rq"}
+        return body
 
-    # Subject access search reveals where a person's data is: only callers with an API key may use it.
-    from docintel.api.invoices import authenticated_client
+    # Subject access search reveals where a person's data is: only keys granted the subject-access scope.
+    from docintel.api.invoices import require_scope
     from docintel.subject_access import router as subject_access_router
 
-    app.include_router(subject_access_router, dependencies=[Depends(authenticated_client)])
+    app.include_router(subject_access_router, dependencies=[Depends(require_scope(Scope.SUBJECT_ACCESS))])
     from docintel.review.web import router as review_router
 
     app.include_router(review_router)

@@ -1,8 +1,10 @@
 """Command-line commands of the invoice API, registered by ``docintel.cli``.
 
 docintel serve [--host H] [--port P]        the HTTP API (uvicorn)
-docintel api-key create NAME [--rate-limit N] | list [--all] | revoke ID_OR_NAME
+docintel api-key create NAME [--rate-limit N] [--scope S]... [--drive DRIVE_ID]... [--site NAME]...
+docintel api-key list [--all] | revoke ID_OR_NAME | drives KEY_ID [--drive DRIVE_ID]... [--site NAME]...
 docintel connector [--base-url URL] [--out FILE]   the Power Automate custom connector (OpenAPI 2.0)
+docintel profiles list | approve KEY_ID NAME [--by WHO]   supplier profiles: shared, per key, broken
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ def serve_command(
     """Serve the invoice API (and the review UI when installed).
 
     Invoices are processed in-process on a bounded pool, or on the rq `invoices` queue when
-    DOCINTEL_REDIS_URL is set (run `docintel worker --queues invoices` beside it). Limits come from
-    DOCINTEL_API__* variables (e.g. DOCINTEL_API__MAX_UPLOAD_BYTES, DOCINTEL_API__RATE_LIMIT_PER_MINUTE).
+    DOCINTEL_REDIS_URL is set (run `docintel worker --queues invoices` beside it). Without Redis, uploads of
+    queued jobs wait on disk in DOCINTEL_API__SPOOL_DIR (default ./docintel-spool) so a server restarted after a
+    crash resumes them. Limits come from DOCINTEL_API__* variables (e.g. DOCINTEL_API__MAX_UPLOAD_BYTES,
+    DOCINTEL_API__RATE_LIMIT_PER_MINUTE, DOCINTEL_API__CALLBACK_ALLOWED_INTERNAL).
     """
     import uvicorn
 
@@ -73,6 +77,7 @@ def serve_command(
     if catalogue_url:
         catalogue = settings.catalogue.model_copy(update={"url": catalogue_url})
         settings = settings.model_copy(update={"catalogue": catalogue})
+    _check_pii_key(settings)
     app = create_app(settings)
     if metrics_port is not None:
         _serve_metrics(settings, metrics_host, metrics_port)
@@ -92,22 +97,83 @@ def _serve_metrics(settings: Settings, host: str, port: int) -> None:
     start_metrics_server(DocintelCollector(lambda: open_catalogue(url), connection), host, port)
 
 
+def _check_pii_key(settings: Settings) -> None:
+    """Refuse to serve subject access searches with a PII key other than the catalogue's (when one is set)."""
+    from docintel import defaults
+    from docintel.catalogue.store import open_catalogue
+    from docintel.enrich.hashing import bind_pii_key, load_pii_key
+
+    if not (os.environ.get(defaults.ENV_PII_KEY) or os.environ.get(defaults.ENV_PII_KEY_FILE)):
+        return  # invoices only: subject access searches answer that no key is set
+    with open_catalogue(settings.catalogue.url) as store:
+        bind_pii_key(store, load_pii_key())
+
+
 @click.group("api-key")
 def api_key_group() -> None:
-    """Create, list and revoke API keys for RPA flows and other clients."""
+    """Create, list and revoke API keys for RPA flows and other clients; set their SharePoint drives."""
+
+
+_SCOPE_NAMES = ("invoices", "subject-access", "contracts")  # docintel.api.keys.Scope, without importing the API
+
+drive_option = click.option(
+    "--drive",
+    "drives",
+    multiple=True,
+    metavar="DRIVE_ID",
+    help="A SharePoint/OneDrive drive id the key may name in invoice references (repeat; default: none).",
+)
+site_option = click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    help="Allow every document library of this SharePoint site (name or display name; repeat). Resolved to "
+    "drive ids through Graph now: a library added later needs `api-key drives` again.",
+)
+
+
+def _allowed_drives(ctx: click.Context, drives: tuple[str, ...], sites: tuple[str, ...]) -> list[str]:
+    """The drive ids given, plus those of the sites named (looked up through Graph)."""
+    if not sites:
+        return list(drives)
+    from docintel.api.sharepoint import site_drive_ids
+
+    return [*drives, *site_drive_ids(_settings(ctx), sites)]
 
 
 @api_key_group.command("create")
 @click.argument("name")
 @click.option("--rate-limit", type=int, metavar="N", help="Requests per minute for this key (default: the service's).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(_SCOPE_NAMES),
+    help="What the key may call (repeat for several; default: invoices only). subject-access searches the "
+    "whole catalogue for a person: grant it to the information-governance team's key alone.",
+)
+@drive_option
+@site_option
 @catalogue_option
 @click.pass_context
 @handle_errors
-def create_key(ctx: click.Context, name: str, rate_limit: int | None, catalogue_url: str | None) -> None:
+def create_key(
+    ctx: click.Context,
+    *,
+    name: str,
+    rate_limit: int | None,
+    scopes: tuple[str, ...],
+    drives: tuple[str, ...],
+    sites: tuple[str, ...],
+    catalogue_url: str | None,
+) -> None:
     """Issue a key for client NAME; the key is printed once and cannot be shown again."""
+    allowed = _allowed_drives(ctx, drives, sites)
     with _key_store(ctx, catalogue_url) as keys:
-        issued = keys.create(name, rate_limit)
-    click.echo(f"API key for {issued.client.name} (id {issued.client.key_id}); store it now, it is not kept:")
+        issued = keys.create(name, rate_limit, scopes=scopes or ("invoices",), drives=allowed)
+    granted = ", ".join(sorted(issued.client.scopes))
+    click.echo(f"API key for {issued.client.name} (id {issued.client.key_id}, scopes: {granted}); store it now:")
     click.echo(f"  X-API-Key: {issued.key}")
     click.echo("Callback signing secret (verifies X-Docintel-Signature on result callbacks):")
     click.echo(f"  {issued.client.signing_secret}")
@@ -128,7 +194,30 @@ def list_keys(ctx: click.Context, include_revoked: bool, catalogue_url: str | No
     for info in listed:
         limit = f"{info.rate_limit_per_minute}/min" if info.rate_limit_per_minute else "default"
         revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
-        click.echo(f"{info.key_id}  {info.name:<30}  {limit:<10}  created {info.created_at:%Y-%m-%d %H:%M}  {revoked}")
+        scopes = ",".join(sorted(info.scopes))
+        click.echo(
+            f"{info.key_id}  {info.name:<30}  {limit:<10}  {scopes:<24}  {len(info.drives)} drive(s)  "
+            f"created {info.created_at:%Y-%m-%d %H:%M}  {revoked}"
+        )
+
+
+@api_key_group.command("drives")
+@click.argument("key_id")
+@drive_option
+@site_option
+@catalogue_option
+@click.pass_context
+@handle_errors
+def key_drives(
+    ctx: click.Context, key_id: str, drives: tuple[str, ...], sites: tuple[str, ...], catalogue_url: str | None
+) -> None:
+    """Set the SharePoint drives key KEY_ID may name (replaces the list; none given: none), then print them."""
+    allowed = set(_allowed_drives(ctx, drives, sites))
+    with _key_store(ctx, catalogue_url) as keys:
+        keys.set_drives(key_id, allowed)
+    click.echo(f"key {key_id} may name {len(allowed)} drive(s)")
+    for drive in sorted(allowed):
+        click.echo(f"  {drive}")
 
 
 @api_key_group.command("revoke")
@@ -185,3 +274,66 @@ def connector_command(ctx: click.Context, base_url: str, out: Path) -> None:
         return
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out} ({len(document['paths'])} paths); import it in Power Automate: Custom connectors")
+
+
+# The audit action of an approval (the review pages' audit list filters on it).
+PROFILE_APPROVE_ACTION = "profile_approve"
+
+
+@click.group("profiles")
+def profiles_group() -> None:
+    """Supplier profiles: the shared set, each API key's own (from its corrections), and broken files."""
+
+
+@profiles_group.command("list")
+@click.pass_context
+@handle_errors
+def list_profiles(ctx: click.Context) -> None:
+    """List shared profiles, each key's own profiles awaiting approval, and files that do not load."""
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import KEY_PROFILES_FOLDER, read_profiles
+
+    shared_dir = _settings(ctx).config_path(PROFILE_FOLDER)
+    folders = [("shared", shared_dir)]
+    keys_dir = shared_dir / KEY_PROFILES_FOLDER
+    if keys_dir.is_dir():
+        folders += [(f"key {folder.name}", folder) for folder in sorted(keys_dir.iterdir()) if folder.is_dir()]
+    broken = 0
+    for label, folder in folders:
+        profiles, problems = read_profiles(folder)
+        for profile in profiles:
+            keywords = ", ".join(profile.match)
+            click.echo(f"{label:<18}  {profile.name:<40}  {len(profile.corrections):>3} correction(s)  [{keywords}]")
+        for problem in problems:
+            click.secho(f"{label:<18}  BROKEN (skipped): {problem}", fg="red")
+        broken += len(problems)
+    if broken:
+        sys.exit(1)
+
+
+@profiles_group.command("approve")
+@click.argument("key_id")
+@click.argument("name")
+@click.option("--by", default=None, help="Who approves, for the audit trail (default: the operating-system account).")
+@catalogue_option
+@click.pass_context
+@handle_errors
+def approve_profile_command(
+    ctx: click.Context, key_id: str, name: str, by: str | None, catalogue_url: str | None
+) -> None:
+    """Move profile NAME made by key KEY_ID's corrections into the shared set, used for every key's invoices.
+
+    A shared profile of the same name (the one the key's corrections started from) is replaced.
+    """
+    import getpass
+
+    from docintel.catalogue.store import open_catalogue
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import approve_profile
+
+    settings = _settings(ctx)
+    approver = by or f"cli:{getpass.getuser()}"
+    with open_catalogue(catalogue_url or settings.catalogue.url) as store:
+        target = approve_profile(settings.config_path(PROFILE_FOLDER), key_id, name)
+        store.record_audit(approver, PROFILE_APPROVE_ACTION, target=f"{key_id}/{name}", to_value="shared")
+    click.echo(f"approved {name} (from key {key_id}) into the shared profiles: {target.name}")

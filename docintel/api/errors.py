@@ -4,6 +4,7 @@ DocintelError
 └── ApiError                    an HTTP answer other than success; ``http_status``, ``retry_after``
     ├── BadRequest              the request is malformed (400)
     ├── Unauthorized            no API key, or an unknown or revoked one (401)
+    ├── Forbidden               the key lacks the scope this endpoint needs (403)
     ├── JobNotFound             no such job for this client (404)
     ├── JobConflict             the job is not in a state that allows this (409)
     ├── UnsupportedMediaType    neither multipart nor JSON (415)
@@ -35,6 +36,12 @@ class Unauthorized(ApiError):
     """No valid API key was sent."""
 
     http_status = 401
+
+
+class Forbidden(ApiError):
+    """The key is valid but was not granted the scope this endpoint needs."""
+
+    http_status = 403
 
 
 class JobNotFound(ApiError):

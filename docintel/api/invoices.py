@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -27,14 +28,14 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from docintel.api.callbacks import check_callback_url
-from docintel.api.errors import BadRequest, JobConflict, JobNotFound, RateLimited, Unauthorized
+from docintel.api.errors import ApiError, BadRequest, Forbidden, JobConflict, JobNotFound, RateLimited, Unauthorized
 from docintel.api.errors import UnsupportedMediaType as UnsupportedMediaTypeError
 from docintel.api.jobs import InvoiceJob, InvoiceJobStore, LocalInvoiceQueue, RqInvoiceQueue
-from docintel.api.keys import ApiClient, ApiKeyStore
+from docintel.api.keys import ApiClient, ApiKeyStore, Scope, key_prefix
 from docintel.api.schemas import CorrectionReceipt, CorrectionRequest, ErrorBody, InvoiceSubmission, JobStatus, JobView
 from docintel.api.security import RateLimiter
 from docintel.api.settings import ApiSettings
-from docintel.api.sharepoint import SharePointReader
+from docintel.api.sharepoint import ITEM_NOT_FOUND_MESSAGE, ItemNotFound, SharePointReader
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import ConfigError, EmptyDocument, TooLarge, UnsupportedType
 from docintel.extract.base import FileType
@@ -53,6 +54,8 @@ _POLL_MAX_SECONDS = 0.25
 _POLL_HINT_SECONDS = "1"
 _ACCEPTED_TYPES = frozenset({FileType.PDF, FileType.IMAGE})
 _JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
+# Rate-limiter buckets of failed key checks, apart from the keys' own request budgets.
+_FAILED_KEY_BUCKET = "failed-key:"
 
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,
@@ -81,10 +84,27 @@ def _context(request: Request) -> ApiContext:
     return context
 
 
-def _check_key(context: ApiContext, presented: str | None) -> ApiClient:
+def _refuse_key(context: ApiContext, presented: str | None, address: str) -> ApiError:
+    """Log a failed key check (key id only) and count it against the address and the key id it named."""
+    if not presented:
+        return Unauthorized(f"send a valid API key in the {API_KEY_HEADER} header")
+    prefix = key_prefix(presented)
+    logger.warning("API key check failed for key id %s from %s", prefix, address)
+    per_minute = context.api.failed_key_checks_per_minute
+    waits = [
+        context.limiter.hit(f"{_FAILED_KEY_BUCKET}ip:{address}", per_minute),
+        context.limiter.hit(f"{_FAILED_KEY_BUCKET}key:{prefix}", per_minute),
+    ]
+    slowest = max((wait for wait in waits if wait is not None), default=None)
+    if slowest is not None:
+        return RateLimited("too many wrong API keys; wait before trying again", retry_after=slowest)
+    return Unauthorized(f"send a valid API key in the {API_KEY_HEADER} header")
+
+
+def _check_key(context: ApiContext, presented: str | None, address: str = "unknown") -> ApiClient:
     client = context.keys.authenticate(presented)
     if client is None:
-        raise Unauthorized(f"send a valid API key in the {API_KEY_HEADER} header")
+        raise _refuse_key(context, presented, address)
     per_minute = client.rate_limit_per_minute or context.api.rate_limit_per_minute
     wait = context.limiter.hit(client.key_id, per_minute)
     if wait is not None:
@@ -97,7 +117,24 @@ async def authenticated_client(
     request: Request, presented: Annotated[str | None, Security(api_key_scheme)]
 ) -> ApiClient:
     """The calling client, after its key was checked and the request counted against its rate limit."""
-    return await run_in_threadpool(_check_key, _context(request), presented)
+    address = request.client.host if request.client else "unknown"
+    return await run_in_threadpool(_check_key, _context(request), presented, address)
+
+
+def require_scope(scope: Scope) -> Callable[..., Awaitable[ApiClient]]:
+    """A dependency: the authenticated client, or 403 when its key was not granted ``scope``."""
+
+    async def scoped_client(request: Request, client: Annotated[ApiClient, Depends(authenticated_client)]) -> ApiClient:
+        if not client.may(scope):
+            logger.warning("API key %s refused: no %s scope", client.key_id, scope.value)
+            raise Forbidden(f"this API key may not call this endpoint: it needs the '{scope.value}' scope")
+        request.state.api_key_id = client.key_id  # for audit trails further down (subject access)
+        return client
+
+    return scoped_client
+
+
+invoice_client = require_scope(Scope.INVOICES)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -105,6 +142,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (400, "Malformed request"),
         (401, "Missing, unknown or revoked API key"),
+        (403, "The API key was not granted the scope this endpoint needs"),
         (413, "The file is over the size limit"),
         (415, "The file is not a PDF or an image, or the body is neither multipart nor JSON"),
         (422, "The file is empty, unreadable or the request fields are invalid"),
@@ -155,10 +193,10 @@ _SUBMIT_BODY = {
     }
 }
 
-router = APIRouter(tags=["invoices"], responses={401: _ERRORS[401], 429: _ERRORS[429]})
+router = APIRouter(tags=["invoices"], responses={401: _ERRORS[401], 403: _ERRORS[403], 429: _ERRORS[429]})
 
 
-async def _read_submission(request: Request, context: ApiContext) -> tuple[bytes, str, str | None]:
+async def _read_submission(request: Request, context: ApiContext, client: ApiClient) -> tuple[bytes, str, str | None]:
     """The file's bytes, its name and the callback URL, from a multipart or JSON body."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
@@ -180,6 +218,12 @@ async def _read_submission(request: Request, context: ApiContext) -> tuple[bytes
             if submission.content:
                 raise BadRequest("send 'content' or 'sharepoint', not both")
             reference = submission.sharepoint
+            context.sharepoint.check_available()
+            if reference.drive_id not in client.drives:
+                # Before any Graph call, and the very answer an absent item gets: a key learns nothing about
+                # drives it was not given, not even whether an item exists there or what type it is.
+                logger.info("API key %s named a SharePoint drive it is not allowed", client.key_id)
+                raise ItemNotFound(ITEM_NOT_FOUND_MESSAGE)
             limit = context.api.max_upload_bytes
             content = await context.sharepoint.read(reference.drive_id, reference.item_id, limit)
             return content, submission.name, submission.callback_url
@@ -257,14 +301,14 @@ def _answer(job: InvoiceJob, response: Response, request: Request) -> JobView:
 async def submit_invoice(
     request: Request,
     response: Response,
-    client: Annotated[ApiClient, Depends(authenticated_client)],
+    client: Annotated[ApiClient, Depends(invoice_client)],
     wait: Annotated[
         float, Query(ge=0, description="Seconds to wait for the result before answering 202 (capped by the server)")
     ] = 0,
 ) -> JobView:
     """Queue an invoice for extraction and answer with its job, finished if it was quick enough."""
     context = _context(request)
-    content, name, callback_url = await _read_submission(request, context)
+    content, name, callback_url = await _read_submission(request, context, client)
     if callback_url:
         callback_url = check_callback_url(callback_url, context.api)
     file_type, mime = await run_in_threadpool(_check_file, content, name, context.api.max_upload_bytes)
@@ -314,7 +358,7 @@ async def get_job(
     request: Request,
     response: Response,
     job_id: Annotated[str, Path(pattern=_JOB_ID_PATTERN, description="The id returned by SubmitInvoice")],
-    client: Annotated[ApiClient, Depends(authenticated_client)],
+    client: Annotated[ApiClient, Depends(invoice_client)],
 ) -> JobView:
     """A job submitted with the same API key."""
     context = _context(request)
@@ -327,13 +371,18 @@ _profile_lock = threading.Lock()
 
 
 def _apply_correction(context: ApiContext, job: InvoiceJob, corrections: dict[str, str]) -> str:
-    """Feed corrections to the supplier profiles; the name of the profile they refined."""
+    """Feed corrections to the key's own supplier profiles; the name of the profile they refined.
+
+    InvalidCorrection (422) for a value that is not valid for its field; nothing is stored then.
+    """
     from docintel.invoices import apply_correction
+    from docintel.invoices.profiles import key_profile_dir
 
     result = InvoiceResult.model_validate(job.result)
+    shared = context.settings.config_path(PROFILE_FOLDER)
     try:
         with _profile_lock:
-            profile = apply_correction(context.settings.config_path(PROFILE_FOLDER), result, corrections)
+            profile = apply_correction(key_profile_dir(shared, job.api_key_id), result, corrections, shared_dir=shared)
     except ConfigError as error:
         raise BadRequest(error.message) from None
     return profile.name
@@ -343,15 +392,23 @@ def _apply_correction(context: ApiContext, job: InvoiceJob, corrections: dict[st
     "/v1/invoices/{job_id}/corrections",
     operation_id="CorrectInvoice",
     summary="Send corrected field values for an invoice",
-    description="Stores the corrections beside the job and uses them to refine the supplier's profile.",
+    description=(
+        "Checks every value (Currency an ISO 4217 code, VendorTaxId a VAT number with valid check digits, dates "
+        "YYYY-MM-DD, amounts as decimals, VendorName not a generic word), stores the corrections beside the job "
+        "and refines this API key's own profile of the supplier; other keys' invoices are not affected."
+    ),
     response_model=CorrectionReceipt,
-    responses={404: _ERRORS[404], 409: {"model": ErrorBody, "description": "The job has no result to correct"}},
+    responses={
+        404: _ERRORS[404],
+        409: {"model": ErrorBody, "description": "The job has no result to correct"},
+        422: {"model": ErrorBody, "description": "A corrected value is not valid for its field (named in detail)"},
+    },
 )
 async def submit_corrections(
     request: Request,
     corrections: CorrectionRequest,
     job_id: Annotated[str, Path(pattern=_JOB_ID_PATTERN, description="The id returned by SubmitInvoice")],
-    client: Annotated[ApiClient, Depends(authenticated_client)],
+    client: Annotated[ApiClient, Depends(invoice_client)],
 ) -> CorrectionReceipt:
     """Store corrections for a succeeded job and refine the supplier profile with them."""
     context = _context(request)
@@ -362,6 +419,7 @@ async def submit_corrections(
     if unknown:
         raise BadRequest(f"unknown invoice field(s) {unknown}; known: {', '.join(FIELD_NAMES)}")
     profile = await run_in_threadpool(_apply_correction, context, job, corrections.fields)
+    # Stored only once every value passed its checks (a refused correction leaves no trace to learn from).
     await run_in_threadpool(context.jobs.save_corrections, job_id, corrections.model_dump())
     logger.info("corrections stored for invoice job %s (%d fields)", job_id, len(corrections.fields))
     return CorrectionReceipt(job_id=job_id, stored=True, profile=profile)

@@ -1,10 +1,13 @@
 """Invoice jobs: their rows in the catalogue, the runner that processes one, and the two queues that feed it.
 
     POST /v1/invoices ──▶ InvoiceJobStore.create (row: queued) ──▶ queue.submit(job id, bytes, name)
-        LocalInvoiceQueue  bounded thread pool in the server (extraction in worker processes or threads)
+        LocalInvoiceQueue  bounded thread pool in the server (extraction in worker processes or threads); the
+                           bytes spooled to disk until the outcome is stored, the server's heartbeat in the
+                           catalogue, so a server started after a crash resumes the jobs
         RqInvoiceQueue     bytes to Redis under the job id, ``workers.invoices.process_invoice(job id)`` on
                            the rq ``invoices`` queue
     InvoiceJobRunner.run ──▶ running ──▶ extract_invoice ──▶ succeeded | failed ──▶ signed callback
+                             (in-process: handed to CallbackSender's own threads; rq: sent by the work horse)
 
 The catalogue is the one place a job's state lives, so any server can answer ``GET /v1/jobs/{id}`` for a
 job any worker ran. The document bytes are never stored there, and results are cleared after their TTL.
@@ -14,23 +17,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
-from docintel.api.callbacks import deliver
+from docintel.api.callbacks import ADDRESS_NOT_ALLOWED, CallbackOutcome, deliver
 from docintel.api.errors import ServiceBusy
 from docintel.api.keys import ApiKeyStore
+from docintel.api.pool import ExtractionPool
 from docintel.api.schemas import CallbackInfo, ErrorInfo, JobStatus, JobView
+from docintel.api.servers import ServerHeartbeat, live_servers
 from docintel.api.settings import ApiSettings
+from docintel.api.spool import UploadSpool
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import DocintelError
@@ -51,11 +55,13 @@ _BUSY_RETRY_SECONDS = 2.0
 CALLBACK_PENDING = "pending"
 CALLBACK_DELIVERED = "delivered"
 CALLBACK_FAILED = "failed"
+CALLBACK_REFUSED = "refused"
 
 # Serialises extraction inside one process (see LocalInvoiceQueue._extract).
 _IN_PROCESS_EXTRACTION = threading.Lock()
 
-ExtractFunction = Callable[[bytes, str, Settings], dict[str, Any]]
+# (content, file name, settings, the submitting key's id: whose supplier profiles apply) -> result JSON
+ExtractFunction = Callable[[bytes, str, Settings, str | None], dict[str, Any]]
 
 
 def new_job_id() -> str:
@@ -68,11 +74,19 @@ def content_key(job_id: str) -> str:
     return f"{_CONTENT_PREFIX}{job_id}"
 
 
-def extract_invoice_json(content: bytes, name: str, settings: Settings) -> dict[str, Any]:
-    """Run the invoice extractor and return its result as JSON-ready data (a top-level function, so picklable)."""
-    from docintel.invoices import extract_invoice
+def extract_invoice_json(
+    content: bytes, name: str, settings: Settings, api_key_id: str | None = None
+) -> dict[str, Any]:
+    """Run the invoice extractor and return its result as JSON-ready data (a top-level function, so picklable).
 
-    result = extract_invoice(content, name, settings=settings)
+    The supplier profiles are the shared ones plus those the submitting key's own corrections made.
+    """
+    from docintel.invoices import extract_invoice
+    from docintel.invoices.extract import PROFILE_FOLDER
+    from docintel.invoices.profiles import profiles_for_key
+
+    profiles = profiles_for_key(settings.config_path(PROFILE_FOLDER), api_key_id)
+    result = extract_invoice(content, name, settings=settings, profiles=profiles)
     data = result.model_dump(mode="json")
     # The layout never appears in API answers (the model excludes it), but corrections learn labels from it.
     data["layout"] = [line.model_dump(mode="json") for line in result.layout]
@@ -113,6 +127,7 @@ class InvoiceJob:
     corrections: dict[str, Any] | None = None
     corrected_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+    resumes: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> InvoiceJob:
@@ -120,6 +135,7 @@ class InvoiceJob:
         values = {name: row[name] for name in cls.__dataclass_fields__ if name in row}
         values["status"] = JobStatus(row["status"])
         values["callback_attempts"] = row["callback_attempts"] or 0
+        values["resumes"] = row.get("resumes") or 0
         return cls(**values)
 
     def view(self) -> JobView:
@@ -135,7 +151,11 @@ class InvoiceJob:
             size=self.size,
             result=self.result,  # type: ignore[arg-type]  # validated into InvoiceResult by pydantic
             error=ErrorInfo(type=self.error_type, message=self.error_message or "") if self.error_type else None,
-            callback=CallbackInfo(status=self.callback_status, attempts=self.callback_attempts)
+            callback=CallbackInfo(
+                status=self.callback_status,
+                attempts=self.callback_attempts,
+                detail=ADDRESS_NOT_ALLOWED if self.callback_status == CALLBACK_REFUSED else None,
+            )
             if self.callback_status
             else None,
             corrected=self.corrections is not None,
@@ -234,13 +254,42 @@ class InvoiceJobStore:
         }
         self._update(job_id, "record invoice failure", values)
 
-    def record_callback(self, job_id: str, delivered: bool, attempts: int) -> None:
-        """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
+    def fail_unfinished(self, job_id: str, error_type: str, message: str) -> bool:
+        """Fail a job still queued or running (a worker died under it); False when it already has an outcome."""
+        now = _now()
         values = {
-            "callback_status": CALLBACK_DELIVERED if delivered else CALLBACK_FAILED,
-            "callback_attempts": attempts,
-            "callback_url": None,
+            "status": JobStatus.FAILED.value,
+            "error_type": error_type,
+            "error_message": message,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
         }
+        unfinished = t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        return self._update(job_id, "record lost invoice job", values, unfinished)
+
+    def mark_requeued(self, job_id: str) -> bool:
+        """Put a running job back to queued (its worker died and rq re-queued it); False when it was not running."""
+        return self._update(
+            job_id,
+            "requeue invoice job",
+            {"status": JobStatus.QUEUED.value, "started_at": None},
+            t.invoice_jobs.c.status == JobStatus.RUNNING.value,
+        )
+
+    def unfinished_ids(self, backend: str, created_before: dt.datetime) -> list[str]:
+        """Ids of ``backend``'s jobs created before ``created_before`` and still queued or running."""
+        query = select(t.invoice_jobs.c.id).where(
+            t.invoice_jobs.c.backend == backend,
+            t.invoice_jobs.c.created_at < created_before,
+            t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        )
+        with self._store.transaction("read unfinished invoice jobs") as connection:
+            return [str(row[0]) for row in connection.execute(query)]
+
+    def record_callback(self, job_id: str, outcome: CallbackOutcome) -> None:
+        """Record how the callback went and forget its URL (a Power Automate URL carries its own secret)."""
+        status = CALLBACK_DELIVERED if outcome.delivered else CALLBACK_REFUSED if outcome.refused else CALLBACK_FAILED
+        values = {"callback_status": status, "callback_attempts": outcome.attempts, "callback_url": None}
         self._update(job_id, "record callback", values)
 
     def save_corrections(self, job_id: str, corrections: dict[str, Any]) -> None:
@@ -260,30 +309,89 @@ class InvoiceJobStore:
             logger.info("cleared %d expired invoice result(s)", count)
         return count
 
-    def fail_abandoned(self, current_backend: str) -> int:
-        """Fail in-process jobs left queued or running by an earlier server process (their bytes died with it)."""
+    def orphaned(self, live_backends: set[str]) -> list[InvoiceJob]:
+        """In-process jobs of servers not in ``live_backends``: unfinished, or finished with a callback pending."""
+        c = t.invoice_jobs.c
+        unfinished = c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        callback_pending = and_(c.callback_status == CALLBACK_PENDING, c.callback_url.is_not(None))
         query = (
-            update(t.invoice_jobs)
-            .where(
-                and_(
-                    t.invoice_jobs.c.backend.like(f"{LOCAL_BACKEND_PREFIX}%"),
-                    t.invoice_jobs.c.backend != current_backend,
-                    t.invoice_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
-                )
-            )
-            .values(
-                status=JobStatus.FAILED.value,
-                error_type="JobAbandoned",
-                error_message="the server restarted before this job finished; submit the invoice again",
-                finished_at=_now(),
-                expires_at=_now() + self._result_ttl,
-            )
+            select(t.invoice_jobs)
+            .where(c.backend.like(f"{LOCAL_BACKEND_PREFIX}%"), c.backend.not_in(sorted(live_backends)))
+            .where(or_(unfinished, callback_pending))
+            .order_by(c.created_at)
         )
-        with self._store.transaction("fail abandoned invoice jobs", write=True) as connection:
-            count = int(connection.execute(query).rowcount)
-        if count:
-            logger.warning("failed %d invoice job(s) abandoned by an earlier server process", count)
-        return count
+        with self._store.transaction("read orphaned invoice jobs") as connection:
+            return [InvoiceJob.from_row(row) for row in connection.execute(query).mappings()]
+
+    def take_over(self, job: InvoiceJob, backend: str, *, requeue: bool) -> bool:
+        """Claim a stopped server's job for ``backend`` (queued again when ``requeue``); False if another got it."""
+        values: dict[str, Any] = {"backend": backend}
+        if requeue:
+            values |= {"status": JobStatus.QUEUED.value, "started_at": None, "resumes": job.resumes + 1}
+        return self._update(
+            job.id,
+            "take over invoice job",
+            values,
+            t.invoice_jobs.c.backend == job.backend,
+            t.invoice_jobs.c.status == job.status.value,
+        )
+
+    def fail_orphan(self, job: InvoiceJob, error_type: str, message: str) -> bool:
+        """Fail a stopped server's job that cannot be resumed; False if another server already dealt with it."""
+        now = _now()
+        values = {
+            "status": JobStatus.FAILED.value,
+            "error_type": error_type,
+            "error_message": message,
+            "finished_at": now,
+            "expires_at": now + self._result_ttl,
+        }
+        return self._update(
+            job.id,
+            "fail abandoned invoice job",
+            values,
+            t.invoice_jobs.c.backend == job.backend,
+            t.invoice_jobs.c.status == job.status.value,
+        )
+
+
+def send_callback(jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings, job_id: str) -> None:
+    """Deliver a finished job's signed callback, if it asked for one, and record how that went."""
+    job = jobs.get(job_id)
+    if job is None or not job.callback_url or job.callback_status != CALLBACK_PENDING:
+        return
+    client = keys.client(job.api_key_id)
+    if client is None:
+        jobs.record_callback(job_id, CallbackOutcome(delivered=False, attempts=0))
+        return
+    body = job.view().model_dump_json().encode("utf-8")
+    outcome = deliver(job.callback_url, job_id, body, client.signing_secret, api_settings)
+    jobs.record_callback(job_id, outcome)
+
+
+class CallbackSender:
+    """Delivers callbacks on their own bounded thread pool, so a slow receiver never holds an extraction slot."""
+
+    def __init__(self, jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSettings) -> None:
+        self._jobs = jobs
+        self._keys = keys
+        self._api = api_settings
+        self._threads = ThreadPoolExecutor(max_workers=api_settings.callback_workers, thread_name_prefix="callback")
+
+    def submit(self, job_id: str) -> Future[None]:
+        """Queue the job's callback; returns at once (the URL waits in the catalogue, only the id is queued)."""
+        return self._threads.submit(self._send, job_id)
+
+    def _send(self, job_id: str) -> None:
+        try:
+            send_callback(self._jobs, self._keys, self._api, job_id)
+        except Exception:
+            # A catalogue outage, say: the callback stays pending in the catalogue and the next start resends it.
+            logger.exception("callback for job %s could not be sent", job_id)
+
+    def close(self) -> None:
+        """Let callbacks in flight finish (each bounded by its attempts and per-attempt timeout)."""
+        self._threads.shutdown(wait=True, cancel_futures=False)
 
 
 class InvoiceJobRunner:
@@ -296,12 +404,21 @@ class InvoiceJobRunner:
         settings: Settings,
         api_settings: ApiSettings,
         extract: ExtractFunction = extract_invoice_json,
+        *,
+        callbacks: CallbackSender | None = None,
     ) -> None:
         self._jobs = jobs
         self._keys = keys
         self._settings = settings
         self._api = api_settings
         self._extract = extract
+        # Without a sender (an rq work horse, which exits after its job) the callback is sent inline.
+        self._callbacks = callbacks
+
+    @property
+    def jobs(self) -> InvoiceJobStore:
+        """The job rows this runner writes."""
+        return self._jobs
 
     def run(
         self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object] | None = None
@@ -316,8 +433,9 @@ class InvoiceJobRunner:
             logger.warning("invoice job %s was not queued (%s); skipped", job_id, job.status if job else "missing")
             return job.status if job else JobStatus.FAILED
         started = time.perf_counter()
+        owner = self._jobs.get(job_id)
         try:
-            result = self._extract(content, name, self._settings)
+            result = self._extract(content, name, self._settings, owner.api_key_id if owner else None)
         except DocintelError as error:
             seconds = time.perf_counter() - started
             logger.info("invoice job %s failed: %s after %.2f s", job_id, error.kind, seconds)
@@ -341,27 +459,27 @@ class InvoiceJobRunner:
         self._send_callback(job_id)
         return status
 
+    def fail_lost(self, job_id: str, error_type: str, message: str) -> bool:
+        """Fail a job whose worker died before storing an outcome, and tell its callback; False if it had one."""
+        if not self._jobs.fail_unfinished(job_id, error_type, message):
+            return False
+        logger.warning("invoice job %s failed: %s", job_id, error_type)
+        self._send_callback(job_id)
+        return True
+
     def _send_callback(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or not job.callback_url:
-            return
-        client = self._keys.client(job.api_key_id)
-        if client is None:
-            self._jobs.record_callback(job_id, delivered=False, attempts=0)
-            return
-        body = job.view().model_dump_json().encode("utf-8")
-        outcome = deliver(job.callback_url, job_id, body, client.signing_secret, self._api)
-        self._jobs.record_callback(job_id, outcome.delivered, outcome.attempts)
-
-
-def _child_init() -> None:
-    # One tesseract thread per process: measured 6x faster than its own threading on 2 cores.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    warm_extractor()
+        if self._callbacks is not None:
+            self._callbacks.submit(job_id)
+        else:
+            send_callback(self._jobs, self._keys, self._api, job_id)
 
 
 class LocalInvoiceQueue:
-    """A bounded in-process queue: jobs run on ``workers`` threads, extraction in threads or worker processes."""
+    """A bounded in-process queue: jobs run on ``workers`` threads, extraction in threads or worker processes.
+
+    With a spool folder, each job's bytes are on disk before the client is answered, and a server started after
+    this one stopped (``kill -9`` included) resumes its queued and running jobs; see docs/invoices.md.
+    """
 
     def __init__(
         self,
@@ -371,31 +489,33 @@ class LocalInvoiceQueue:
         api_settings: ApiSettings,
     ) -> None:
         self.backend = f"{LOCAL_BACKEND_PREFIX}{uuid.uuid4().hex[:16]}"
+        self._jobs = jobs
+        self._api = api_settings
         self._max_pending = api_settings.max_pending_jobs
         self._pending = 0
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=api_settings.workers, thread_name_prefix="invoice-job")
-        self._processes: ProcessPoolExecutor | None = None
-        self._workers = api_settings.workers
+        self._processes: ExtractionPool | None = None
         if api_settings.pool == "process":
-            # forkserver: forking a server full of threads (event loop, thread pools) can deadlock the child.
-            context = multiprocessing.get_context("forkserver")
-            # The fork server imports the extractor once; every worker forked from it starts warm.
-            context.set_forkserver_preload(["docintel.invoices"])
-            self._processes = ProcessPoolExecutor(
-                max_workers=api_settings.workers, mp_context=context, initializer=_child_init
+            self._processes = ExtractionPool(
+                api_settings.workers, api_settings.job_timeout_seconds, warm_extractor, ["docintel.invoices"]
             )
-        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract)
-        self._timeout = api_settings.job_timeout_seconds
-        jobs.fail_abandoned(self.backend)
+        self._spool = UploadSpool(api_settings.spool_dir) if api_settings.spool_dir else None
+        self._callbacks = CallbackSender(jobs, keys, api_settings)
+        self._runner = InvoiceJobRunner(jobs, keys, settings, api_settings, self._extract, callbacks=self._callbacks)
+        self._heartbeat = ServerHeartbeat(
+            jobs.catalogue, self.backend, api_settings.heartbeat_seconds, on_beat=self.take_over_stopped_servers
+        )
+        self._closing = threading.Event()
 
-    def _extract(self, content: bytes, name: str, settings: Settings) -> dict[str, Any]:
+    def _extract(self, content: bytes, name: str, settings: Settings, api_key_id: str | None) -> dict[str, Any]:
         if self._processes is None:
             # PDFium is not thread-safe (two threads opening PDFs segfaulted the server under load): in
             # thread mode one extraction runs at a time; the process pool is the parallel mode.
             with _IN_PROCESS_EXTRACTION:
-                return extract_invoice_json(content, name, settings)
-        return self._processes.submit(extract_invoice_json, content, name, settings).result(timeout=self._timeout)
+                return extract_invoice_json(content, name, settings, api_key_id)
+        result: dict[str, Any] = self._processes.run(extract_invoice_json, content, name, settings, api_key_id)
+        return result
 
     @property
     def pending(self) -> int:
@@ -408,10 +528,27 @@ class LocalInvoiceQueue:
             if self._pending >= self._max_pending:
                 raise ServiceBusy("the invoice queue is full; try again shortly", retry_after=_BUSY_RETRY_SECONDS)
             self._pending += 1
+        try:
+            if self._spool is not None:
+                self._spool.put(job_id, content, name)
+        except OSError:
+            with self._lock:
+                self._pending -= 1
+            raise
+        return self._start(job_id, content, name)
+
+    def _start(self, job_id: str, content: bytes, name: str) -> Future[JobStatus]:
         outcome: Future[JobStatus] = Future()
-        work = self._threads.submit(self._runner.run, job_id, content, name, outcome.set_result)
+        work = self._threads.submit(self._run, job_id, content, name, outcome.set_result)
         work.add_done_callback(lambda done: self._release(done, outcome))
         return outcome
+
+    def _run(self, job_id: str, content: bytes, name: str, finished: Callable[[JobStatus], object]) -> JobStatus:
+        try:
+            return self._runner.run(job_id, content, name, finished)
+        finally:
+            if self._spool is not None:
+                self._spool.discard(job_id)
 
     def _release(self, work: Future[JobStatus], outcome: Future[JobStatus]) -> None:
         with self._lock:
@@ -424,20 +561,88 @@ class LocalInvoiceQueue:
             else:
                 outcome.set_result(work.result())
 
+    def take_over_stopped_servers(self) -> tuple[int, int]:
+        """Resume the jobs of servers whose heartbeat stopped when their bytes are in the spool, else fail them.
+
+        Returns (resumed, failed). Each job is claimed with a conditional update, so two servers never both
+        take it; a job already resumed ``max_resumes`` times is failed (it may be what kills its servers).
+        Finished jobs whose callback was still pending get it sent from here.
+        """
+        if self._closing.is_set():
+            return 0, 0  # shutting down: this server takes on nothing new
+        live = live_servers(self._jobs.catalogue, self._api.heartbeat_timeout_seconds) | {self.backend}
+        resumed = failed = 0
+        for job in self._jobs.orphaned(live):
+            if job.status.finished:
+                if self._jobs.take_over(job, self.backend, requeue=False):
+                    self._callbacks.submit(job.id)
+                continue
+            kept = self._spool.get(job.id) if self._spool is not None else None
+            if kept is not None and job.resumes < self._api.max_resumes:
+                if self._jobs.take_over(job, self.backend, requeue=True):
+                    with self._lock:
+                        self._pending += 1
+                    self._start(job.id, *kept)
+                    resumed += 1
+                continue
+            reason = (
+                "the server stopped twice while this job ran; submit the invoice again"
+                if kept is not None
+                else "the server stopped before this job finished and its file was not kept; submit it again"
+            )
+            if self._jobs.fail_orphan(job, "JobAbandoned", reason):
+                failed += 1
+                if self._spool is not None:
+                    self._spool.discard(job.id)
+                self._callbacks.submit(job.id)
+        if resumed or failed:
+            logger.warning("took over jobs of stopped servers: %d resumed, %d failed", resumed, failed)
+        return resumed, failed
+
+    def health(self) -> dict[str, Any]:
+        """The queue's state for /healthz."""
+        pool = self._processes.health() if self._processes is not None else {"state": "ok", "kind": "thread"}
+        return {"kind": "in-process", "pending": self._pending, "pool": pool}
+
+    @property
+    def working(self) -> bool:
+        """Whether a job submitted now can be extracted."""
+        return self._processes is None or self._processes.working
+
     def warm(self) -> None:
-        """Start the worker processes and load the extractor in each, so the first request is not slow."""
+        """Register this server, start the worker processes, resume what stopped servers left, start beating."""
+        self._heartbeat.register()
         if self._processes is None:
             warm_extractor()
-            return
-        futures = [self._processes.submit(warm_extractor) for _ in range(self._workers)]
-        for future in futures:
-            future.result(timeout=self._timeout)
+        else:
+            self._processes.warm()
+        self.take_over_stopped_servers()
+        self.sweep_spool()
+        self._heartbeat.start()
+
+    def sweep_spool(self) -> int:
+        """Delete kept uploads of jobs that finished or are gone (a crash between storing and deleting leaves them)."""
+        if self._spool is None:
+            return 0
+        swept = 0
+        # Only files older than the heartbeat timeout: a younger one may be a live server's job being created.
+        for job_id in self._spool.job_ids(older_than_seconds=self._api.heartbeat_timeout_seconds):
+            job = self._jobs.get(job_id)
+            if job is None or job.status.finished:
+                self._spool.discard(job_id)
+                swept += 1
+        if swept:
+            logger.info("deleted %d kept upload(s) of finished jobs", swept)
+        return swept
 
     def close(self) -> None:
-        """Let running jobs finish, then stop the pools."""
+        """Let running jobs finish, then stop the pools and, last, the heartbeat (it beats while jobs drain)."""
+        self._closing.set()
         self._threads.shutdown(wait=True, cancel_futures=False)
         if self._processes is not None:
-            self._processes.shutdown(wait=True)
+            self._processes.close()
+        self._callbacks.close()
+        self._heartbeat.stop()
 
 
 class RqInvoiceQueue:
@@ -454,6 +659,8 @@ class RqInvoiceQueue:
 
     def submit(self, job_id: str, content: bytes, name: str) -> None:
         """Store the bytes in Redis and enqueue the job id."""
+        from rq import Callback
+
         pipe = self._redis.pipeline()
         pipe.hset(content_key(job_id), mapping={"content": content, "name": name.encode("utf-8")})
         pipe.expire(content_key(job_id), self._api.content_ttl_seconds)
@@ -467,6 +674,9 @@ class RqInvoiceQueue:
             result_ttl=600,
             ttl=self._api.content_ttl_seconds,
             description=f"invoice job {job_id}",
+            # Exceptions and abandoned jobs (rq's registry cleanup) reach the catalogue through this; a killed
+            # work horse through the handler `docintel worker` installs (rq calls no callback for that).
+            on_failure=Callback("workers.invoices.invoice_job_failed"),
         )
 
     def close(self) -> None:

@@ -3,6 +3,9 @@
 A key looks like ``dik_<id>_<secret>``. The catalogue keeps the id, the SHA-256 of the whole key and the
 client's callback signing secret; the key itself is shown once, when it is created. The id part lets a
 lookup find the row without scanning, and lets logs name a client without holding its key.
+
+Each key carries scopes (what it may call: :class:`Scope`, ``invoices`` unless told otherwise) and the
+SharePoint drives it may name in an invoice reference (none unless allow-listed).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 
@@ -30,6 +36,48 @@ _ID_BYTES = 6
 _SECRET_BYTES = 32
 _SIGNING_SECRET_BYTES = 32
 _MAX_NAME = 128
+# Graph drive ids are opaque but short, and never hold spaces, slashes or query characters.
+_MAX_DRIVE_ID = 256
+_DRIVE_ID_FORBIDDEN = frozenset("/?#%\\ \t\r\n,")
+
+
+class Scope(StrEnum):
+    """What a key may call: each is granted explicitly at ``docintel api-key create --scope``."""
+
+    INVOICES = "invoices"  # POST /v1/invoices, its jobs and corrections
+    SUBJECT_ACCESS = "subject-access"  # GET /v1/subject-access: where a person's data is, across the catalogue
+    CONTRACTS = "contracts"  # the contract register's endpoints, when they come
+
+
+DEFAULT_SCOPES = frozenset({Scope.INVOICES})
+
+
+def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
+    """Scopes from names; ConfigError naming the known ones for an unknown name."""
+    scopes = set()
+    for value in values:
+        try:
+            scopes.add(Scope(value.strip().lower()))
+        except ValueError:
+            raise ConfigError(f"unknown API key scope {value!r}; known: {', '.join(Scope)}") from None
+    return frozenset(scopes)
+
+
+def check_drive_ids(values: Iterable[str]) -> frozenset[str]:
+    """Drive ids as given, after a shape check (ConfigError for one that cannot be a Graph id)."""
+    drives = set()
+    for value in values:
+        drive = value.strip()
+        if not drive or len(drive) > _MAX_DRIVE_ID or _DRIVE_ID_FORBIDDEN.intersection(drive):
+            raise ConfigError(f"{drive!r} is not a Graph drive id (b!... as Graph returns it)")
+        drives.add(drive)
+    return frozenset(drives)
+
+
+def _scopes_from_row(text: str | None) -> frozenset[Scope]:
+    # Stored space-separated; a name this version does not know (a newer docintel's) grants nothing.
+    known = {scope.value for scope in Scope}
+    return frozenset(Scope(name) for name in (text or "").split() if name in known)
 
 
 @dataclass(frozen=True)
@@ -40,6 +88,12 @@ class ApiClient:
     name: str
     rate_limit_per_minute: int | None
     signing_secret: str
+    scopes: frozenset[Scope] = DEFAULT_SCOPES
+    drives: frozenset[str] = field(default_factory=frozenset)
+
+    def may(self, scope: Scope) -> bool:
+        """Whether the key was granted this scope."""
+        return scope in self.scopes
 
 
 @dataclass(frozen=True)
@@ -51,6 +105,8 @@ class ApiKeyInfo:
     rate_limit_per_minute: int | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    scopes: frozenset[Scope] = DEFAULT_SCOPES
+    drives: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def active(self) -> bool:
@@ -71,6 +127,23 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _client(row: Any) -> ApiClient:
+    return ApiClient(
+        row["id"],
+        row["name"],
+        row["rate_limit_per_minute"],
+        row["signing_secret"],
+        _scopes_from_row(row["scopes"]),
+        frozenset(row["drives"] or ()),
+    )
+
+
+def key_prefix(presented: str) -> str:
+    """The part of a presented key that may be logged and throttled on: its id, never the secret."""
+    key_id = _key_id(presented.strip())
+    return key_id if key_id is not None and len(key_id) <= 2 * _ID_BYTES else "(malformed)"
+
+
 def _key_id(key: str) -> str | None:
     prefix, sep, rest = key.partition("_")
     key_id, sep2, secret = rest.partition("_")
@@ -86,8 +159,19 @@ class ApiKeyStore:
         # The store's transaction helper gives SQLite write locks up front and translates errors safely.
         self._store = store
 
-    def create(self, name: str, rate_limit_per_minute: int | None = None) -> NewApiKey:
+    def create(
+        self,
+        name: str,
+        rate_limit_per_minute: int | None = None,
+        *,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+        drives: Iterable[str] = (),
+    ) -> NewApiKey:
         """Issue a key for a client; the returned key is not stored anywhere and cannot be shown again."""
+        granted = parse_scopes(scopes)
+        if not granted:
+            raise ConfigError(f"an API key needs at least one scope; known: {', '.join(Scope)}")
+        allowed_drives = check_drive_ids(drives)
         name = name.strip()
         if not name or len(name) > _MAX_NAME:
             raise ConfigError(f"an API key name must be 1 to {_MAX_NAME} characters")
@@ -103,11 +187,14 @@ class ApiKeyStore:
             "signing_secret": signing_secret,
             "rate_limit_per_minute": rate_limit_per_minute,
             "created_at": dt.datetime.now(dt.UTC),
+            "scopes": " ".join(sorted(granted)),
+            "drives": sorted(allowed_drives),
         }
         with self._store.transaction("create API key", write=True) as connection:
             connection.execute(insert(t.api_keys).values(row))
-        logger.info("API key %s created for client %s", key_id, name)
-        return NewApiKey(ApiClient(key_id, name, rate_limit_per_minute, signing_secret), key)
+        logger.info("API key %s created for client %s with scopes %s", key_id, name, row["scopes"])
+        client = ApiClient(key_id, name, rate_limit_per_minute, signing_secret, granted, allowed_drives)
+        return NewApiKey(client, key)
 
     def authenticate(self, presented: str | None) -> ApiClient | None:
         """The client a presented key belongs to, or None when it is unknown, malformed or revoked."""
@@ -121,7 +208,7 @@ class ApiKeyStore:
             row = connection.execute(query).mappings().one_or_none()
         if row is None or not hmac.compare_digest(row["key_hash"], hash_key(presented.strip())):
             return None
-        return ApiClient(row["id"], row["name"], row["rate_limit_per_minute"], row["signing_secret"])
+        return _client(row)
 
     def client(self, key_id: str) -> ApiClient | None:
         """A client by key id (revoked ones too: their finished jobs still get their callbacks signed)."""
@@ -129,7 +216,7 @@ class ApiKeyStore:
             row = connection.execute(select(t.api_keys).where(t.api_keys.c.id == key_id)).mappings().one_or_none()
         if row is None:
             return None
-        return ApiClient(row["id"], row["name"], row["rate_limit_per_minute"], row["signing_secret"])
+        return _client(row)
 
     def list(self, include_revoked: bool = False) -> list[ApiKeyInfo]:
         """Keys, oldest first."""
@@ -139,9 +226,30 @@ class ApiKeyStore:
         with self._store.transaction("list API keys") as connection:
             rows = connection.execute(query).mappings().all()
         return [
-            ApiKeyInfo(row["id"], row["name"], row["rate_limit_per_minute"], row["created_at"], row["revoked_at"])
+            ApiKeyInfo(
+                row["id"],
+                row["name"],
+                row["rate_limit_per_minute"],
+                row["created_at"],
+                row["revoked_at"],
+                _scopes_from_row(row["scopes"]),
+                frozenset(row["drives"] or ()),
+            )
             for row in rows
         ]
+
+    def set_drives(self, key_id: str, drives: Iterable[str]) -> None:
+        """Replace the SharePoint drives an active key may name (an empty list: none)."""
+        allowed = sorted(check_drive_ids(drives))
+        query = (
+            update(t.api_keys)
+            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .values(drives=allowed)
+        )
+        with self._store.transaction("set API key drives", write=True) as connection:
+            if connection.execute(query).rowcount == 0:
+                raise ConfigError(f"no active API key with id {key_id!r}")
+        logger.info("API key %s may now name %d SharePoint drive(s)", key_id, len(allowed))
 
     def revoke(self, id_or_name: str) -> int:
         """Revoke the key with this id, or every active key of the client with this name; returns how many."""

@@ -55,8 +55,9 @@ class ErrorInfo(_Model):
 class CallbackInfo(_Model):
     """Delivery state of the job's callback."""
 
-    status: str = Field(description="pending, delivered or failed")
+    status: str = Field(description="pending, delivered, failed, or refused (an address callbacks may not reach)")
     attempts: int = 0
+    detail: str | None = Field(default=None, description="Why a refused callback was not attempted")
 
 
 class JobView(_Model):

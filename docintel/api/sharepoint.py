@@ -8,6 +8,7 @@ from ``DOCINTEL_GRAPH_*``; see docintel/sources/graph_client.py), so the same ap
 A request never waits long on Graph: throttling past ``MAX_INLINE_WAIT_SECONDS`` answers 503 with Retry-After,
 and the flow's own retry policy sends it again. Graph's answers are translated for the API's caller:
 
+    drive not allow-listed for the key      404 (checked first, by the API; the same answer as not found)
     item not found (or not a file)          404
     file over the API's upload limit        413
     Graph refused docintel's credentials    502 (the caller's API key is fine; the server's app is not)
@@ -17,7 +18,9 @@ and the flow's own retry policy sends it again. Graph's answers are translated f
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from docintel.api.errors import ApiError, NotConfigured, ServiceBusy
@@ -35,6 +38,7 @@ from docintel.sources.graph import (
     GraphCaller,
     GraphSession,
     GraphSettings,
+    GraphSource,
     GraphSourceConfig,
     LocalPauseBoard,
     load_sources_config,
@@ -50,6 +54,8 @@ MAX_CALL_ATTEMPTS = 3
 # Graph ids are opaque, but never this long nor holding path or query characters.
 _MAX_ID_LENGTH = 256
 _FORBIDDEN_ID_CHARACTERS = frozenset("/?#%\\ \t\r\n")
+# One answer for an absent item and for a drive the key may not name, so neither tells the other apart.
+ITEM_NOT_FOUND_MESSAGE = "no file with that drive_id and item_id that this API key may read"
 
 
 class ItemNotFound(ApiError):
@@ -90,12 +96,17 @@ class SharePointReader:
             return cls(None, graph, f"SharePoint references need Graph credentials: {error.message}")
         return cls(auth, graph)
 
-    async def read(self, drive_id: str, item_id: str, max_bytes: int) -> bytes:
-        """The item's bytes; ApiError subclasses for everything the caller should hear about."""
+    def check_available(self) -> None:
+        """NotConfigured (501) when this server has no Graph credentials: says nothing about any item."""
         if self.auth is None:
             raise NotConfigured(
                 f"{self.unavailable}; send the file itself as 'content' (base64) or as multipart 'file'"
             )
+
+    async def read(self, drive_id: str, item_id: str, max_bytes: int) -> bytes:
+        """The item's bytes; ApiError subclasses for everything the caller should hear about."""
+        self.check_available()
+        assert self.auth is not None  # check_available raised otherwise
         for label, value in (("drive_id", drive_id), ("item_id", item_id)):
             if not value or len(value) > _MAX_ID_LENGTH or _FORBIDDEN_ID_CHARACTERS.intersection(value):
                 raise ItemNotFound(f"sharepoint.{label} is not a Graph id")
@@ -108,7 +119,7 @@ class SharePointReader:
         try:
             return await session.download(drive_id, item_id, min(max_bytes, self.graph.max_download_bytes))
         except SourceNotFound:
-            raise ItemNotFound("no file with that drive_id and item_id in SharePoint or OneDrive") from None
+            raise ItemNotFound(ITEM_NOT_FOUND_MESSAGE) from None
         except (SourceThrottled, SourceUnavailable) as error:
             logger.warning("SharePoint read for an invoice: Graph busy (%s)", error.kind)
             retry_after = getattr(error, "retry_after", None) or 30.0
@@ -124,3 +135,33 @@ class SharePointReader:
         finally:
             await session.aclose()
             await close_graph_client(client)
+
+
+def site_drive_ids(settings: Settings, sites: Sequence[str]) -> list[str]:
+    """The document libraries' drive ids of the sites named (name or display name, fnmatch patterns), via Graph.
+
+    For ``docintel api-key create --site``: the allow-list holds drive ids, so a request is checked without a
+    Graph call; a library added to the site later is not included until the key's drives are set again.
+    ConfigError when Graph is not configured or no site matches.
+    """
+    graph = GraphSettings()
+    path = settings.config_path(SOURCES_FILE)
+    if path.exists():
+        graph = load_sources_config(path).graph
+    source = GraphSource(
+        GraphSourceConfig(name="api-key", kind="sharepoint", include_sites=list(sites)),
+        graph,
+        graph_auth_from_env(base_url=graph.base_url),
+    )
+
+    async def listed() -> list[str]:
+        async with source.session() as session:
+            return [drive.drive_id for drive in await session.list_drives()]
+
+    try:
+        drives = asyncio.run(listed())
+    except SourceError as error:
+        raise ConfigError(f"could not list the sites' drives through Graph: {error.message}") from None
+    if not drives:
+        raise ConfigError(f"no SharePoint site named {', '.join(sites)} has a document library")
+    return drives

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from docintel.catalogue import tables as t
@@ -45,6 +45,7 @@ class Checkpoint:
     counts: dict[str, Any]
     error_type: str | None
     error_message: str | None
+    owner: str | None = None  # whose OneDrive or mailbox, or which site: for operators' eyes only
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,16 @@ class CrawlStore:
         with self._transaction("read checkpoints") as connection:
             return [Checkpoint(**dict(row)) for row in connection.execute(query).mappings()]
 
-    def begin_round(self, drive_id: str, source: str, kind: str, label: str) -> Checkpoint:
+    def begin_round(self, drive_id: str, source: str, kind: str, label: str, owner: str | None = None) -> Checkpoint:
         """Start a new round on a drive (round + 1, status running); returns the checkpoint to resume from."""
         c = t.drive_checkpoints
         now = _now()
-        row = {
+        row: dict[str, Any] = {
             "drive_id": drive_id,
             "source": source,
             "kind": kind,
             "label": label,
+            "owner": owner,
             "round": 1,
             "status": STATUS_RUNNING,
             "round_started_at": now,
@@ -139,6 +141,8 @@ class CrawlStore:
                 "source": source,
                 "kind": kind,
                 "label": label,
+                # A round enqueued without its owner (an older job) keeps the name the last one stored.
+                "owner": func.coalesce(statement.excluded.owner, c.c.owner),
             },
         )
         with self._transaction("begin round", write=True) as connection:
@@ -291,9 +295,18 @@ class CrawlStore:
                 deleted=False,
             )
         )
-        params = [{f"b_{key}": value for key, value in row.items()} for row in updates]
+        params = [{f"b_{key}": value for key, value in row.items() if key != "label_findings"} for row in updates]
+        # A renamed or moved document's name and path findings follow its new name and path.
+        relabelled = [row for row in updates if "label_findings" in row]
+        f = t.pii_findings
         with self._transaction("refresh documents", write=True) as connection:
             connection.execute(statement, params)
+            for row in relabelled:
+                connection.execute(delete(f).where(f.c.document_id == row["id"], f.c.field.in_(("name", "path"))))
+                if row["label_findings"]:
+                    connection.execute(
+                        insert(f), [{"document_id": row["id"], **found} for found in row["label_findings"]]
+                    )
 
     def item_for_document(self, document_id: str) -> tuple[ItemRow, Checkpoint] | None:
         """The file behind a document id, with its drive's checkpoint (None when unknown)."""

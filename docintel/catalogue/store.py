@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
 import struct
 import threading
 import uuid
@@ -81,6 +82,8 @@ _LIVE = t.documents.c.deleted.is_(False)
 
 RUN_RUNNING = "running"
 RUN_FINISHED = "finished"
+# A run whose process died (kill -9, out of memory, power loss) before it could record its end.
+RUN_INTERRUPTED = "interrupted"
 
 
 def normalise_url(url: str) -> URL:
@@ -233,6 +236,7 @@ def _document_row(
         "parent_id": parent_id,
         "source": prov.source,
         "locator": prov.locator,
+        "source_locator": prov.source_locator,
         "name": prov.name,
         "path": prov.path,
         "drive_id": prov.drive_id,
@@ -267,7 +271,22 @@ def _document_row(
         "deleted": record.status == DocumentStatus.DELETED,
         "depth": record.depth,
         "minhash": _signature_bytes(record.minhash),
+        "needs_review": classification.needs_review if classification else None,
+        "birth_year": record.birth_year,
     }
+
+
+def _process_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs on this host (one we may not signal still counts as alive)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signature_bytes(signature: Sequence[int] | None) -> bytes | None:
@@ -323,18 +342,33 @@ def _child_rows(record: DocumentRecord, run_id: str | None) -> dict[Table, list[
             {
                 "document_id": doc_id,
                 "entity_type": finding.entity_type,
-                "page": page_of(finding.page, finding.start),
+                "page": page_of(finding.page, finding.start) if finding.field == "text" else None,
                 "start": finding.start,
                 "end": finding.end,
                 "score": finding.score,
                 "recognizer": finding.recognizer,
                 "value_hash": finding.value_hash,
+                "field": None if finding.field == "text" else finding.field,
             }
             for finding in record.pii
         ],
         t.stage_runs: [_stage_run_row(doc_id, run_id, stage_run) for stage_run in record.stage_runs],
         # Masked text only (see DocumentRecord.kept_text); a save without it removes what an earlier one kept.
         t.document_texts: [{"document_id": doc_id, "text": record.kept_text}] if record.kept_text else [],
+        t.class_evidence: [
+            {
+                "document_id": doc_id,
+                "rank": rank,
+                "location": evidence.where,
+                "page": evidence.page,
+                "start": evidence.start,
+                "end": evidence.end,
+                "record_class": evidence.record_class,
+                "feature": evidence.feature,
+                "weight": evidence.weight,
+            }
+            for rank, evidence in enumerate(record.classification.evidence if record.classification else [])
+        ],
     }
 
 
@@ -515,10 +549,57 @@ class CatalogueStore:
         with self.transaction("read schema revision") as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
+    # -- the catalogue's own settings ----------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """A setting the catalogue carries about itself (the PII key's fingerprint), or None."""
+        query = select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+        with self.transaction("read catalogue setting") as connection:
+            value = connection.execute(query).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless a value is there already; returns the stored value.
+
+        Insert-if-absent in one statement, so two processes starting together on a new catalogue both
+        read back the one value that won.
+        """
+        statement = (
+            self._insert(t.catalogue_settings)
+            .values(name=name, value=value, set_at=_utcnow())
+            .on_conflict_do_nothing(index_elements=[t.catalogue_settings.c.name])
+        )
+        with self.transaction("store catalogue setting", write=True) as connection:
+            connection.execute(statement)
+            stored = connection.execute(
+                select(t.catalogue_settings.c.value).where(t.catalogue_settings.c.name == name)
+            ).scalar_one()
+        return str(stored)
+
+    def record_audit(
+        self, user_name: str, action: str, *, target: str | None = None, to_value: str | None = None, reason: str = ""
+    ) -> None:
+        """One row of the audit trail for an action outside the review pages (searches, approvals)."""
+        row = {
+            "at": _utcnow(),
+            "user_name": user_name[:128],
+            "action": action,
+            "document_id": None,
+            "target": target,
+            "from_value": None,
+            "to_value": to_value,
+            "reason": reason,
+            "outcome": "done",
+            "batch_id": None,
+        }
+        with self.transaction(f"audit {action}", write=True) as connection:
+            connection.execute(insert(t.audit).values(row))
+
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, source: str) -> str:
-        """Record the start of a run over ``source`` and return its id."""
+        """Record the start of a run over ``source`` and return its id (runs left by dead processes end first)."""
+        self.interrupt_dead_runs()
         run_id = uuid.uuid4().hex
         row = {
             "id": run_id,
@@ -527,6 +608,8 @@ class CatalogueStore:
             "status": RUN_RUNNING,
             "counts": {},
             "version": __version__,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
         with self.transaction("start run", write=True) as connection:
             connection.execute(insert(t.runs).values(row))
@@ -541,6 +624,33 @@ class CatalogueStore:
             if result.rowcount == 0:
                 raise CatalogueError(f"no run with id {run_id!r} in the catalogue")
         log.info("run %s %s: %s", run_id, status, dict(counts))
+
+    def interrupt_dead_runs(self) -> list[str]:
+        """Mark ``interrupted`` the runs left ``running`` by a process of this host that is gone; their ids.
+
+        Only this host's processes can be checked; a run started on another machine is left to that machine's
+        next start. The counts are what the run had stored when it died.
+        """
+        host, me = socket.gethostname(), os.getpid()
+        query = select(t.runs.c.id, t.runs.c.pid).where(t.runs.c.status == RUN_RUNNING, t.runs.c.host == host)
+        with self.transaction("read running runs") as connection:
+            dead = [row.id for row in connection.execute(query) if row.pid == me or not _process_alive(row.pid)]
+        for run_id in dead:
+            counts_query = (
+                select(t.documents.c.status, func.count())
+                .where(t.documents.c.run_id == run_id)
+                .group_by(t.documents.c.status)
+            )
+            with self.transaction("interrupt run", write=True) as connection:
+                counts = {str(status): int(count) for status, count in connection.execute(counts_query)}
+                counts["processed"] = sum(counts.values())
+                connection.execute(
+                    update(t.runs)
+                    .where(t.runs.c.id == run_id, t.runs.c.status == RUN_RUNNING)
+                    .values(status=RUN_INTERRUPTED, finished_at=_utcnow(), counts=counts)
+                )
+            log.warning("run %s was left running by a process that died: marked interrupted", run_id)
+        return dead
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """A run as a dict, or None."""
@@ -734,6 +844,58 @@ class CatalogueStore:
                 row.update(breakdowns[row["id"]])
                 yield row
             last_id = rows[-1]["id"]
+
+    def iter_unreviewed(self) -> Iterator[dict[str, Any]]:
+        """Live, read documents no reviewer has classified, in id order, each with its kept (masked) text or None.
+
+        What re-classification walks: a reviewer's class outranks any classifier, so reviewed documents are left out.
+        """
+        d, s = t.documents, t.review_state
+        last_id: str | None = None
+        while True:
+            query = (
+                select(d, t.document_texts.c.text.label("kept_text"))
+                .select_from(
+                    d.outerjoin(s, s.c.document_id == d.c.id).outerjoin(
+                        t.document_texts, t.document_texts.c.document_id == d.c.id
+                    )
+                )
+                .where(_LIVE, d.c.status == DocumentStatus.OK.value, s.c.reviewed_class.is_(None))
+                .order_by(d.c.id)
+                .limit(ITER_BATCH_SIZE)
+            )
+            if last_id is not None:
+                query = query.where(d.c.id > last_id)
+            with self.transaction("read unreviewed documents") as connection:
+                rows = [dict(row) for row in connection.execute(query).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+    def update_classification(self, record: DocumentRecord) -> None:
+        """Replace a catalogued document's class, retention, review flag and evidence, leaving the rest as it was."""
+        classification = record.classification
+        retention = classification.retention if classification else None
+        values = {
+            "record_class": classification.record_class if classification else None,
+            "class_confidence": classification.confidence if classification else None,
+            "class_explanation": classification.explanation if classification else None,
+            "classifier": classification.classifier if classification else None,
+            "needs_review": classification.needs_review if classification else None,
+            "retention_period": retention.period if retention else None,
+            "retention_trigger": retention.trigger if retention else None,
+            "retention_action": retention.action if retention else None,
+            "retention_authority": retention.authority if retention else None,
+            "disposal_date": retention.disposal_date if retention else None,
+            "birth_year": record.birth_year,
+        }
+        evidence_rows = _child_rows(record, None)[t.class_evidence]
+        with self.transaction("update classification", write=True) as connection:
+            connection.execute(update(t.documents).where(t.documents.c.id == record.id).values(values))
+            connection.execute(delete(t.class_evidence).where(t.class_evidence.c.document_id == record.id))
+            if evidence_rows:
+                connection.execute(insert(t.class_evidence), evidence_rows)
 
     def iter_signal_rows(self, prefix: str = "") -> Iterator[dict[str, Any]]:
         """Live documents' columns the governance signals read (no text), in id order, streamed in batches.

@@ -84,6 +84,10 @@ runs = Table(
     Column("status", String(32), nullable=False),
     Column("counts", JSON, nullable=False, default=dict),  # {"ok": n, "failed": n, "skipped": n}
     Column("version", String(32), nullable=False),
+    # Where the run's process runs (revision 0009_masked_names): a run left running by a process that is
+    # gone from this host is marked interrupted at the next start.
+    Column("host", String(255)),
+    Column("pid", Integer),
 )
 
 documents = Table(
@@ -93,7 +97,10 @@ documents = Table(
     # Not a foreign key: a worker may store an attachment before (or without) its container.
     Column("parent_id", String(ID_LENGTH)),
     Column("source", String(64), nullable=False),
-    Column("locator", Text, nullable=False),
+    Column("locator", Text, nullable=False),  # masked like the name and path (revision 0009_masked_names)
+    # The unmasked locator, only where masking changed it and only for re-reading the file (local paths,
+    # archive members); never exported, shown or logged.
+    Column("source_locator", Text),
     Column("name", Text, nullable=False),
     Column("path", Text, nullable=False, default=""),
     Column("drive_id", String(255)),
@@ -130,6 +137,11 @@ documents = Table(
     # MinHash of the text's word shingles (64 little-endian uint32, revision 0005_signals): near-duplicates
     # are found from it without keeping any text. NULL when the document had no words.
     Column("minhash", LargeBinary),
+    # Revision 0011_review_queue. The classifier's own verdict: True flagged for review, False accepted, NULL not
+    # classified. A reviewer's decision leaves it as the classifier set it, so accepted precision can be measured.
+    Column("needs_review", Boolean),
+    # The year of the latest date of birth in the text, never the date (docintel.retention explains why).
+    Column("birth_year", Integer),
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_record_class", "record_class"),
     Index("ix_documents_status", "status"),
@@ -180,6 +192,9 @@ pii_findings = Table(
     Column("score", Float, nullable=False),
     Column("recognizer", String(128)),
     Column("value_hash", String(128)),
+    # Which string the offsets index: NULL for the text, else "name", "path", "title" or "locator"
+    # (revision 0009_masked_names); those strings are catalogued masked.
+    Column("field", String(16)),
     Index("ix_pii_findings_document_id", "document_id"),
     # Subject access requests: every document holding a given NHS number, email, name...
     Index("ix_pii_findings_entity_type_value_hash", "entity_type", "value_hash"),
@@ -213,8 +228,24 @@ document_texts = Table(
     Column("text", Text, nullable=False),
 )
 
+# The passages that decided a document's class (revision 0011_review_queue): where they are, never their words;
+# the review page re-reads the words from the source when a reviewer opens the document.
+class_evidence = Table(
+    "class_evidence",
+    metadata,
+    Column("document_id", String(ID_LENGTH), _document_fk(), primary_key=True),
+    Column("rank", Integer, primary_key=True),  # 0 for the strongest
+    Column("location", String(8), nullable=False),  # title, text, path or name (ClassEvidence.where)
+    Column("page", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("record_class", String(128), nullable=False),
+    Column("feature", String(128), nullable=False),
+    Column("weight", Float, nullable=False),
+)
+
 # Tables holding rows that belong to one document, replaced as a whole on every save.
-DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts)
+DOCUMENT_CHILD_TABLES = (pages, entities, pii_findings, stage_runs, document_texts, class_evidence)
 
 # -- invoice API (issue 6): revision 0003_invoices ----------------------------------------------------
 
@@ -231,6 +262,10 @@ api_keys = Table(
     Column("rate_limit_per_minute", Integer),  # None: the service default
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
+    # What the key may call, space-separated (docintel.api.keys.Scope); revision 0008_key_scopes.
+    Column("scopes", String(255), nullable=False, server_default="invoices"),
+    # SharePoint drive ids the key may name in an invoice reference; None or empty: none.
+    Column("drives", JSON),
     Index("ix_api_keys_name", "name"),
 )
 
@@ -260,9 +295,26 @@ invoice_jobs = Table(
     Column("corrections", JSON),
     Column("corrected_at", UtcDateTime()),
     Column("expires_at", UtcDateTime()),
+    # How many times a server took this job over after the server running it stopped (revision 0007): a job
+    # that keeps killing its server is failed instead of resumed for ever.
+    Column("resumes", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_invoice_jobs_api_key_id", "api_key_id"),
     Index("ix_invoice_jobs_status", "status"),
     Index("ix_invoice_jobs_expires_at", "expires_at"),
+)
+
+# -- invoice servers (issue 13): revision 0007_server_heartbeat ------------------------------------------
+# One row per running ``docintel serve`` with an in-process queue; ``id`` is the ``backend`` its jobs carry.
+# A server beats every few seconds; jobs of a server whose beat stopped are resumed or failed by another,
+# never those of a server still beating (a second server on the same catalogue leaves the first one's alone).
+api_servers = Table(
+    "api_servers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("last_beat_at", UtcDateTime(), nullable=False),
 )
 
 # -- review workflow (issue 5): revision 0002_review ---------------------------------------------------
@@ -329,6 +381,8 @@ users = Table(
     Column("role", String(16), nullable=False),  # readonly, reviewer, admin
     Column("created_at", UtcDateTime(), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # Bumped by sign-out and password changes: a session cookie carrying an older version is refused.
+    Column("session_version", Integer, nullable=False, server_default="0"),
 )
 
 # Every review action and account change: who, when, what, from -> to, why, and whether it was refused.
@@ -361,6 +415,9 @@ drive_checkpoints = Table(
     Column("source", String(64), nullable=False),  # the sources.yaml entry that found the drive
     Column("kind", String(32), nullable=False),  # sharepoint, onedrive
     Column("label", Text, nullable=False),  # site/library or onedrive/<user id>: the folder path prefix
+    # Whose OneDrive or mailbox ("display name <UPN>"), or which site (its display name), for operators'
+    # eyes in `docintel status` only: never in folder paths, exports or logs (revision 0009_masked_names).
+    Column("owner", Text),
     Column("delta_link", Text),
     Column("round", Integer, nullable=False, default=0),
     Column("status", String(16), nullable=False),  # running, idle, failed
@@ -417,4 +474,16 @@ document_signals = Table(
     Column("stale_years", Float),  # years since last modified, when over the stale threshold
     Index("ix_document_signals_duplicate_group", "duplicate_group"),
     Index("ix_document_signals_near_group", "near_group"),
+)
+
+# -- who may call what (issue 13): revision 0008_key_scopes -------------------------------------------
+
+# Settings a catalogue carries about itself, by name: the PII key's fingerprint (docintel.enrich.hashing),
+# so a scan or search with another key is refused instead of silently finding nothing.
+catalogue_settings = Table(
+    "catalogue_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
 )

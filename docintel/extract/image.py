@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 import warnings
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from docintel.errors import CorruptDocument, EmptyDocument, TooLarge
 from docintel.extract.base import ExtractContext
 from docintel.extract.ocr import TesseractOcr, prepare_image
+from docintel.extract.render import fit_image
 from docintel.models import Extraction, Page, PageMethod
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class ImageExtractor:
                 pages = [Page(number=number, text="", method=PageMethod.OCR) for number in range(1, count + 1)]
             else:
                 ocr = self._ocr or TesseractOcr(context.ocr)
-                results = ocr.ocr_many(_frames(image, count, limit))
+                results = ocr.ocr_many(_frames(image, count, limit, context.limits.max_render_pixels))
                 pages = [
                     Page(number=number, text=result.text, method=PageMethod.OCR, ocr_confidence=result.confidence)
                     for number, result in enumerate(results, start=1)
@@ -116,15 +118,23 @@ def _check_pixels(image: Image.Image, limit: int, frame: int) -> None:
         )
 
 
-def _frames(image: Image.Image, count: int, limit: int) -> Iterator[Image.Image]:
-    """Decode frames one at a time, upright (EXIF orientation) and prepared for OCR (bilevel, grey or colour)."""
+def _frames(image: Image.Image, count: int, limit: int, max_render_pixels: int) -> Iterator[Image.Image]:
+    """Decode frames one at a time, upright (EXIF orientation) and prepared for OCR (bilevel, grey or colour).
+
+    A frame over ``max_render_pixels`` is scaled down to fit (a JPEG is decoded at a reduced scale outright).
+    """
     dpi = image.info.get("dpi")
     for index in range(count):
         try:
             image.seek(index)
             _check_pixels(image, limit, frame=index + 1)
+            full_side = max(image.size)
+            if image.format == "JPEG" and image.width * image.height > max_render_pixels:
+                # libjpeg decodes at 1/2, 1/4 or 1/8 scale for the asking: the full bitmap is never built.
+                ratio = math.sqrt(max_render_pixels / (image.width * image.height))
+                image.draft(image.mode, (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
             image.load()
-            frame = prepare_image(ImageOps.exif_transpose(image) or image)
+            frame = fit_image(prepare_image(ImageOps.exif_transpose(image) or image), max_render_pixels)
         except TooLarge:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -133,6 +143,8 @@ def _frames(image: Image.Image, count: int, limit: int) -> Iterator[Image.Image]
         if frame is image:
             frame = image.copy()  # the next seek would change it under the OCR thread
         frame_dpi = image.info.get("dpi", dpi)
-        if frame_dpi:
-            frame.info["dpi"] = frame_dpi
+        if isinstance(frame_dpi, tuple) and len(frame_dpi) == 2 and frame_dpi[0]:
+            # A frame scaled down to the pixel cap covers the same paper with fewer pixels: fewer dots per inch.
+            shrink = max(frame.size) / full_side
+            frame.info["dpi"] = (float(frame_dpi[0]) * shrink, float(frame_dpi[1]) * shrink)
         yield frame

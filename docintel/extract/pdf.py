@@ -30,13 +30,13 @@ from PIL import Image
 from docintel.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
 from docintel.extract.base import ExtractContext
 from docintel.extract.ocr import TesseractOcr, prepare_image
+from docintel.extract.render import render_page
 from docintel.models import Extraction, Page, PageMethod
 from docintel.settings import OcrSettings
 
 logger = logging.getLogger(__name__)
 
 CELL_SEPARATOR = " | "
-POINTS_PER_INCH = 72
 
 # A rule is a path at most this thick (points) and at least this long; thinner-than-text lines are grid lines.
 RULE_MAX_THICKNESS = 2.0
@@ -539,8 +539,9 @@ class PdfExtractor:
             else:
                 renderable.append(index)
         ocr = self._ocr or TesseractOcr(settings)
-        images = _render_pages(document, renderable, settings.dpi)
-        for index, result in zip(renderable, ocr.ocr_many(images, dpi=settings.dpi), strict=True):
+        # No dpi for the OCR: each image carries its own, lower than asked for a page too big for the pixel cap.
+        images = render_pages(document, renderable, settings.dpi, context.limits.max_render_pixels)
+        for index, result in zip(renderable, ocr.ocr_many(images), strict=True):
             pages.append(
                 Page(number=index + 1, text=result.text, method=PageMethod.OCR, ocr_confidence=result.confidence)
             )
@@ -569,27 +570,22 @@ def _declares_no_pages(content: bytes) -> bool:
         return False
 
 
-def _render_pages(document: pdfium.PdfDocument, indexes: list[int], dpi: int) -> Iterator[Image.Image]:
+def render_pages(document: pdfium.PdfDocument, indexes: list[int], dpi: int, max_pixels: int) -> Iterator[Image.Image]:
     """Render pages one at a time, as the OCR pool asks for them (pdfium is not thread-safe): grey unless in colour.
 
     Pages are rendered in colour because tesseract thresholds each channel: dark text on coloured shading
     (table headers) survives that and is lost in one grey channel. Pages with no colour are reduced to grey.
+    A page too big for ``max_pixels`` at ``dpi`` is rendered at a lower DPI; its image says which.
     """
     for index in indexes:
         page = document[index]
         try:
-            bitmap = page.render(scale=dpi / POINTS_PER_INCH)
-            try:
-                # to_pil may share the bitmap's buffer, which close() frees: copy before closing.
-                image = prepare_image(bitmap.to_pil()).copy()
-            finally:
-                bitmap.close()
-        except pdfium.PdfiumError as exc:
+            rendered = render_page(page, dpi, max_pixels, prepare_image)
+        except CorruptDocument as exc:
             raise CorruptDocument(f"page {index + 1} could not be rendered for OCR ({exc})") from exc
         finally:
             page.close()
-        image.info["dpi"] = (dpi, dpi)
-        yield image
+        yield rendered.image
 
 
 def _title(document: pdfium.PdfDocument) -> str | None:

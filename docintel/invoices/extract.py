@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +22,7 @@ from docintel.errors import EmptyDocument, TooLarge, UnsupportedType
 from docintel.extract.base import FileType
 from docintel.extract.image import _count_frames, _frames, _open_image
 from docintel.extract.ocr import TesseractOcr
-from docintel.extract.pdf import _open_pdf, _render_pages, check_text_layer
+from docintel.extract.pdf import _open_pdf, check_text_layer, render_pages
 from docintel.extract.sniff import sniff
 from docintel.invoices import parse
 from docintel.invoices.fields import (
@@ -168,11 +168,18 @@ def _pdf_words(
                 notes.append(f"{len(scans)} scanned page(s) not read (OCR disabled)")
             else:
                 reader = ocr or TesseractOcr(settings.ocr)
-                images = list(_render_pages(document, scans, settings.ocr.dpi))
-                for index, image, result in zip(
-                    scans, images, reader.ocr_many(images, dpi=settings.ocr.dpi), strict=True
-                ):
-                    words.extend(ocr_words(result, image.width, image.height, index + 1))
+                # Rendered lazily, as the OCR pool takes them, so at most its few pages are held at once; each
+                # image carries its own DPI (lower than asked for a page too big for the pixel cap).
+                sizes: list[tuple[int, int]] = []
+
+                def rendered() -> Iterator[Image.Image]:
+                    for image in render_pages(document, scans, settings.ocr.dpi, settings.limits.max_render_pixels):
+                        sizes.append(image.size)  # result i comes back after image i was rendered
+                        yield image
+
+                for number, (index, result) in enumerate(zip(scans, reader.ocr_many(rendered()), strict=True)):
+                    width, height = sizes[number]
+                    words.extend(ocr_words(result, width, height, index + 1))
         return words, total, methods
     finally:
         document.close()
@@ -194,7 +201,7 @@ def _image_words(
         if not settings.ocr.enabled:
             notes.append("image not read (OCR disabled)")
             return [], None, frames, {"ocr"}
-        pictures: list[Image.Image] = list(_frames(image, count, limit))
+        pictures: list[Image.Image] = list(_frames(image, count, limit, settings.limits.max_render_pixels))
     finally:
         image.close()
     reader = ocr or TesseractOcr(settings.ocr, page_segmentation=IMAGE_PAGE_SEGMENTATION)

@@ -11,9 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +26,7 @@ from typing import Any
 
 import yaml
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from docintel.errors import ConfigError
 from docintel.settings import find_config_dir, load_yaml_file
@@ -43,6 +48,11 @@ SALT_BYTES = 16
 # Account names show up in the audit trail and CSV export: keep them short and printable.
 MAX_USER_NAME = 128
 MIN_PASSWORD_LENGTH = 10
+
+# Failed sign-ins allowed per account name and per address in a window before sign-in answers 429: a
+# person mistyping tries a few times; a password guesser gets five tries a quarter-hour.
+MAX_FAILED_SIGN_INS = 5
+FAILED_SIGN_IN_WINDOW_SECONDS = 15 * 60
 
 _SESSION_SALT = "docintel.review.session"
 
@@ -72,13 +82,43 @@ class ReviewSettings(BaseModel):
 
     session_cookie: str = "docintel_review"
     session_max_age_seconds: int = Field(default=8 * 3600, gt=0)  # one working day
-    secure_cookies: bool = False  # set true when served over HTTPS (always, behind the council's proxy)
+    # Off by default so the demo works over plain http on localhost; SET IT TRUE in every deployment behind
+    # TLS (docs/security.md): without it the session cookie also travels over any plain-http request.
+    secure_cookies: bool = False
     trusted_header_enabled: bool = False
     trusted_header_name: str = "X-Remote-User"
     trusted_header_default_role: Role = Role.READONLY  # for proxy users without a local account
+    # Addresses or CIDR networks ("10.20.0.0/16") whose trusted header is believed.
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     page_size: int = Field(default=50, gt=0, le=1000)
     max_bulk_documents: int = Field(default=10_000, gt=0)
+    max_failed_sign_ins: int = Field(default=MAX_FAILED_SIGN_INS, gt=0)
+    failed_sign_in_window_seconds: int = Field(default=FAILED_SIGN_IN_WINDOW_SECONDS, gt=0)
+
+    # Who sees a document's contents on its page (its first pages and the passages that decided its class, read
+    # again from the source on request, never stored). Read-only accounts see the catalogue's facts only.
+    preview_roles: list[Role] = Field(default_factory=lambda: [Role.REVIEWER, Role.ADMIN])
+    preview_pages: int = Field(default=2, ge=0, le=10)  # first pages drawn; 0 draws none
+    # Largest picture of one page, in pixels (about 1000 x 1400: an A4 page readable on screen, ~150 kB as PNG).
+    preview_max_pixels: int = Field(default=1_400_000, gt=0, le=20_000_000)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or CIDR network") from None
+        return values
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        """Whether a peer address is one of the trusted proxies (exact address or inside a listed network)."""
+        try:
+            peer = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(peer in ipaddress.ip_network(value.strip(), strict=False) for value in self.trusted_proxies)
 
 
 def load_review_settings(config_dir: Path | None = None, environ: dict[str, str] | None = None) -> ReviewSettings:
@@ -214,3 +254,40 @@ def new_csrf_token() -> str:
 def tokens_match(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison of a submitted CSRF token with the session's."""
     return bool(given and expected) and hmac.compare_digest(str(given), str(expected))
+
+
+class FailedSignIns:
+    """Failed sign-ins per key (an account name, an address) in a sliding window, in this server's memory.
+
+    Checked before the password is, so a guesser who has used up the window learns nothing more, right
+    or wrong; a successful sign-in does not reset the count (it would let a guesser interleave its own).
+    """
+
+    def __init__(self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self._window:
+            failures.popleft()
+        return failures
+
+    def wait(self, *keys: str) -> float | None:
+        """Seconds until any of the keys may try again, or None when all may try now."""
+        now = self._clock()
+        with self._lock:
+            waits = [
+                recent[0] + self._window - now for key in keys if len(recent := self._recent(key, now)) >= self._limit
+            ]
+        return max(waits) if waits else None
+
+    def record(self, *keys: str) -> None:
+        """Count a failed attempt against each key."""
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -42,8 +43,8 @@ from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.errors import CatalogueError, ConfigError
 from docintel.governance import NO_SIGNALS, DocumentSignals
-from docintel.models import DocumentStatus
-from docintel.retention import RetentionSchedule, local_date, retention_for
+from docintel.models import ClassEvidence, DocumentStatus
+from docintel.retention import UNCLASSIFIED, RetentionSchedule, local_date, retain
 from docintel.review.auth import Reviewer, Role, check_password, check_user_name, hash_password, verify_password
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,17 @@ REVIEWER_CLASSIFIER = "reviewer"
 RELATED_LIMIT = 50
 # Audit rows listed per page and streamed per batch in the CSV export.
 AUDIT_BATCH = 1000
+# z for a 95% interval around the measured precision of accepted documents.
+WILSON_Z = 1.96
 
 _LIVE = and_(t.documents.c.deleted.is_(False), t.documents.c.status == DocumentStatus.OK.value)
+# The classifier's verdict as it stored it: flagged when it asked for review or found no class. A reviewer's
+# decision leaves needs_review alone, so the verdict and the precision of "accepted" survive review.
+_FLAGGED = or_(
+    t.documents.c.record_class.is_(None),
+    t.documents.c.record_class == UNCLASSIFIED,
+    t.documents.c.needs_review.is_(True),
+)
 _SIGNAL_COLUMNS = (
     t.document_signals.c.duplicate_group,
     t.document_signals.c.duplicates,
@@ -84,7 +94,17 @@ class Action(StrEnum):
 # Microsoft 365 by `docintel labels`. Every one can be picked in the audit page's filter.
 ACCOUNT_ACTIONS = ("user_create", "user_password", "user_role", "user_enable", "user_disable", "user_delete")
 LABEL_ACTION = "label"
-AUDIT_ACTIONS = (*(action.value for action in Action), *ACCOUNT_ACTIONS, LABEL_ACTION)
+# Searches by GET /v1/subject-access and docintel find (docintel.subject_access.AUDIT_ACTION).
+SUBJECT_ACCESS_ACTION = "subject_access"
+# A key's supplier profile approved into the shared set (docintel profiles approve).
+PROFILE_APPROVE_ACTION = "profile_approve"
+AUDIT_ACTIONS = (
+    *(action.value for action in Action),
+    *ACCOUNT_ACTIONS,
+    LABEL_ACTION,
+    SUBJECT_ACCESS_ACTION,
+    PROFILE_APPROVE_ACTION,
+)
 
 
 class HoldScope(StrEnum):
@@ -122,6 +142,14 @@ class HoldFilter(StrEnum):
     FREE = "free"
 
 
+class FlagFilter(StrEnum):
+    """Queue filter on the classifier's verdict: flagged for review (or unclassified), or accepted."""
+
+    ANY = ""
+    FLAGGED = "flagged"
+    ACCEPTED = "accepted"
+
+
 class SignalFilter(StrEnum):
     """Queue filter on governance signals (docintel.governance), read from the ``document_signals`` table."""
 
@@ -145,6 +173,7 @@ class QueueFilter:
     state: ReviewState = ReviewState.TODO
     hold: HoldFilter = HoldFilter.ANY
     signal: SignalFilter = SignalFilter.ANY
+    flag: FlagFilter = FlagFilter.ANY
 
 
 @dataclass(frozen=True)
@@ -164,6 +193,7 @@ class QueueRow:
     disposal_approved: bool
     on_hold: bool
     signals: DocumentSignals = NO_SIGNALS
+    flagged: bool = False  # the classifier asked for review (or could not classify)
 
 
 @dataclass(frozen=True)
@@ -245,6 +275,34 @@ class AuditFilter:
 
 
 @dataclass(frozen=True)
+class AcceptedPrecision:
+    """How often the classifier's accepted classes were right, measured from reviewers' decisions on them."""
+
+    checked: int  # accepted documents a reviewer has decided on
+    right: int  # of those, how many kept the classifier's class
+
+    @property
+    def measured(self) -> bool:
+        """Whether any reviewer has decided on an accepted document yet."""
+        return self.checked > 0
+
+    @property
+    def precision(self) -> float | None:
+        """right / checked, or None before any decision."""
+        return self.right / self.checked if self.checked else None
+
+    @property
+    def lower_bound(self) -> float | None:
+        """The 95% Wilson lower bound: what the precision is at least, given how few may have been checked."""
+        if not self.checked:
+            return None
+        n, p, z = self.checked, self.right / self.checked, WILSON_Z
+        centre = p + z * z / (2 * n)
+        spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Counts behind the dashboard charts."""
 
@@ -252,6 +310,9 @@ class Dashboard:
     classified: int
     reviewed: int
     to_review: int
+    flagged: int  # not reviewed yet, and the classifier asked for review or could not classify
+    accepted: int  # not reviewed yet, and the classifier was sure enough not to ask
+    accepted_precision: AcceptedPrecision
     on_hold: int
     disposal_approved: int
     overdue: int
@@ -276,6 +337,17 @@ class RelatedDocument:
 
 
 @dataclass(frozen=True)
+class ReviewedExample:
+    """A document of the council's own that reviewers confirmed in a class: an example of what the class holds."""
+
+    document_id: str
+    name: str
+    path: str
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class UserAccount:
     """A local account, without its password hash."""
 
@@ -284,6 +356,16 @@ class UserAccount:
     created_at: dt.datetime
     disabled: bool
     has_password: bool
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What each request checks of a signed-in account: its stored name, role, disabled flag, session version."""
+
+    name: str
+    role: Role
+    disabled: bool
+    session_version: int
 
 
 def _utcnow() -> dt.datetime:
@@ -360,6 +442,19 @@ def _hold_from_row(row: Any) -> Hold:
     )
 
 
+def queue_order_columns() -> list[Any]:
+    """The teaching order's keys: a document's turn within its predicted class, and how unsure the class is.
+
+    ``uncertainty_key`` sorts least sure first (unclassified documents, with no confidence, before all);
+    ``class_turn`` is 1 for each class's least sure document, 2 for its next, so ordering by turn first goes
+    round the classes.
+    """
+    d = t.documents
+    uncertainty = func.coalesce(d.c.class_confidence, -1.0)
+    turn = func.row_number().over(partition_by=d.c.record_class, order_by=(uncertainty, d.c.id))
+    return [uncertainty.label("uncertainty_key"), turn.label("class_turn")]
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     return dt.date(day.year + month_index // 12, month_index % 12 + 1, 1)
@@ -390,6 +485,22 @@ class ReviewStore:
 
     # -- accounts ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _named(name: str) -> ColumnElement[bool]:
+        """Account names compare without case ("Alice" signs in as "alice"); names made before still match."""
+        return func.lower(t.users.c.name) == name.strip().lower()
+
+    def _canonical_name(self, connection: Connection, name: str) -> str | None:
+        """The stored spelling of an account name, the exact one first when old rows differ only in case."""
+        query = (
+            select(t.users.c.name)
+            .where(self._named(name))
+            .order_by((t.users.c.name == name.strip()).desc(), t.users.c.name)
+            .limit(1)
+        )
+        stored = connection.execute(query).scalar_one_or_none()
+        return None if stored is None else str(stored)
+
     def create_user(self, name: str, password: str | None, role: Role, *, by: str) -> UserAccount:
         """Create a local account; ``password`` None makes a proxy-only account. Fails if the name is taken."""
         name = check_user_name(name)
@@ -397,6 +508,8 @@ class ReviewStore:
         now = _utcnow()
         try:
             with self._transaction("create user", write=True) as connection:
+                if self._canonical_name(connection, name) is not None:
+                    raise ConfigError(f"user '{name}' already exists (names are not case-sensitive)")
                 connection.execute(
                     insert(t.users).values(
                         name=name, password_hash=password_hash, role=role.value, created_at=now, disabled=False
@@ -430,12 +543,15 @@ class ReviewStore:
         }
 
     def set_password(self, name: str, password: str, *, by: str) -> None:
-        """Replace an account's password."""
+        """Replace an account's password and end its existing sessions."""
         password_hash = hash_password(check_password(password))
         now = _utcnow()
         with self._transaction("set password", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(
-                update(t.users).where(t.users.c.name == name).values(password_hash=password_hash)
+                update(t.users)
+                .where(t.users.c.name == name)
+                .values(password_hash=password_hash, session_version=t.users.c.session_version + 1)
             )
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")
@@ -445,6 +561,7 @@ class ReviewStore:
         """Change an account's role."""
         now = _utcnow()
         with self._transaction("set role", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             before = connection.execute(select(t.users.c.role).where(t.users.c.name == name)).scalar_one_or_none()
             if before is None:
                 raise ConfigError(f"no user '{name}'")
@@ -457,6 +574,7 @@ class ReviewStore:
         """Disable (or re-enable) an account; a disabled account cannot sign in by password or proxy."""
         now = _utcnow()
         with self._transaction("disable user", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(update(t.users).where(t.users.c.name == name).values(disabled=disabled))
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")
@@ -476,23 +594,44 @@ class ReviewStore:
             ]
 
     def authenticate(self, name: str, password: str) -> Reviewer | None:
-        """The reviewer when ``name`` and ``password`` match an enabled account, else None (same cost either way)."""
+        """The reviewer when ``name`` and ``password`` match an enabled account, else None (same cost either way).
+
+        The reviewer carries the account's stored name, whatever case it was typed in.
+        """
         u = t.users
         with self._transaction("read user") as connection:
+            stored_name = self._canonical_name(connection, name)
             row = connection.execute(
-                select(u.c.password_hash, u.c.role, u.c.disabled).where(u.c.name == name.strip())
+                select(u.c.password_hash, u.c.role, u.c.disabled).where(u.c.name == stored_name)
             ).one_or_none()
         stored = row.password_hash if row is not None and not row.disabled else None
-        if not verify_password(password, stored) or row is None:
+        if not verify_password(password, stored) or row is None or stored_name is None:
             return None
-        return Reviewer(name.strip(), Role(row.role), "password")
+        return Reviewer(stored_name, Role(row.role), "password")
+
+    def account(self, name: str) -> AccountState | None:
+        """An account's stored name, role, whether disabled and its session version; None when there is none."""
+        u = t.users
+        with self._transaction("read user") as connection:
+            stored_name = self._canonical_name(connection, name)
+            row = connection.execute(
+                select(u.c.role, u.c.disabled, u.c.session_version).where(u.c.name == stored_name)
+            ).one_or_none()
+        if row is None or stored_name is None:
+            return None
+        return AccountState(stored_name, Role(row.role), bool(row.disabled), int(row.session_version))
 
     def account_role(self, name: str) -> tuple[Role, bool] | None:
         """(role, disabled) of a local account, or None when there is no such account."""
-        u = t.users
-        with self._transaction("read user") as connection:
-            row = connection.execute(select(u.c.role, u.c.disabled).where(u.c.name == name)).one_or_none()
-        return (Role(row.role), bool(row.disabled)) if row is not None else None
+        state = self.account(name)
+        return (state.role, state.disabled) if state is not None else None
+
+    def end_sessions(self, name: str) -> None:
+        """End every session of an account (sign-out): cookies issued before carry an older session version."""
+        with self._transaction("end sessions", write=True) as connection:
+            connection.execute(
+                update(t.users).where(self._named(name)).values(session_version=t.users.c.session_version + 1)
+            )
 
     # -- holds ------------------------------------------------------------------------------------
 
@@ -665,6 +804,10 @@ class ReviewStore:
         }.get(queue_filter.signal)
         if signal_column is not None:
             query = query.where(signal_column.is_not(None))
+        if queue_filter.flag is FlagFilter.FLAGGED:
+            query = query.where(_FLAGGED)
+        elif queue_filter.flag is FlagFilter.ACCEPTED:
+            query = query.where(~_FLAGGED)
         return query
 
     @staticmethod
@@ -675,7 +818,13 @@ class ReviewStore:
         )
 
     def queue(self, queue_filter: QueueFilter, page: int = 1, page_size: int = 50) -> QueuePage:
-        """One page of the review queue: lowest confidence first, unclassified documents before all."""
+        """One page of the review queue, in the order its first decisions teach the classifier most.
+
+        Flagged documents (and any mix): least sure first, taking turns over the predicted classes (each class's
+        least sure document, then each class's next...), so early decisions correct every class rather than
+        fifty of one. Accepted documents alone: in id order, which is a hash of where the document lives, so the
+        first ones decided are a fair random sample for measuring the precision of what the classifier accepted.
+        """
         d, s = t.documents, t.review_state
         page = max(1, page)
         with self._transaction("read queue") as connection:
@@ -696,16 +845,19 @@ class ReviewStore:
                     s.c.reviewed_by,
                     s.c.disposal_approved_at,
                     case((held, True), else_=False).label("on_hold"),
+                    case((_FLAGGED, True), else_=False).label("flagged"),
                     *_SIGNAL_COLUMNS,
+                    *queue_order_columns(),
                 ).select_from(self._joined()),
                 queue_filter,
                 held,
             )
-            query = (
-                query.order_by(func.coalesce(d.c.class_confidence, -1.0), d.c.id)
-                .limit(page_size)
-                .offset((page - 1) * page_size)
-            )
+            ordered = query.subquery()
+            if queue_filter.flag is FlagFilter.ACCEPTED:
+                order: list[Any] = [ordered.c.id]
+            else:
+                order = [ordered.c.class_turn, ordered.c.uncertainty_key, ordered.c.id]
+            query = select(ordered).order_by(*order).limit(page_size).offset((page - 1) * page_size)
             rows = [
                 QueueRow(
                     document_id=row.id,
@@ -721,6 +873,7 @@ class ReviewStore:
                     disposal_approved=row.disposal_approved_at is not None,
                     on_hold=bool(row.on_hold),
                     signals=DocumentSignals.from_row(row),
+                    flagged=bool(row.flagged),
                 )
                 for row in connection.execute(query)
             ]
@@ -784,6 +937,8 @@ class ReviewStore:
                     d.c.class_confidence,
                     d.c.created_at,
                     d.c.modified_at,
+                    d.c.birth_year,
+                    case((_FLAGGED, True), else_=False).label("flagged"),
                     d.c.disposal_date,
                     d.c.retention_action,
                     d.c.retention_period,
@@ -815,7 +970,15 @@ class ReviewStore:
                         continue
                     assert row is not None  # a missing row is always refused
                     if action is Action.CHANGE and target_class is not None and new_class != row.record_class:
-                        retention = retention_for(target_class, created=row.created_at, modified=row.modified_at)
+                        # The retain stage's rule, with the birth year the catalogue kept: a "DOB + N years" class
+                        # gets the same date a classifier would have given it.
+                        retention = retain(
+                            schedule,
+                            target_class.id,
+                            created=row.created_at,
+                            modified=row.modified_at,
+                            birth_year=row.birth_year,
+                        )
                         explanation = f"Set by reviewer {by.name} on {today.isoformat()}"
                         connection.execute(
                             update(d)
@@ -825,6 +988,9 @@ class ReviewStore:
                                 class_confidence=1.0,
                                 class_explanation=f"{explanation}: {reason}" if reason else explanation,
                                 classifier=REVIEWER_CLASSIFIER,
+                                # The classifier's verdict stays as it was (a class given to an unclassified
+                                # document must not turn it into one the classifier "accepted").
+                                needs_review=bool(row.flagged),
                                 retention_period=retention.period,
                                 retention_trigger=retention.trigger,
                                 retention_action=retention.action,
@@ -986,6 +1152,8 @@ class ReviewStore:
                 count_where(and_(d.c.disposal_date >= today, d.c.disposal_date <= in_90, ~held)),
                 count_where(and_(d.c.disposal_date >= today, d.c.disposal_date <= in_year, ~held)),
                 count_where(d.c.class_confidence.is_(None)),
+                count_where(and_(s.c.reviewed_class.is_(None), _FLAGGED)),
+                count_where(and_(s.c.reviewed_class.is_(None), ~_FLAGGED)),
                 *[
                     count_where(
                         and_(
@@ -1000,7 +1168,9 @@ class ReviewStore:
             ).select_from(self._joined())
             values = [int(value) for value in connection.execute(headline.where(_LIVE)).one()]
             documents, classified, reviewed, on_hold, approved, overdue, due_90, due_year, unscored = values[:9]
-            confidence = values[9:]
+            flagged, accepted = values[9:11]
+            confidence = values[11:]
+            accepted_precision = self._accepted_precision(connection)
             failed = connection.execute(
                 select(func.count()).where(t.documents.c.deleted.is_(False), d.c.status == DocumentStatus.FAILED.value)
             ).scalar_one()
@@ -1030,6 +1200,9 @@ class ReviewStore:
             classified=classified,
             reviewed=reviewed,
             to_review=documents - reviewed,
+            flagged=flagged,
+            accepted=accepted,
+            accepted_precision=accepted_precision,
             on_hold=on_hold,
             disposal_approved=approved,
             overdue=overdue,
@@ -1042,6 +1215,35 @@ class ReviewStore:
             confidence=confidence,
             unscored=unscored,
         )
+
+    @staticmethod
+    def _accepted_precision(connection: Connection) -> AcceptedPrecision:
+        """Among accepted documents a reviewer has decided on, how many kept the classifier's class.
+
+        The classifier's class is the first decision's ``from_class`` (what the document had before anyone
+        touched it); the reviewers' class is the latest one (``review_state.reviewed_class``).
+        """
+        d, r, s = t.documents, t.review_decisions, t.review_state
+        first = (
+            select(r.c.document_id, func.min(r.c.id).label("first_id"))
+            .where(r.c.approved.is_(True), r.c.to_class.is_not(None))
+            .group_by(r.c.document_id)
+            .subquery()
+        )
+        query = (
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((r.c.from_class == s.c.reviewed_class, 1), else_=0)), 0),
+            )
+            .select_from(
+                first.join(r, r.c.id == first.c.first_id)
+                .join(d, d.c.id == first.c.document_id)
+                .join(s, s.c.document_id == first.c.document_id)
+            )
+            .where(_LIVE, ~_FLAGGED, s.c.reviewed_class.is_not(None))
+        )
+        checked, right = connection.execute(query).one()
+        return AcceptedPrecision(checked=int(checked), right=int(right))
 
     def signal_counts(self) -> dict[str, int]:
         """Live documents showing each governance signal, as last computed into ``document_signals``."""
@@ -1090,6 +1292,37 @@ class ReviewStore:
                 members(g.c.near_group, signals.near_group),
             )
 
+    def class_evidence(self, document_id: str) -> list[ClassEvidence]:
+        """The passages that decided a document's class, strongest first: where they are, never their words."""
+        e = t.class_evidence
+        query = select(e).where(e.c.document_id == document_id).order_by(e.c.rank)
+        with self._transaction("read class evidence") as connection:
+            return [
+                ClassEvidence(
+                    where=row.location,
+                    page=row.page,
+                    start=row.start,
+                    end=row.end,
+                    record_class=row.record_class,
+                    feature=row.feature,
+                    weight=row.weight,
+                )
+                for row in connection.execute(query)
+            ]
+
+    def reviewed_examples(self, record_class: str, *, exclude: str = "", limit: int = 5) -> list[ReviewedExample]:
+        """The council's own documents reviewers confirmed in ``record_class``, latest first."""
+        d, s = t.documents, t.review_state
+        query = (
+            select(d.c.id, d.c.name, d.c.path, s.c.reviewed_by, s.c.reviewed_at)
+            .select_from(d.join(s, s.c.document_id == d.c.id))
+            .where(_LIVE, s.c.reviewed_class == record_class, d.c.id != exclude)
+            .order_by(s.c.reviewed_at.desc(), d.c.id)
+            .limit(limit)
+        )
+        with self._transaction("read reviewed examples") as connection:
+            return [ReviewedExample(*row) for row in connection.execute(query)]
+
     def folders(self, limit: int = 500) -> list[str]:
         """Folder paths holding live documents, for the queue's folder picker."""
         query = select(t.documents.c.path).where(_LIVE).distinct().order_by(t.documents.c.path).limit(limit)
@@ -1100,6 +1333,7 @@ class ReviewStore:
         """Remove a local account (its past decisions stay in the audit trail under its name)."""
         now = _utcnow()
         with self._transaction("delete user", write=True) as connection:
+            name = self._canonical_name(connection, name) or name
             result = connection.execute(delete(t.users).where(t.users.c.name == name))
             if result.rowcount == 0:
                 raise ConfigError(f"no user '{name}'")

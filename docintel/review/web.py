@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from docintel.errors import ConfigError, DocintelError
 from docintel.governance import SignalCache
 from docintel.retention import RetentionSchedule, schedule_from_settings
 from docintel.review.auth import (
+    FailedSignIns,
     Reviewer,
     ReviewSettings,
     SessionCodec,
@@ -47,6 +49,7 @@ from docintel.review.auth import (
     new_csrf_token,
     tokens_match,
 )
+from docintel.review.preview import ConnectorFor, DocumentReader, explanation_for_reviewers
 from docintel.review.store import (
     AUDIT_ACTIONS,
     CONFIDENCE_BUCKETS,
@@ -54,6 +57,7 @@ from docintel.review.store import (
     Action,
     AuditFilter,
     DisposalWindow,
+    FlagFilter,
     HoldFilter,
     HoldScope,
     QueueFilter,
@@ -73,6 +77,8 @@ CONTENT_SECURITY_POLICY = (
 )
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 AUDIT_PAGE_SIZE = 100
+# Beyond any real catalogue's pages (a billion documents at 10 a page), and far inside a 64-bit OFFSET.
+MAX_PAGE_NUMBER = 100_000_000
 MAX_REASON_CHARS = 1000
 _STATE_KEY = "docintel_review"
 _SETUP_LOCK = threading.Lock()
@@ -87,6 +93,8 @@ class ReviewRuntime:
     settings: ReviewSettings
     codec: SessionCodec
     signals: SignalCache
+    failed_sign_ins: FailedSignIns
+    reader: DocumentReader
 
     def fresh_signals(self) -> None:
         """Rebuild the governance signals table if the catalogue changed since it was built."""
@@ -107,15 +115,32 @@ def configure_review(
     secret: str | None = None,
     schedule: RetentionSchedule | None = None,
     signal_settings: SignalSettings | None = None,
+    connector_for: ConnectorFor | None = None,
 ) -> ReviewRuntime:
-    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request)."""
+    """Give the review pages of ``app`` their catalogue, schedule and settings (else found on first request).
+
+    ``connector_for`` fetches a document again for its page (default: the local file system, or the Graph
+    source of that name in sources.yaml).
+    """
     settings = settings or get_settings()
+    schedule = schedule or schedule_from_settings(settings)
+    review_settings = review_settings or load_review_settings(settings.config_dir)
     runtime = ReviewRuntime(
         store=ReviewStore(store),
-        schedule=schedule or schedule_from_settings(settings),
-        settings=review_settings or load_review_settings(settings.config_dir),
+        schedule=schedule,
+        settings=review_settings,
         codec=SessionCodec(secret or load_session_secret(), 0),
         signals=SignalCache(signal_settings or load_classifier_config(settings.config_dir).signals),
+        failed_sign_ins=FailedSignIns(
+            review_settings.max_failed_sign_ins, review_settings.failed_sign_in_window_seconds
+        ),
+        reader=DocumentReader(
+            settings,
+            schedule,
+            pages=review_settings.preview_pages,
+            max_pixels=review_settings.preview_max_pixels,
+            connector_for=connector_for,
+        ),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
     setattr(app.state, _STATE_KEY, runtime)
@@ -234,16 +259,16 @@ def _proxy_reviewer(request: Request, runtime: ReviewRuntime) -> Reviewer | None
     if not settings.trusted_header_enabled:
         return None
     client = request.client.host if request.client else ""
-    if client not in settings.trusted_proxies:
+    if not settings.is_trusted_proxy(client):
         return None
     name = (request.headers.get(settings.trusted_header_name) or "").strip()
     if not name:
         return None
-    account = runtime.store.account_role(name)
+    account = runtime.store.account(name)
     if account is None:
-        return Reviewer(name, settings.trusted_header_default_role, "proxy")
-    role, disabled = account
-    return None if disabled else Reviewer(name, role, "proxy")
+        # Names are not case-sensitive: "Alice" and "alice" from the proxy are one person in the audit trail.
+        return Reviewer(name.lower(), settings.trusted_header_default_role, "proxy")
+    return None if account.disabled else Reviewer(account.name, account.role, "proxy")
 
 
 def current_reviewer(request: Request, runtime: Runtime) -> Reviewer | None:
@@ -251,13 +276,16 @@ def current_reviewer(request: Request, runtime: Runtime) -> Reviewer | None:
     proxied = _proxy_reviewer(request, runtime)
     if proxied is not None:
         return proxied
-    name = _session(request).get("user")
+    session = _session(request)
+    name = session.get("user")
     if not name:
         return None
-    account = runtime.store.account_role(str(name))
-    if account is None or account[1]:
+    account = runtime.store.account(str(name))
+    if account is None or account.disabled:
         return None  # deleted or disabled since signing in
-    return Reviewer(str(name), account[0], "password")
+    if session.get("sv") != account.session_version:
+        return None  # signed out, or the password changed, since this cookie was issued
+    return Reviewer(account.name, account.role, "password")
 
 
 def require_reader(reviewer: Annotated[Reviewer | None, Depends(current_reviewer)]) -> Reviewer:
@@ -375,6 +403,14 @@ def _enum_or(enum_type: Any, value: str | None, default: Any) -> Any:
         return default
 
 
+def _page_number(value: str | None) -> int:
+    """A page number from the query string; 400 for one past any page a catalogue could have."""
+    number = _int_or(value, 1)
+    if number > MAX_PAGE_NUMBER:
+        raise _PageError(400, "No such page", f"Page numbers go up to {MAX_PAGE_NUMBER:,}.")
+    return max(1, number)
+
+
 def _int_or(value: str | None, default: int) -> int:
     try:
         return int(value) if value else default
@@ -394,6 +430,7 @@ def queue_filter_from(params: Any, prefix: str = "") -> QueueFilter:
         state=_enum_or(ReviewState, params.get(f"{prefix}state"), ReviewState.TODO),
         hold=_enum_or(HoldFilter, params.get(f"{prefix}hold"), HoldFilter.ANY),
         signal=_enum_or(SignalFilter, params.get(f"{prefix}signal"), SignalFilter.ANY),
+        flag=_enum_or(FlagFilter, params.get(f"{prefix}flag"), FlagFilter.ANY),
     )
 
 
@@ -409,6 +446,7 @@ def queue_query(queue_filter: QueueFilter, **extra: Any) -> dict[str, str]:
         "state": queue_filter.state.value,
         "hold": queue_filter.hold.value,
         "signal": queue_filter.signal.value,
+        "flag": queue_filter.flag.value,
         **{key: str(value) for key, value in extra.items()},
     }
     return {key: value for key, value in values.items() if value}
@@ -430,22 +468,37 @@ def sign_in(request: Request, runtime: Runtime, form: Form) -> Response:
     name = str(form.get("name") or "")
     password = str(form.get("password") or "")
     next_url = str(form.get("next") or "")
+    address = request.client.host if request.client else "unknown"
+    throttle_keys = (f"ip:{address}", f"user:{name.strip().lower()}")
+    # Checked before the password: past the limit a guess is not even tried, so right and wrong look alike.
+    wait = runtime.failed_sign_ins.wait(*throttle_keys)
+    if wait is not None:
+        log.warning("review sign-in throttled for %s", address)
+        response = _sign_in_page(
+            request, status=429, error="Too many failed sign-ins. Wait a few minutes.", next_url=next_url
+        )
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     reviewer = runtime.store.authenticate(name, password) if name and password else None
-    if reviewer is None:
-        log.info("review sign-in refused")
+    account = runtime.store.account(reviewer.name) if reviewer is not None else None
+    if reviewer is None or account is None:
+        runtime.failed_sign_ins.record(*throttle_keys)
+        log.info("review sign-in refused from %s", address)
         return _sign_in_page(request, status=401, error="Wrong name or password.", next_url=next_url)
     session = _session(request)
     session.clear()
     # A new CSRF token on sign-in: a token planted before sign-in (session fixation) is worthless after.
-    session.update(user=reviewer.name, csrf=new_csrf_token())
+    session.update(user=account.name, sv=account.session_version, csrf=new_csrf_token())
     log.info("review sign-in as role %s", reviewer.role.value)
     return _redirect(next_url if _safe_return(next_url) else _base(request) + "/")
 
 
 @router.post("/logout")
 def sign_out(request: Request, runtime: Runtime, form: Form) -> Response:
-    """End the session."""
+    """End the session, and every other session of the account (a copied cookie stops working too)."""
     session = _session(request)
+    if session.get("user") and current_reviewer(request, runtime) is not None:
+        runtime.store.end_sessions(str(session["user"]))
     session.clear()
     session["csrf"] = new_csrf_token()
     _flash(request, "Signed out.")
@@ -509,12 +562,12 @@ def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """The review queue, lowest confidence first, with filters, pagination and bulk decisions."""
+    """The review queue in teaching order (see ReviewStore.queue), with filters, pagination and bulk decisions."""
     params = request.query_params
     queue_filter = queue_filter_from(params)
     runtime.fresh_signals()
     page_size = runtime.settings.page_size
-    page = runtime.store.queue(queue_filter, _int_or(params.get("page"), 1), page_size)
+    page = runtime.store.queue(queue_filter, _page_number(params.get("page")), page_size)
     query = queue_query(queue_filter)
     here = f"{_base(request)}/queue" + (f"?{urlencode(queue_query(queue_filter, page=page.page))}")
     context = {
@@ -532,6 +585,7 @@ def queue(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "states": [(s.value, label) for s, label in _STATE_LABELS.items()],
         "hold_filters": [(h.value, label) for h, label in _HOLD_LABELS.items()],
         "signal_filters": [(SignalFilter.ANY.value, "any"), *_SIGNAL_LABELS.items()],
+        "flag_filters": [(f.value, label) for f, label in _FLAG_LABELS.items()],
         "max_bulk": runtime.settings.max_bulk_documents,
     }
     return _render(request, "queue.html", context, reviewer=reviewer)
@@ -545,6 +599,7 @@ _WINDOW_LABELS = {
     DisposalWindow.NONE: "no disposal date",
 }
 _STATE_LABELS = {ReviewState.TODO: "to review", ReviewState.REVIEWED: "reviewed", ReviewState.ALL: "all"}
+_FLAG_LABELS = {FlagFilter.ANY: "any", FlagFilter.FLAGGED: "flagged for review", FlagFilter.ACCEPTED: "accepted"}
 _HOLD_LABELS = {HoldFilter.ANY: "any", HoldFilter.HELD: "on hold", HoldFilter.FREE: "not on hold"}
 _SIGNAL_LABELS = {
     SignalFilter.DUPLICATE.value: "duplicate",
@@ -622,15 +677,26 @@ def decide(request: Request, runtime: Runtime, reviewer: Decider, form: Form) ->
 
 @router.get("/document", response_class=HTMLResponse)
 def document(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
-    """One document: provenance, class and why, retention, PII counts by type (never values), holds, history,
-    governance signals and the document's duplicates."""
+    """One document: the document itself (first pages and deciding passages, for roles allowed to see contents),
+    provenance, class and why, retention, PII counts by type (never values), holds, history, governance signals,
+    duplicates, and the council's own reviewed documents of the same class as examples."""
     doc_id = request.query_params.get("id", "")
     row = runtime.store.catalogue.get(doc_id) if doc_id else None
     if row is None:
         raise _PageError(404, "Not found", "No document with that id in the catalogue.")
     runtime.fresh_signals()
     signals, duplicates, near_duplicates = runtime.store.document_signals(doc_id)
+    may_see = reviewer.role in runtime.settings.preview_roles
+    evidence = runtime.store.class_evidence(doc_id)
+    # Read from the source on each request and dropped with the response: no picture or text is kept.
+    view = runtime.reader.view(row, evidence) if may_see else None
+    record_class = row.get("record_class")
     context = {
+        "may_see": may_see,
+        "view": view,
+        "has_evidence": bool(evidence),
+        "explanation": explanation_for_reviewers(row.get("class_explanation") or ""),
+        "examples": runtime.store.reviewed_examples(record_class, exclude=doc_id) if record_class else [],
         "signals": signals,
         "duplicates": duplicates,
         "near_duplicates": near_duplicates,
@@ -725,7 +791,7 @@ def _audit_query(audit_filter: AuditFilter) -> dict[str, str]:
 def audit(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
     """The audit trail: every decision, hold and account change, newest first."""
     audit_filter = audit_filter_from(request.query_params)
-    page = max(1, _int_or(request.query_params.get("page"), 1))
+    page = _page_number(request.query_params.get("page"))
     entries, total = runtime.store.audit_page(audit_filter, page, AUDIT_PAGE_SIZE)
     query = _audit_query(audit_filter)
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))

@@ -164,6 +164,17 @@ def image_only_pdf(page: Image.Image, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
+def oversized_page_pdf(side_points: float = 21600) -> bytes:
+    """A ~1 KB PDF of one square page ``side_points`` wide (300 inches by default) and a line of text: a render bomb."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(side_points, side_points), invariant=1)
+    pdf.setFont("Helvetica", 48)
+    pdf.drawString(72, side_points - 144, "INVOICE")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
 def truncated(pdf: bytes, keep: float = 0.55) -> bytes:
     """The first part of a PDF, cut off mid-stream as an interrupted copy leaves it."""
     cut = max(int(len(pdf) * keep), 16)

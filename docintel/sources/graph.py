@@ -252,6 +252,17 @@ class DriveRef:
     kind: str
     label: str
     web_url: str | None = None
+    # Whose OneDrive or mailbox ("display name <UPN>"), or which site (display name): `docintel status` shows
+    # it; the label keeps the user's id because folder paths end up in reports and exports.
+    owner: str | None = None
+
+
+def user_owner(user: Any) -> str | None:
+    """A user as an operator knows them: "display name <UPN>", or whichever of the two Graph gave."""
+    name, upn = user.display_name, user.user_principal_name
+    if name and upn:
+        return f"{name} <{upn}>"
+    return name or upn or None
 
 
 @dataclass(frozen=True)
@@ -428,7 +439,8 @@ class GraphSession:
                 if not _matches(drive.name or "", config.include_libraries, config.exclude_libraries):
                     continue
                 label = f"{site.name or site.display_name}/{drive.name}"
-                drives.append(DriveRef(drive.id, config.name, config.kind, label, drive.web_url))
+                owner = site.display_name or site.name
+                drives.append(DriveRef(drive.id, config.name, config.kind, label, drive.web_url, owner))
         return drives
 
     async def _users(self) -> list[Any]:
@@ -456,7 +468,8 @@ class GraphSession:
             except SourceNotFound:
                 continue  # OneDrive not provisioned ("User's mysite not found")
             # The user's id, not their name: folder paths end up in reports and logs.
-            drives.append(DriveRef(drive.id, config.name, config.kind, f"onedrive/{user_id}", drive.web_url))
+            label = f"onedrive/{user_id}"
+            drives.append(DriveRef(drive.id, config.name, config.kind, label, drive.web_url, user_owner(user)))
         return drives
 
     async def _mail_folders(self) -> list[DriveRef]:
@@ -467,8 +480,9 @@ class GraphSession:
             except SourceNotFound:
                 continue  # no mailbox ("MailboxNotEnabledForRESTAPI")
             # The user's id, not their name, in the label: folder paths end up in reports and logs.
+            owner, source = user_owner(user), self.config.name
             drives.extend(
-                DriveRef(mail_drive_id(user.id, folder_id), self.config.name, "mailbox", f"mail/{user.id}/{path}")
+                DriveRef(mail_drive_id(user.id, folder_id), source, "mailbox", f"mail/{user.id}/{path}", owner=owner)
                 for folder_id, path in folders
             )
         return drives

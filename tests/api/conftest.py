@@ -76,10 +76,20 @@ def store(settings: Settings) -> Iterator[CatalogueStore]:
     catalogue.close()
 
 
+# The callback receiver listens on loopback, which callbacks may reach only when the operator allow-lists it.
+LOOPBACK_CALLBACKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
 def api_settings() -> ApiSettings:
-    """Small limits for tests; extraction in threads (no process start-up)."""
-    return ApiSettings(pool="thread", workers=2, max_upload_bytes=1_000_000, callback_backoff_seconds=0.05)
+    """Small limits for tests; extraction in threads (no process start-up); callbacks allowed to loopback."""
+    return ApiSettings(
+        pool="thread",
+        workers=2,
+        max_upload_bytes=1_000_000,
+        callback_backoff_seconds=0.05,
+        callback_allowed_internal=LOOPBACK_CALLBACKS,
+    )
 
 
 @pytest.fixture

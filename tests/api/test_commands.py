@@ -35,6 +35,25 @@ def test_create_prints_the_key_once_and_it_works(settings: Settings, store: Cata
     assert key not in listed.output and client.signing_secret not in listed.output
 
 
+def test_create_with_scopes_and_drives_then_change_the_drives(settings: Settings, store: CatalogueStore) -> None:
+    created = _run(settings, "create", "ig-team", "--scope", "subject-access", "--drive", "b!abc", "--drive", "b!def")
+    assert created.exit_code == 0, created.output
+    assert "scopes: subject-access" in created.output
+    key = re.search(r"X-API-Key: (\S+)", created.output).group(1)
+    client = ApiKeyStore(store).authenticate(key)
+    assert client is not None and client.scopes == {"subject-access"} and client.drives == {"b!abc", "b!def"}
+    listed = _run(settings, "list").output
+    assert "subject-access" in listed and "2 drive(s)" in listed
+    default = _run(settings, "create", "rpa")
+    assert "scopes: invoices)" in default.output
+    changed = _run(settings, "drives", client.key_id, "--drive", "b!xyz")
+    assert changed.exit_code == 0 and "b!xyz" in changed.output
+    assert ApiKeyStore(store).client(client.key_id).drives == {"b!xyz"}
+    assert _run(settings, "create", "x", "--scope", "everything").exit_code == 2
+    assert _run(settings, "create", "x", "--drive", "b!a/../b").exit_code == 2
+    assert _run(settings, "drives", "no-such-key").exit_code == 2
+
+
 def test_revoke_then_list(settings: Settings, store: CatalogueStore) -> None:
     _run(settings, "create", "old-flow")
     assert _run(settings, "revoke", "old-flow").exit_code == 0

@@ -128,9 +128,18 @@ def test_without_wait_answers_202_and_the_job_can_be_polled(client: TestClient, 
         ({"json": {"sharepoint": {"drive_id": "b!abc", "item_id": "01XYZ"}}}, 501, "NotConfigured"),
         ({"json": {"content": "JVBERg==", "callback_url": "ftp://example.com/x"}}, 422, "CallbackUrlRejected"),
         ({"json": {"content": "JVBERg==", "callback_url": "http://example.com/x"}}, 422, "CallbackUrlRejected"),
+        ({"json": {"content": "JVBERg==", "callback_url": "https://example.com/x\r\nHost: a"}}, 400,
+         "CallbackUrlMalformed"),
+        ({"files": {"file": ("a.pdf", b"%PDF-1.4")}, "data": {"callback_url": "https://example.com/a b"}}, 400,
+         "CallbackUrlMalformed"),
+        ({"json": {"content": "JVBERg==", "callback_url": "https://169.254.169.254/latest"}}, 422,
+         "CallbackUrlRejected"),
+        ({"json": {"content": "JVBERg==", "callback_url": "https://[::ffff:10.0.0.1]/x"}}, 422,
+         "CallbackUrlRejected"),
     ],
     ids=["text", "docx", "empty", "no-file-part", "wrong-media-type", "bad-base64", "no-content", "extra-key",
-         "sharepoint", "ftp-callback", "plain-http-callback"],
+         "sharepoint", "ftp-callback", "plain-http-callback", "crlf-callback", "space-callback",
+         "metadata-callback", "mapped-private-callback"],
 )  # fmt: skip
 def test_bad_submissions_are_refused(client: TestClient, kwargs: dict, status: int, error: str) -> None:
     response = client.post("/v1/invoices", **kwargs)
@@ -201,7 +210,29 @@ def test_callback_receives_the_result_signed(
     while (job := client.get(f"/v1/jobs/{job_id}").json())["callback"]["status"] == "pending":
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert job["callback"] == {"status": "delivered", "attempts": 2}
+    assert job["callback"] == {"status": "delivered", "attempts": 2, "detail": None}
+
+
+def test_a_callback_to_a_name_of_an_internal_address_is_refused_not_attempted(
+    settings: Settings, store: CatalogueStore, api_key: NewApiKey, callback_receiver: CallbackReceiver, invoice_pdf
+) -> None:
+    port = callback_receiver.url.rsplit(":", 1)[1].split("/")[0]
+    strict = ApiSettings(pool="thread", workers=1, callback_require_https=False)  # no allow-list
+    app = create_app(settings, store=store, api_settings=strict)
+    with TestClient(app, headers={"X-API-Key": api_key.key}) as client:
+        response = client.post(
+            "/v1/invoices?wait=20",
+            files={"file": ("a.pdf", invoice_pdf)},
+            data={"callback_url": f"http://localhost:{port}/hook"},
+        )
+        job_id = response.json()["id"]
+        deadline = time.monotonic() + 10
+        while (job := client.get(f"/v1/jobs/{job_id}").json())["callback"]["status"] == "pending":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert job["status"] == "succeeded"
+    assert job["callback"] == {"status": "refused", "attempts": 0, "detail": "refused: address not allowed"}
+    assert callback_receiver.received == []
 
 
 def test_inline_answer_does_not_wait_for_a_slow_callback_receiver(
@@ -218,15 +249,33 @@ def test_inline_answer_does_not_wait_for_a_slow_callback_receiver(
     assert len(callback_receiver.wait(1)) == 1
 
 
+def test_slow_callback_receivers_do_not_delay_another_keys_invoice(
+    client: TestClient, keys: ApiKeyStore, callback_receiver: CallbackReceiver, invoice_pdf: bytes
+) -> None:
+    callback_receiver.delay = 6.0  # each receiver holds its callback 6 s; two job threads serve the queue
+    for _ in range(4):
+        response = client.post(
+            "/v1/invoices?wait=20", files={"file": ("a.pdf", invoice_pdf)}, data={"callback_url": callback_receiver.url}
+        )
+        assert response.status_code == 200
+    other = keys.create("another-council-flow")
+    started = time.monotonic()
+    fast = client.post("/v1/invoices?wait=20", files={"file": ("b.pdf", invoice_pdf)}, headers={"X-API-Key": other.key})
+    elapsed = time.monotonic() - started
+    assert fast.status_code == 200 and fast.json()["status"] == "succeeded"
+    assert elapsed < 3.0, f"another key's invoice waited {elapsed:.1f} s behind slow callbacks"
+    assert len(callback_receiver.wait(4, timeout=30)) == 4  # and every slow callback still arrived
+
+
 def test_corrections_are_stored_and_refine_the_supplier_profile(
-    client: TestClient, settings: Settings, store: CatalogueStore, invoice_pdf: bytes
+    client: TestClient, settings: Settings, store: CatalogueStore, invoice_pdf: bytes, api_key: NewApiKey
 ) -> None:
     job_id = client.post("/v1/invoices?wait=20", files={"file": ("a.pdf", invoice_pdf)}).json()["id"]
     response = client.post(f"/v1/invoices/{job_id}/corrections", json={"fields": {"PaymentTerm": "30 days"}})
     assert response.status_code == 200, response.text
     receipt = response.json()
     assert receipt["stored"] is True
-    profile_file = settings.config_path("suppliers") / f"{receipt['profile']}.yaml"
+    profile_file = settings.config_path("suppliers") / "keys" / api_key.client.key_id / f"{receipt['profile']}.yaml"
     profile = yaml.safe_load(profile_file.read_text(encoding="utf-8"))
     assert VENDOR in profile["match"]
     assert [c["field"] for c in profile["corrections"]] == ["PaymentTerm"]

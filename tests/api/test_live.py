@@ -57,19 +57,24 @@ def test_uvicorn_wait_and_202_flow(
 
 @pytest.fixture
 def rq_worker(redis_url: str, settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real ``rq worker`` process on the invoices queue, writing to the test catalogue."""
+    """A real ``docintel worker --queues invoices`` process (as docs/invoices.md says), writing to the catalogue."""
     env = {
         **os.environ,
         "DOCINTEL_CATALOGUE_URL": settings.catalogue.url,
         "DOCINTEL_CONFIG_DIR": str(settings.config_dir),
+        "DOCINTEL_REDIS_URL": redis_url,
         "OMP_THREAD_LIMIT": "1",
     }
     (settings.config_dir / "settings.yaml").write_text("{}\n", encoding="utf-8")
-    rq = Path(sys.executable).with_name("rq")
-    command = [str(rq), "worker", "--url", redis_url, "--worker-class", "rq.worker.SimpleWorker",
-               "--path", str(Path(__file__).resolve().parents[2]), QUEUE_NAME]  # fmt: skip
+    docintel = Path(sys.executable).with_name("docintel")
     log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(docintel), "worker", "--queues", QUEUE_NAME],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield process
     process.terminate()
     process.wait(timeout=30)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from docintel.api.security import MemoryRateLimiter, RateLimiter, RedisRateLimiter, retry_after_header
-from docintel.api.settings import ApiSettings, load_api_settings
+from docintel.api.settings import SPOOL_DIR, ApiSettings, load_api_settings
 from docintel.errors import ConfigError
 
 
@@ -69,7 +71,10 @@ def test_api_settings_from_environment() -> None:
         "thread",
         "redis://127.0.0.1:6379/0",
     )
-    assert load_api_settings({}) == ApiSettings(workers=load_api_settings({}).workers)
+    # The service keeps uploads of queued jobs on disk by default; an embedded ApiSettings() does not.
+    defaults = ApiSettings(workers=load_api_settings({}).workers, spool_dir=Path(SPOOL_DIR))
+    assert load_api_settings({}) == defaults
+    assert load_api_settings({"DOCINTEL_API__SPOOL_DIR": "/srv/spool"}).spool_dir == Path("/srv/spool")
 
 
 @pytest.mark.parametrize(

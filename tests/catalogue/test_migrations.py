@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -168,3 +169,44 @@ def test_migrate_command_upgrades_once_and_the_setting_turns_upgrades_off(
         assert again.exit_code == 0, again.output
     finally:
         get_settings.cache_clear()
+
+
+def test_review_queue_revision_takes_the_review_flag_from_older_rows(empty_url: str) -> None:
+    """Rows stored before 0011_review_queue get needs_review from the "needs review" their classifier wrote."""
+    with open_catalogue(empty_url) as store:
+        config = alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006_document_texts")
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        with store.engine.begin() as connection:
+            for doc_id, record_class, explanation in (
+                ("flagged", "finance.invoice", "needs review (confidence 0.40 < 0.60): model: finance.invoice"),
+                ("accepted", "finance.invoice", "rule: title matches /invoices?/"),
+                ("unread", None, None),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO documents (id, source, locator, name, path, status, first_seen_at, processed_at,"
+                        " page_count, text_chars, record_class, class_explanation, deleted, depth)"
+                        " VALUES (:id, 'local', :locator, :name, '', 'ok', :seen, :processed,"
+                        " 0, 0, :cls, :why, false, 0)"
+                    ),
+                    {
+                        "id": doc_id,
+                        "locator": doc_id,
+                        "name": doc_id,
+                        "seen": now,
+                        "processed": now,
+                        "cls": record_class,
+                        "why": explanation,
+                    },
+                )
+        store.upgrade_schema()
+        with store.engine.connect() as connection:
+            flags = dict(connection.execute(text("SELECT id, needs_review FROM documents")).all())
+        assert {key: (None if value is None else bool(value)) for key, value in flags.items()} == {
+            "flagged": True,
+            "accepted": False,
+            "unread": None,
+        }

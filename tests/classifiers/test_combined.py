@@ -11,14 +11,15 @@ from classifiers.combined import (
     NEEDS_REVIEW,
     CombinedRetentionClassifier,
     EmbeddingRetentionClassifier,
-    date_of_birth_in,
     load_or_train_head,
 )
 from classifiers.config import ClassifierConfig
 from classifiers.embeddings import EmbeddingHead
 from docintel.errors import ClassificationError
 from docintel.models import DocumentRecord, PiiFinding, Provenance
+from docintel.pipeline import Engines, retain_stage
 from docintel.retention import RetentionClass, RetentionSchedule
+from docintel.settings import load_settings
 
 # Distils the static table on a machine's first run (~1 CPU-minute, slower on a busy machine) and trains a small
 # head once per session.
@@ -59,7 +60,7 @@ def test_strong_rule_wins_and_is_named(combined: CombinedRetentionClassifier) ->
     assert result.explanation.startswith("rule: title matches /invoices?/")
     assert result.classifier == "combined"
     assert not result.needs_review
-    assert result.retention is not None and result.retention.disposal_date == dt.date(2031, 3, 31)
+    assert result.retention is None  # dates are the retain stage's (docintel.pipeline.retain_stage)
 
 
 # Documents that name no rule keyword strongly: the model must place them from their wording.
@@ -102,29 +103,20 @@ def test_low_confidence_is_flagged_needs_review(schedule: RetentionSchedule, tra
     assert result.record_class != "unclassified"  # the class is kept as a suggestion
 
 
-@pytest.mark.parametrize(
-    ("findings", "expected"),
-    [
-        ([dob("14/03/2012")], dt.date(2012, 3, 14)),
-        ([dob("3 March 1980"), dob("14/03/2012")], dt.date(2012, 3, 14)),  # the youngest person: kept longest
-        ([dob("14/03/2012", score=0.1)], None),  # a bare date is not a date of birth
-        ([dob("31/02/2012")], None),  # not a real date
-        ([], None),
-    ],
-)
-def test_date_of_birth_in(findings: list[PiiFinding], expected: dt.date | None) -> None:
-    assert date_of_birth_in(record("x", pii=findings)) == expected
-
-
 def test_pupil_record_disposal_from_date_of_birth(combined: CombinedRetentionClassifier) -> None:
     text = "Pupil file. Pupil: Ava Jones, date of birth 14/03/2012. Unique pupil number A123. Key stage 2 attainment."
-    result = combined.classify(record(text, name="Pupil_record_AJ.pdf", pii=[dob("14/03/2012")]))
-    assert result.record_class == "education.pupil_record"
-    assert result.retention is not None
-    assert result.retention.disposal_date == dt.date(2037, 3, 14)  # DOB + 25 years
-    without = combined.classify(record(text, name="Pupil_record_AJ.pdf"))
-    assert without.retention is not None and without.retention.disposal_date is None
-    assert "awaits date of birth" in without.retention.trigger
+    engines = Engines(settings=load_settings(), pii_key=b"k" * 32)
+    found = record(text, name="Pupil_record_AJ.pdf", pii=[dob("14/03/2012")])
+    result = retain_stage(found.model_copy(update={"classification": combined.classify(found)}), engines)
+    assert result.classification is not None and result.classification.record_class == "education.pupil_record"
+    assert result.classification.retention is not None
+    assert result.classification.retention.disposal_date == dt.date(2037, 12, 31)  # birth year + 25 years
+    assert result.birth_year == 2012
+    bare = record(text, name="Pupil_record_AJ.pdf")
+    without = retain_stage(bare.model_copy(update={"classification": combined.classify(bare)}), engines)
+    assert without.classification is not None and without.classification.retention is not None
+    assert without.classification.retention.disposal_date is None
+    assert "awaits date of birth" in without.classification.retention.trigger
 
 
 def test_new_schedule_class_is_scored_zero_shot(schedule: RetentionSchedule, trained_config: ClassifierConfig) -> None:

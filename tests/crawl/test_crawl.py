@@ -11,6 +11,7 @@ import pytest
 from docintel.catalogue.crawl_store import CrawlStore
 from docintel.catalogue.store import open_catalogue
 from docintel.crawl import crawl_drive
+from docintel.enrich.hashing import pii_hash
 from docintel.errors import SourceThrottled
 from docintel.graph_emulator.testing import RunningEmulator
 from docintel.sources.graph import LocalPauseBoard
@@ -160,3 +161,33 @@ def test_retry_after_beyond_the_sdk_ceiling_pauses_the_tenant_and_keeps_the_old_
     assert checkpoint.delta_link is None and checkpoint.status == "failed"
     assert checkpoint.error_type == "SourceThrottled"
     assert len(tenant_files(emulator)) > 0
+
+
+def test_names_with_personal_data_are_catalogued_masked_and_stay_masked_through_renames(
+    emulator: RunningEmulator, catalogue_url: str, make_crawler: Callable[..., InProcessCrawler]
+) -> None:
+    crawler = make_crawler(emulator, catalogue_url)
+    crawler.engines.settings.pii.enabled = True  # the test config turns it off for speed
+    control = emulator.control
+    drive = _drive(emulator, "finance")
+    contracts = next(i for i in control("GET", f"/drives/{drive}/items") if i["path"] == "Contracts")
+    name = "Letter to Olivia Smith re 943 476 5919.pdf"
+    added = control("POST", "/items", {"drive_id": drive, "parent_id": contracts["id"], "name": name,
+                                        "template": "contract", "format": "pdf"})  # fmt: skip
+    crawler.crawl()
+    assert _snapshot(crawler)[added["id"]][1] == "Letter to <PERSON> re <UK_NHS>.pdf"
+    key = crawler.engines.key
+    doc_id = _snapshot(crawler)[added["id"]][0]
+    assert crawler.store.documents_with_value(pii_hash("UK_NHS", "9434765919", key), "UK_NHS") == [doc_id]
+
+    # Renamed in SharePoint: the crawler refreshes the row without reading the file, and still masks.
+    control("PATCH", f"/items/{added['id']}", {"name": "Reply to Grace Hopper about 401 023 2137.pdf"})
+    results = crawler.crawl()
+    assert next(r for r in results if r.drive_id == drive).refreshed == 1
+    row = crawler.store.get(doc_id)
+    assert row is not None and row["name"] == "Reply to <PERSON> about <UK_NHS>.pdf"
+    assert "Olivia" not in (row["web_url"] or "") and "Grace" not in (row["web_url"] or "")
+    assert crawler.store.documents_with_value(pii_hash("UK_NHS", "4010232137", key), "UK_NHS") == [doc_id]
+    assert crawler.store.documents_with_value(pii_hash("UK_NHS", "9434765919", key), "UK_NHS") == []
+    # Nothing changed since: the masked name compares equal, so no refresh, no re-read.
+    assert all(r.refreshed == 0 and r.pending == 0 for r in crawler.crawl())

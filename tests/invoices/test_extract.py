@@ -207,15 +207,21 @@ def test_apply_correction_learns_a_label(tmp_path: Path) -> None:
         ({"name": "Bad Name", "match": ["a"]}, "name"),
     ],
 )
-def test_bad_profile_fails_naming_the_file(tmp_path: Path, data: dict[str, object], message: str) -> None:
+def test_bad_profile_is_skipped_and_reported_naming_the_file(
+    tmp_path: Path, data: dict[str, object], message: str, caplog: pytest.LogCaptureFixture
+) -> None:
     import yaml
 
-    from docintel.errors import ConfigError
+    from docintel.invoices.profiles import read_profiles
 
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(ConfigError, match=message) as caught:
-        load_profiles(tmp_path)
-    assert "bad.yaml" in str(caught.value)
+    save_profile(tmp_path, SupplierProfile(name="good", match=["Good Supplies"]))
+    with caplog.at_level("WARNING"):
+        assert [profile.name for profile in load_profiles(tmp_path)] == ["good"]
+    assert "supplier profile skipped: bad.yaml" in caplog.text and message in caplog.text
+    profiles, problems = read_profiles(tmp_path)
+    assert [profile.name for profile in profiles] == ["good"]
+    assert len(problems) == 1 and problems[0].startswith("bad.yaml") and message in problems[0]
 
 
 def test_shipped_example_profile_loads() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from docintel.catalogue.store import CatalogueStore
 from docintel.models import (
+    ClassEvidence,
     Classification,
     DocumentRecord,
     DocumentStatus,
@@ -21,6 +23,7 @@ from docintel.models import (
     Provenance,
     Retention,
 )
+from docintel.pipeline import Engines, extract_stage, new_record, retain_stage, sniff_stage
 from docintel.retention import RetentionSchedule, load_schedule, retention_for
 from docintel.review.auth import Reviewer, ReviewSettings, Role
 from docintel.review.store import ReviewStore
@@ -32,6 +35,8 @@ SECRET = "test-secret-for-signing-cookies-0123456789"
 PASSWORD = "correct horse battery"
 FAKE_EMAIL = "zebedee.fairweather@example.invalid"
 HOSTILE_NAME = "<script>alert('x')</script>.pdf"
+# The fixtures' classifier flags documents below this confidence for review, as the combined classifier does.
+FLAG_BELOW = 0.5
 REVIEWER = Reviewer("rita", Role.REVIEWER)
 ADMIN = Reviewer("ada", Role.ADMIN)
 READER = Reviewer("rob", Role.READONLY)
@@ -53,8 +58,9 @@ def document(
     modified: dt.datetime | None = None,
     emails: int = 0,
     status: DocumentStatus = DocumentStatus.OK,
+    needs_review: bool | None = None,
 ) -> DocumentRecord:
-    """A read, classified document with its retention computed from the schedule."""
+    """A read, classified document with its retention computed from the schedule (flagged below 0.5 by default)."""
     modified = modified or dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
     retention: Retention | None = None
     if record_class is not None:
@@ -82,6 +88,7 @@ def document(
             explanation=f"rule matched for {record_class}",
             classifier="rules",
             retention=retention,
+            needs_review=confidence < FLAG_BELOW if needs_review is None else needs_review,
         )
         if record_class is not None and status is DocumentStatus.OK
         else None,
@@ -107,6 +114,64 @@ def populate(store: CatalogueStore) -> None:
     for record in records:
         store.save(record, run_id)
     store.finish_run(run_id, {"ok": 9, "failed": 1})
+
+
+TENDER_LINES = (
+    "Tender evaluation report",
+    "Invitation to tender for grounds maintenance, lot 2.",
+    "Each bidder was scored against the evaluation criteria.",
+    "The most economically advantageous tender wins the award.",
+    f"Questions to {FAKE_EMAIL}.",
+)
+PASSAGE = "scored against the evaluation criteria"
+
+
+def tender_pdf() -> bytes:
+    """A one-page born-digital PDF of a tender evaluation, drawn with reportlab (no real personal data)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.setTitle("Tender evaluation report")
+    y = 780
+    for line in TENDER_LINES:
+        page.drawString(72, y, line)
+        y -= 24
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def save_readable_tender(store: CatalogueStore, folder: Path, *, with_evidence: bool) -> DocumentRecord:
+    """A tender PDF written to ``folder``, read by the pipeline's stages and catalogued with or without evidence."""
+    content = tender_pdf()
+    name = "tender-evidence.pdf" if with_evidence else "tender-plain.pdf"
+    path = folder / name
+    path.write_bytes(content)
+    engines = Engines(settings=load_settings(CONFIG_DIR, environ={}), pii_key=b"k" * 32)
+    provenance = Provenance(source="local", locator=str(path), name=name, path="Procurement/Tenders")
+    record, _ = extract_stage(sniff_stage(new_record(provenance), content), content, engines)
+    start = record.text.index(PASSAGE)
+    evidence = [
+        ClassEvidence(where="text", page=1, start=start, end=start + len(PASSAGE), record_class="procurement.tender",
+                      feature="evaluation phrase", weight=2.5),
+        ClassEvidence(where="path", page=0, start=0, end=len("Procurement"), record_class="procurement.tender",
+                      feature="folder", weight=1.5),
+    ]  # fmt: skip
+    classification = Classification(
+        record_class="procurement.tender",
+        confidence=0.62,
+        explanation="model: procurement.tender p=0.62; nearest labelled examples: 'Tender FP50814' "
+        "(procurement.tender, 0.91); terms: 'tender'",
+        classifier="combined",
+        needs_review=True,
+        evidence=evidence if with_evidence else [],
+    )
+    record = record.model_copy(update={"classification": classification, "status": DocumentStatus.OK})
+    record = retain_stage(record, engines)
+    store.save(record)
+    return record
 
 
 def add_accounts(review: ReviewStore) -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from review_fixtures import ADMIN, PASSWORD, READER, REVIEWER, document, populate, schedule
+from review_fixtures import ADMIN, CONFIG_DIR, PASSWORD, READER, REVIEWER, document, populate, schedule
 
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.errors import ConfigError
+from docintel.models import PiiFinding
+from docintel.pipeline import Engines, retain_stage
 from docintel.review.auth import (
     ReviewSettings,
     Role,
@@ -26,12 +28,14 @@ from docintel.review.store import (
     Action,
     AuditFilter,
     DisposalWindow,
+    FlagFilter,
     HoldFilter,
     HoldScope,
     QueueFilter,
     ReviewState,
     ReviewStore,
 )
+from docintel.settings import Settings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_postgres)])
@@ -157,6 +161,51 @@ def test_queue_order_and_count(review: ReviewStore) -> None:
     assert [row.document_id for row in page.rows] == ["odd-1", "hr-1", "inv-1"]
 
 
+def test_queue_takes_turns_over_predicted_classes_least_sure_first(review: ReviewStore) -> None:
+    rows = review.queue(QueueFilter(), page=1, page_size=50).rows
+    # Round one: every class's least sure document (unclassified first); then each class's next, and so on.
+    assert [row.document_id for row in rows] == [
+        "odd-1", "hr-1", "inv-1", "case-1", "minutes-1",  # turn 1, least sure first
+        "inv-2", "hr-2",  # turn 2
+        "inv-4",  # turn 3
+        "inv-3",  # turn 4
+    ]  # fmt: skip
+    second = review.queue(QueueFilter(), page=2, page_size=4).rows
+    assert [row.document_id for row in second] == ["minutes-1", "inv-2", "hr-2", "inv-4"]
+
+
+def test_queue_filters_on_the_classifier_verdict(review: ReviewStore) -> None:
+    flagged = review.queue(QueueFilter(flag=FlagFilter.FLAGGED), page_size=50)
+    assert [row.document_id for row in flagged.rows] == ["odd-1", "hr-1", "inv-1", "inv-2"]
+    assert all(row.flagged for row in flagged.rows)
+    accepted = review.queue(QueueFilter(flag=FlagFilter.ACCEPTED), page_size=50)
+    # In id order: ids are hashes of where documents live, so the first decided are a fair sample.
+    assert [row.document_id for row in accepted.rows] == sorted(["inv-3", "inv-4", "hr-2", "case-1", "minutes-1"])
+    assert not any(row.flagged for row in accepted.rows)
+
+
+def test_dashboard_shows_the_workload_the_classifier_leaves(review: ReviewStore) -> None:
+    board = review.dashboard()
+    assert (board.flagged, board.accepted) == (4, 5)
+    assert board.flagged + board.accepted == board.to_review
+    assert not board.accepted_precision.measured and board.accepted_precision.precision is None
+    # Reviewers check three accepted documents (two right, one wrong) and a flagged one (not counted).
+    review.decide(["inv-3", "hr-2"], Action.ACCEPT, by=REVIEWER, schedule=schedule())
+    review.decide(["case-1", "hr-1"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="hr.payroll")
+    board = review.dashboard()
+    assert (board.flagged, board.accepted) == (3, 2)
+    precision = board.accepted_precision
+    assert (precision.checked, precision.right) == (3, 2)
+    assert precision.precision == pytest.approx(2 / 3)
+    assert precision.lower_bound is not None and 0.0 < precision.lower_bound < 2 / 3
+
+
+def test_class_given_to_an_unclassified_document_stays_flagged(review: ReviewStore) -> None:
+    review.decide(["odd-1"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="governance.committee")
+    assert "odd-1" in all_ids(review, QueueFilter(state=ReviewState.ALL, flag=FlagFilter.FLAGGED))
+    assert not review.dashboard().accepted_precision.measured
+
+
 # -- decisions --------------------------------------------------------------------------------------
 
 
@@ -178,6 +227,30 @@ def test_change_recomputes_retention_and_records_everything(review: ReviewStore)
     assert [(a.document_id, a.outcome) for a in audit] == [("hr-1", "done"), ("gone", "refused")]
     assert "hr-1" not in all_ids(review, QueueFilter())  # reviewed: off the to-do queue
     assert "hr-1" in all_ids(review, QueueFilter(state=ReviewState.REVIEWED))
+
+
+def test_change_to_a_date_of_birth_class_is_dated_from_the_kept_birth_year(review: ReviewStore) -> None:
+    """The retain stage keeps the year of birth (never the date); a reviewer's change to a DOB class uses it."""
+    engines = Engines(settings=Settings(config_dir=CONFIG_DIR), pii_key=b"k" * 32)
+    letter = document("pupil-1", path="Schools/Letters", record_class="correspondence.transitory")
+    letter = letter.model_copy(
+        update={"pii": [PiiFinding(entity_type="DATE_OF_BIRTH", start=0, end=10, text="14/03/2012", score=0.85)]}
+    )
+    review.catalogue.save(retain_stage(letter, engines))
+    review.catalogue.save(retain_stage(document("pupil-2", path="Schools/Letters"), engines))
+    stored = review.catalogue.get("pupil-1")
+    assert stored is not None and stored["birth_year"] == 2012
+    outcome = review.decide(
+        ["pupil-1", "pupil-2"], Action.CHANGE, by=REVIEWER, schedule=schedule(), to_class="education.pupil_record"
+    )
+    assert outcome.done == 2
+    dated = review.catalogue.get("pupil-1")
+    assert dated is not None
+    assert dated["disposal_date"] == dt.date(2037, 12, 31)  # DOB + 25 years, counted from the birth year's end
+    assert dated["retention_trigger"] == "date_of_birth" and dated["retention_period"] == "DOB + 25 years"
+    undated = review.catalogue.get("pupil-2")
+    assert undated is not None and undated["disposal_date"] is None
+    assert undated["retention_trigger"] == "date_of_birth (awaits date of birth)"
 
 
 def test_readonly_cannot_decide(review: ReviewStore) -> None:

@@ -207,13 +207,31 @@ def test_dashboard_shows_charts_counts_and_no_pii_values(client: TestClient) -> 
     assert "&lt;script&gt;" not in page.text or HOSTILE_NAME not in page.text
 
 
+def test_dashboard_shows_flagged_and_accepted_and_their_measured_precision(client: TestClient) -> None:
+    token = sign_in(client, REVIEWER.name)
+    tree = lxml_html.fromstring(client.get("/review/").text)
+    card = lambda card_id: " ".join(tree.xpath(f"//a[@id='{card_id}']//text()"))  # noqa: E731
+    assert card("flagged").startswith("4 ") and card("accepted").startswith("5 ")
+    assert "not yet measured" in card("accepted-precision")
+    assert tree.xpath("//a[@id='accepted']/@href") == ["/review/queue?flag=accepted"]
+    accepted_queue = client.get("/review/queue?flag=accepted").text
+    assert queue_ids(accepted_queue) == sorted(["case-1", "hr-2", "inv-3", "inv-4", "minutes-1"])
+    assert "fair sample" in accepted_queue
+    decide(client, token, action="accept", scope="selected", doc_id=["inv-3", "hr-2"])
+    decide(client, token, action="change", to_class="hr.payroll", scope="selected", doc_id=["case-1"])
+    tree = lxml_html.fromstring(client.get("/review/").text)
+    assert card("accepted-precision").startswith("67% of accepted documents right (2 of 3 checked")
+
+
 # -- queue ------------------------------------------------------------------------------------------
 
 
-def test_queue_lowest_confidence_first_with_unclassified_on_top(client: TestClient) -> None:
+def test_queue_least_sure_first_taking_turns_over_classes(client: TestClient) -> None:
     sign_in(client, REVIEWER.name)
-    ids = queue_ids(client.get("/review/queue").text)
-    assert ids == ["odd-1", "hr-1", "inv-1", "inv-2", "inv-4"]  # page size 5; failed bad-1 never listed
+    html = client.get("/review/queue").text
+    # Page size 5: each class's least sure document first (unclassified before all); failed bad-1 never listed.
+    assert queue_ids(html) == ["odd-1", "hr-1", "inv-1", "case-1", "minutes-1"]
+    assert "teach the classifier most" in html
 
 
 def test_queue_form_returns_to_the_same_filter(client: TestClient) -> None:
@@ -230,7 +248,7 @@ def test_queue_pagination(client: TestClient) -> None:
     first = client.get("/review/queue").text
     second = client.get("/review/queue?page=2").text
     assert 'rel="next"' in first
-    assert queue_ids(second) == ["case-1", "minutes-1", "hr-2", "inv-3"]
+    assert queue_ids(second) == ["inv-2", "hr-2", "inv-4", "inv-3"]
     assert 'rel="prev"' in second and 'rel="next"' not in second
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from redis import Redis
 from rq import Queue
 
-from docintel.graph_emulator.testing import SMALL_TENANT, running_emulator
+from docintel.graph_emulator.testing import MAIL_TENANT, SMALL_TENANT, running_emulator
 from docintel.settings import get_settings
 from workers import jobs
 from workers.commands import _fit, crawl_command, status_command, worker_command
-from workers.queues import CRAWL, EXTRACT, OCR
+from workers.queues import CRAWL, EXTRACT, INVOICES, OCR, get_queue, job_options
 from workers.worker import run_worker
 
 pytestmark = [pytest.mark.needs_redis, pytest.mark.needs_postgres]
@@ -62,3 +64,42 @@ def test_unknown_source_and_queue_are_usage_errors(redis: Redis, worker_env: Any
 )
 def test_long_drive_labels_are_cut_in_the_middle(text: str, fitted: str) -> None:
     assert _fit(text, 44) == fitted and len(fitted) <= 44
+
+
+def test_status_names_users_and_sites_not_their_ids_and_lists_the_invoices_queue(redis: Redis, worker_env: Any) -> None:
+    runner = CliRunner()
+    with running_emulator(MAIL_TENANT) as emulator:
+        env = worker_env(emulator)
+        sources_file = Path(env["DOCINTEL_CONFIG_DIR"]) / "sources.yaml"
+        sources = yaml.safe_load(sources_file.read_text(encoding="utf-8"))
+        sources["sources"].append({"name": "mail", "kind": "mailbox"})
+        sources_file.write_text(yaml.safe_dump(sources), encoding="utf-8")
+        get_settings.cache_clear()
+        jobs.reset_context()
+        for source in ("sharepoint", "onedrive", "mail"):
+            get_queue(CRAWL, redis).enqueue(jobs.crawl_source, source, **job_options(CRAWL))
+        run_worker([CRAWL], redis, burst=True, warm=False)  # the crawl rounds write the drives' checkpoints
+        status = runner.invoke(status_command, [])
+        assert status.exit_code == 0, status.output
+        tenant = emulator.control("GET", "/tenant")
+        lines = status.output.splitlines()
+        assert any(line.startswith(INVOICES + " ") for line in lines)
+        ada = "Ada Lovelace <ada.lovelace@test.example.gov.uk>"
+        assert any(line.startswith(f"mail:mail/{ada}/Inbox ") for line in lines), status.output
+        assert any(line.startswith(f"onedrive:onedrive/{ada} ") for line in lines), status.output
+        assert any(line.startswith("sharepoint:Finance/Documents ") for line in lines), status.output
+        assert not any(user["id"] in status.output for user in tenant["users"])  # no GUIDs
+        get_settings.cache_clear()
+        jobs.reset_context()
+
+
+def test_status_without_redis_still_shows_the_catalogue(worker_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_emulator(SMALL_TENANT) as emulator:
+        worker_env(emulator)
+        monkeypatch.setenv("DOCINTEL_REDIS_URL", "redis://:secret@127.0.0.1:1/0")  # nothing listens on port 1
+        get_settings.cache_clear()
+        status = CliRunner().invoke(status_command, [])
+        assert status.exit_code == 0, status.output
+        assert "Redis is not reachable at redis://127.0.0.1:1/0" in status.output and "secret" not in status.output
+        assert "no drive crawled yet" in status.output
+        get_settings.cache_clear()

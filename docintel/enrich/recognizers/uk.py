@@ -17,6 +17,8 @@ from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import UkDrivingLicenceRecognizer as PresidioUkDrivingLicenceRecognizer
 
+from docintel.enrich.dates import MONTHS_PATTERN as _MONTHS
+from docintel.enrich.dates import parse_date
 from docintel.enrich.recognizers import checksums
 
 # Case-sensitive, but still multi-line; Presidio passes these to the `regex` module.
@@ -238,12 +240,6 @@ class UkDrivingLicenceRecognizer(PresidioUkDrivingLicenceRecognizer):
         return False
 
 
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
-    "|nov(?:ember)?|dec(?:ember)?"
-)
-_MONTH_NUMBERS = {name[:3]: number for number, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
 # A birth cue in the few words before a date: "DOB", "D.O.B.", "date of birth", "born (on)", "birth date".
 _BIRTH_CUE = regex.compile(r"(?i)\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s?date|born|birthday)")
 # How far back (characters) a birth cue may sit: "Date of birth (if known): 3 March 1984".
@@ -287,32 +283,6 @@ class UkDateOfBirthRecognizer(PatternRecognizer):
             if _BIRTH_CUE.search(window):
                 result.score = max(result.score, self.CUE_SCORE)
         return results
-
-
-_DATE_PARTS = regex.compile(
-    rf"(?i)^(?:(?P<d>\d{{1,2}})[/.-](?P<m>\d{{1,2}})[/.-](?P<y>\d{{2,4}})"
-    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})"
-    rf"|(?P<mn>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
-    rf"|(?P<y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}))$"
-)
-# Two-digit years: above this they are 19xx, else 20xx (a person born in 2031 is not in a council file yet).
-TWO_DIGIT_YEAR_PIVOT = 30
-
-
-def parse_date(value: str) -> dt.date | None:
-    """The date a UK-style date string names (day first), or None when it is not a real past date."""
-    match = _DATE_PARTS.match(value.strip())
-    if match is None:
-        return None
-    year = int(match.group("y"))
-    if year < 100:
-        year += 1900 if year > TWO_DIGIT_YEAR_PIVOT else 2000
-    month = _MONTH_NUMBERS[match.group("mn").lower()[:3]] if match.group("mn") else int(match.group("m"))
-    try:
-        date = dt.date(year, month, int(match.group("d")))
-    except ValueError:
-        return None
-    return date if date.year >= 1880 and date <= dt.date.today() else None
 
 
 # DVLA number plates. Current (Sept 2001 on): a memory tag (region letter + DVLA office letter), the age identifier
