@@ -20,7 +20,7 @@ RUN apt-get update \
  && mkdir -p /var/lib/postgresql/data /run/postgresql && chown postgres /var/lib/postgresql/data /run/postgresql
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data POSTGRES_DB=docintel POSTGRES_USER=docintel
 USER postgres
-CMD ["bash", "-c", "set -e; if [ ! -s \"$PGDATA/PG_VERSION\" ]; then initdb -U \"$POSTGRES_USER\" --auth-local=trust --auth-host=scram-sha-256 --pwfile=\"$POSTGRES_PASSWORD_FILE\" >/dev/null && echo \"host all all all scram-sha-256\" >> \"$PGDATA/pg_hba.conf\" && postgres --single -jE postgres <<< \"CREATE DATABASE $POSTGRES_DB\" >/dev/null; fi; exec postgres -c listen_addresses='*'"]
+CMD ["bash", "-c", "set -e; if [ ! -s \"$PGDATA/PG_VERSION\" ]; then initdb -U \"$POSTGRES_USER\" -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 --pwfile=\"$POSTGRES_PASSWORD_FILE\" >/dev/null && echo \"host all all all scram-sha-256\" >> \"$PGDATA/pg_hba.conf\" && postgres --single -jE postgres <<< \"CREATE DATABASE $POSTGRES_DB\" >/dev/null; fi; exec postgres -c listen_addresses='*'"]
 
 # Redis for the rq queues, with an append-only file so acknowledged jobs survive a restart.
 FROM ${BASE} AS redis

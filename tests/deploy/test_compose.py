@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,7 +168,8 @@ def test_stack_crawls_the_tenant_and_serves_invoices_through_a_worker_kill(stack
     api_key = next(line.split(":", 1)[1].strip() for line in key.splitlines() if "X-API-Key:" in line)
     headers = {"X-API-Key": api_key}
 
-    subprocess.run(["docintel", "samples", str(tmp_path / "samples")], check=True, capture_output=True)
+    docintel = Path(sys.executable).with_name("docintel")
+    subprocess.run([str(docintel), "samples", str(tmp_path / "samples")], check=True, capture_output=True)
     invoice = (tmp_path / "samples" / "invoice.pdf").read_bytes()
 
     stack.docintel("crawl", "--source", "sharepoint", "--source", "onedrive")
@@ -185,7 +187,7 @@ def test_stack_crawls_the_tenant_and_serves_invoices_through_a_worker_kill(stack
                 files={"file": (f"invoice-{number}.pdf", invoice, "application/pdf")},
             )
             assert answer.status_code in (200, 202), answer.text
-            jobs.append(answer.json()["job_id"])
+            jobs.append(answer.json()["id"])
 
         _wait_for(lambda: _queues_idle(stack), "the queues to drain", 900)
 
