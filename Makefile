@@ -13,7 +13,7 @@ APT_RUNTIME := tesseract-ocr libmagic1 libreoffice-writer-nogui libreoffice-calc
 # review UI is tested in Debian's Chromium.
 APT_TEST    := postgresql redis-server chromium
 
-.PHONY: demo demo-crawl test setup system-deps test-deps bench-deps lint typecheck bench clean
+.PHONY: demo demo-crawl test setup system-deps test-deps bench-deps lint typecheck bench clean image image-base deploy-secrets test-deploy
 
 demo: setup
 	@mkdir -p $(DEMO)
@@ -93,6 +93,57 @@ bench-deps:
 
 bench: setup bench-deps
 	$(BIN)/python bench/extract.py
+
+# Images (needs a Docker engine). The base is a Debian bookworm root: `image-base` builds it from Debian's archive
+# with debootstrap when no image registry is reachable (BASE_IMAGE=debian:bookworm-slim uses the public one).
+# Wheels that pip is configured to find locally (CPU torch) and the machine's CA bundle (for a TLS-inspecting
+# proxy) go into the build context's .docker-extra/, which the Dockerfile reads when present.
+BASE_IMAGE    ?= local/debian:bookworm
+DEBIAN_MIRROR ?= $(shell sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+IMAGE         ?= docintel:local
+LOCAL_WHEELS  ?= $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+image-base:
+	@docker image inspect $(BASE_IMAGE) >/dev/null 2>&1 || { \
+	  command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }; \
+	  root=$$(mktemp -d) && echo "Building $(BASE_IMAGE) from $(or $(DEBIAN_MIRROR),Debian's archive) (debootstrap)" && \
+	  debootstrap --variant=minbase bookworm $$root $(DEBIAN_MIRROR) >/dev/null && \
+	  tar -C $$root -c . | docker import - $(BASE_IMAGE) >/dev/null && rm -rf $$root; }
+
+image: image-base
+	@rm -rf .docker-extra && mkdir -p .docker-extra
+	@[ ! -f /etc/ssl/certs/ca-certificates.crt ] || cp /etc/ssl/certs/ca-certificates.crt .docker-extra/
+	@torch=$$(ls $(LOCAL_WHEELS)/torch-$$(sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)+cpu-*.whl 2>/dev/null | head -1); \
+	  if [ -n "$$torch" ]; then cp $$torch .docker-extra/ && echo "CPU torch from $$torch"; fi
+	docker build --build-arg BASE=$(BASE_IMAGE) \
+	  $$(ls .docker-extra/torch-*.whl >/dev/null 2>&1 && echo --build-arg TORCH_INDEX_URL=) -t $(IMAGE) .
+	docker build --build-arg BASE=$(BASE_IMAGE) --target postgres -t docintel-postgres:local .
+	docker build --build-arg BASE=$(BASE_IMAGE) --target redis -t docintel-redis:local .
+
+# Secrets for compose.yaml, made once into $(SECRETS_DIR) (never committed): the PII hashing key, PostgreSQL's
+# password, and the same password as a libpq pgpass file for docintel. Files the image's user (uid 10001) reads
+# are its own, mode 0600; initdb in the postgres container reads pg_password once. An existing file is kept.
+SECRETS_DIR ?= .deploy
+deploy-secrets:
+	@mkdir -p $(SECRETS_DIR) && chmod 755 $(SECRETS_DIR)
+	@[ -f $(SECRETS_DIR)/pii_key ] || { $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $(SECRETS_DIR)/pii_key; \
+	  chown 10001 $(SECRETS_DIR)/pii_key; chmod 600 $(SECRETS_DIR)/pii_key; }
+	@[ -f $(SECRETS_DIR)/pg_password ] || { $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(24))' > $(SECRETS_DIR)/pg_password; \
+	  chmod 644 $(SECRETS_DIR)/pg_password; }
+	@[ -f $(SECRETS_DIR)/pgpass ] || { echo "*:*:*:docintel:$$(cat $(SECRETS_DIR)/pg_password)" > $(SECRETS_DIR)/pgpass; \
+	  chown 10001 $(SECRETS_DIR)/pgpass; chmod 600 $(SECRETS_DIR)/pgpass; }
+	@echo "Secrets in $(SECRETS_DIR)/: pii_key, pg_password, pgpass (back up pii_key: without it subject access cannot match)"
+
+# The deployment test: compose.yaml's stack with three worker containers (tests/deploy). Starts Debian's Docker
+# engine when it can (as root); says why and passes when no engine can start on this machine.
+test-deploy: setup
+	@docker info >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && { \
+	  command -v dockerd >/dev/null && command -v docker-compose >/dev/null || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io docker-compose debootstrap; }; \
+	  (dockerd > /var/log/docintel-dockerd.log 2>&1 &); \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done; }; } || true
+	@if docker info >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory image && DOCINTEL_TEST_DEPLOY=1 $(BIN)/pytest -q -rs -p no:cacheprovider tests/deploy; \
+	else echo "test-deploy SKIPPED: no Docker engine could start here (run as root with Debian's docker.io)"; fi
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -518,6 +518,28 @@ def samples(out_dir: Path) -> None:
     click.echo(f"Wrote {len(paths)} sample documents to {out_dir}")
 
 
+@main.command()
+@catalogue_option
+@click.pass_context
+@handle_errors
+def migrate(ctx: click.Context, catalogue_url: str | None) -> None:
+    """Create the catalogue, or upgrade its schema to this docintel's revision, and exit.
+
+    Run it once before serve and the workers start when catalogue.auto_upgrade is off (as in
+    compose.yaml); they then only check the revision. Safe to run again: an up-to-date catalogue is left as is.
+
+    \b
+    Examples:
+      docintel migrate --catalogue postgresql://docintel@db/docintel
+      docker-compose run --rm migrate
+    """
+    from docintel.catalogue.store import open_catalogue
+
+    url = _catalogue_url(_settings(ctx), catalogue_url)
+    with open_catalogue(url, upgrade=True) as store:
+        click.echo(f"catalogue {store.url} is at schema revision {store.schema_revision()}")
+
+
 @main.group()
 def key() -> None:
     """Manage the key that hashes personal data in the catalogue."""

@@ -89,6 +89,9 @@ class CatalogueSettings(_Section):
     # Keep each document's text in the catalogue with every personal-data finding and name masked (offsets
     # unchanged), for subject-access snippets of documents that cannot be re-read (SharePoint, OneDrive, mail).
     keep_text: bool = False
+    # Bring the catalogue's schema to this docintel's revision on open. A deployment with many processes turns it
+    # off and runs `docintel migrate` once before they start: an upgrade then never races a running worker.
+    auto_upgrade: bool = True
 
 
 class ContractSettings(_Section):

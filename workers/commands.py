@@ -78,7 +78,11 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-warm", is_flag=True, help="Do not load models before forking (crawl-only workers).")
-def worker_command(queues: str, burst: bool, no_warm: bool) -> None:
+@click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on PORT (default: off).")
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address for the metrics port (0.0.0.0: all)."
+)
+def worker_command(queues: str, burst: bool, no_warm: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run an rq worker: loads models once, then forks a work horse per job.
 
     \b
@@ -86,6 +90,7 @@ def worker_command(queues: str, burst: bool, no_warm: bool) -> None:
       docintel worker                              # every queue, invoices first
       docintel worker --queues invoices            # a dedicated invoices worker for RPA flows
       docintel worker --queues crawl,extract,ocr
+      docintel worker --metrics-port 9100          # and metrics at http://127.0.0.1:9100/metrics
     """
     from workers.worker import run_worker
 
@@ -94,7 +99,8 @@ def worker_command(queues: str, burst: bool, no_warm: bool) -> None:
     if unknown or not names:
         raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(ALL_QUEUES)}")
     try:
-        run_worker(names, redis_connection(), burst=burst, warm=not no_warm)
+        metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+        run_worker(names, redis_connection(), burst=burst, warm=not no_warm, metrics_address=metrics)
     except DocintelError as error:
         _fail(error)
 

@@ -18,6 +18,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local wanted = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+redis.call('INCR', KEYS[2])
+redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
 if wanted > current then
   redis.call('SET', KEYS[1], string.format('%.3f', wanted), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
   current = wanted
@@ -32,9 +34,21 @@ return tostring(math.max(0, current - now))
 """
 
 
+# Counters for the metrics endpoint: throttling answers that paused a tenant, and the seconds they asked for.
+THROTTLED_COUNT_KEY = f"{KEY_PREFIX}:metrics:graph_throttled"
+THROTTLED_SECONDS_KEY = f"{KEY_PREFIX}:metrics:graph_throttle_seconds"
+
+
 def pause_key(tenant: str) -> str:
     """The Redis key holding a tenant's resume time."""
     return f"{KEY_PREFIX}:throttle:{tenant}:until"
+
+
+def pause_keys(connection: Redis) -> list[tuple[str, str]]:
+    """(tenant, key) of every tenant paused now (the keys expire with their pause)."""
+    start, end = pause_key("").split("::")
+    keys = (k.decode() if isinstance(k, bytes) else str(k) for k in connection.scan_iter(match=pause_key("*")))
+    return sorted((key[len(start) + 1 : -len(end) - 1], key) for key in keys)
 
 
 class RedisPauseBoard:
@@ -51,4 +65,5 @@ class RedisPauseBoard:
 
     def pause(self, seconds: float) -> float:
         """Extend the tenant's pause to at least ``seconds`` from now; returns the pause in force."""
-        return float(self._pause(keys=[self.key], args=[max(0.0, seconds)]))
+        keys = [self.key, THROTTLED_COUNT_KEY, THROTTLED_SECONDS_KEY]
+        return float(self._pause(keys=keys, args=[max(0.0, seconds)]))

@@ -70,8 +70,18 @@ def requeue_abandoned(connection: Redis, queue_names: Sequence[str]) -> int:
     return requeued
 
 
-def run_worker(queue_names: Sequence[str], connection: Redis, *, burst: bool = False, warm: bool = True) -> bool:
-    """Warm the models, recover abandoned jobs, then work the queues (in order of priority)."""
+def run_worker(
+    queue_names: Sequence[str],
+    connection: Redis,
+    *,
+    burst: bool = False,
+    warm: bool = True,
+    metrics_address: tuple[str, int] | None = None,
+) -> bool:
+    """Warm the models, recover abandoned jobs, then work the queues (in order of priority).
+
+    ``metrics_address`` (host, port): also serve Prometheus metrics there, this worker's job counts among them.
+    """
     if warm:
         if set(queue_names) - {INVOICES}:
             jobs.warm(connection)
@@ -84,4 +94,12 @@ def run_worker(queue_names: Sequence[str], connection: Redis, *, burst: bool = F
             logger.warning("%d invoice job(s) rq had failed or lost recorded as failed in the catalogue", reconciled)
     queues = [get_queue(name, connection) for name in queue_names]
     worker = Worker(queues, connection=connection, work_horse_killed_handler=invoices.invoice_horse_killed)
+    if metrics_address is not None:
+        from docintel.catalogue.store import open_catalogue
+        from docintel.settings import get_settings
+        from workers.metrics import DocintelCollector, start_metrics_server
+
+        url = get_settings().catalogue.url
+        collector = DocintelCollector(lambda: open_catalogue(url), connection, worker_name=worker.name)
+        start_metrics_server(collector, *metrics_address)
     return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")

@@ -49,10 +49,16 @@ def _key_store(ctx: click.Context, catalogue_url: str | None) -> Iterator[Any]:
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
+@click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on PORT (default: off).")
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address for the metrics port (0.0.0.0: all)."
+)
 @catalogue_option
 @click.pass_context
 @handle_errors
-def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str | None) -> None:
+def serve_command(
+    ctx: click.Context, *, host: str, port: int, metrics_port: int | None, metrics_host: str, catalogue_url: str | None
+) -> None:
     """Serve the invoice API (and the review UI when installed).
 
     Invoices are processed in-process on a bounded pool, or on the rq `invoices` queue when
@@ -73,8 +79,22 @@ def serve_command(ctx: click.Context, host: str, port: int, catalogue_url: str |
         settings = settings.model_copy(update={"catalogue": catalogue})
     _check_pii_key(settings)
     app = create_app(settings)
+    if metrics_port is not None:
+        _serve_metrics(settings, metrics_host, metrics_port)
     # One process: the in-process queue and rate limiter live in it (scale out with Redis and rq workers).
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+
+
+def _serve_metrics(settings: Settings, host: str, port: int) -> None:
+    """Prometheus metrics from the catalogue (and the queues when Redis is configured) on their own port."""
+    from docintel.api.settings import ENV_REDIS_URL
+    from docintel.catalogue.store import open_catalogue
+    from workers.metrics import DocintelCollector, start_metrics_server
+    from workers.queues import redis_connection
+
+    connection = redis_connection() if os.environ.get(ENV_REDIS_URL) else None
+    url = settings.catalogue.url
+    start_metrics_server(DocintelCollector(lambda: open_catalogue(url), connection), host, port)
 
 
 def _check_pii_key(settings: Settings) -> None:

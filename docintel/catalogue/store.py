@@ -30,6 +30,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import (
     Connection,
@@ -41,6 +42,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -55,6 +57,7 @@ from docintel.catalogue import tables as t
 from docintel.catalogue.contracts import contract_row
 from docintel.errors import CatalogueError, ConfigError, safe_summary
 from docintel.models import DocumentRecord, DocumentStatus, StageRun
+from docintel.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +112,9 @@ def alembic_config() -> Config:
     return config
 
 
-def open_catalogue(url: str) -> CatalogueStore:
-    """Open (creating if needed) the catalogue at ``url`` and upgrade its schema to the newest revision."""
-    return CatalogueStore.open(url)
+def open_catalogue(url: str, *, upgrade: bool | None = None) -> CatalogueStore:
+    """Open (creating if needed) the catalogue at ``url`` and upgrade its schema (see :meth:`CatalogueStore.open`)."""
+    return CatalogueStore.open(url, upgrade=upgrade)
 
 
 def _utcnow() -> dt.datetime:
@@ -133,6 +136,15 @@ def _describe(exc: BaseException) -> str:
 def _chunks(items: Sequence[str], size: int = ID_CHUNK_SIZE) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class OperationalCounts:
+    """What operators watch (the metrics endpoint): live documents by status, failures by error class, stage time."""
+
+    documents_by_status: dict[str, int]
+    failed_by_error: dict[str, int]
+    stage_seconds: dict[str, tuple[int, float]]  # stage -> (runs, seconds in all)
 
 
 @dataclass(frozen=True)
@@ -428,16 +440,25 @@ class CatalogueStore:
             os.register_at_fork(after_in_child=lambda: _dispose_after_fork(engine_ref))
 
     @classmethod
-    def open(cls, url: str) -> CatalogueStore:
-        """Create the engine for ``url`` and upgrade the schema to Alembic head."""
+    def open(cls, url: str, *, upgrade: bool | None = None) -> CatalogueStore:
+        """Create the engine for ``url`` and upgrade the schema to Alembic head (or, with ``upgrade=False``, check it).
+
+        ``upgrade=None`` follows the ``catalogue.auto_upgrade`` setting: on for the embedded catalogue; off in a
+        deployment where `docintel migrate` runs once before serve and the workers start.
+        """
         parsed = normalise_url(url)
+        if upgrade is None:
+            upgrade = get_settings().catalogue.auto_upgrade
         try:
             engine = _create_engine(parsed)
         except (NoSuchModuleError, ArgumentError) as exc:
             raise ConfigError(f"catalogue URL cannot be used: {_describe(exc)}") from exc
         store = cls(engine)
         try:
-            store.upgrade_schema()
+            if upgrade:
+                store.upgrade_schema()
+            else:
+                store.check_schema()
         except BaseException:
             engine.dispose()
             raise
@@ -512,6 +533,18 @@ class CatalogueStore:
         except CommandError as exc:
             # Typically a catalogue migrated by a newer docintel than this one.
             raise CatalogueError(f"catalogue schema at {self._safe_url} cannot be upgraded: {exc}") from exc
+
+    def check_schema(self) -> None:
+        """Refuse a catalogue whose schema is not at this docintel's newest revision (when migrations run apart)."""
+        with self.transaction("read schema revision") as connection:
+            has_version = inspect(connection).has_table("alembic_version")
+        current = self.schema_revision() if has_version else None
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current != head:
+            raise CatalogueError(
+                f"catalogue schema at {self._safe_url} is at revision {current or 'none'}, this docintel needs "
+                f"{head}: run `docintel migrate` first (catalogue.auto_upgrade is off)"
+            )
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the catalogue is at."""
@@ -989,6 +1022,24 @@ class CatalogueStore:
             pii_findings=pii_total,
             documents_with_pii=documents_with_pii,
         )
+
+    def operational_counts(self) -> OperationalCounts:
+        """Live documents by status and by error class, and each stage's runs and seconds, for the metrics."""
+        d, runs = t.documents, t.stage_runs
+        by_status = select(d.c.status, func.count()).where(_LIVE).group_by(d.c.status)
+        by_error = (
+            select(d.c.error_type, func.count())
+            .where(_LIVE, d.c.status == DocumentStatus.FAILED.value)
+            .group_by(d.c.error_type)
+        )
+        by_stage = select(runs.c.stage, func.count(), func.coalesce(func.sum(runs.c.seconds), 0.0)).group_by(
+            runs.c.stage
+        )
+        with self.transaction("read operational counts") as connection:
+            statuses = {str(status): int(n) for status, n in connection.execute(by_status)}
+            errors = {str(error or "unknown"): int(n) for error, n in connection.execute(by_error)}
+            stages = {str(stage): (int(n), float(seconds)) for stage, n, seconds in connection.execute(by_stage)}
+        return OperationalCounts(documents_by_status=statuses, failed_by_error=errors, stage_seconds=stages)
 
     def class_counts(self) -> list[ClassCount]:
         """Documents per retention class, largest first; unclassified documents count under None."""

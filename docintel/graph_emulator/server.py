@@ -26,11 +26,17 @@ from docintel.graph_emulator.spec import TenantSpec, load_tenant_spec
 from docintel.graph_emulator.tenant import Tenant
 from docintel.graph_emulator.tokens import TokenCodec
 from docintel.graph_emulator.views import Links
+from docintel.settings import find_config_dir
 
 logger = logging.getLogger(__name__)
 
-DEMO_TENANT = Path(__file__).resolve().parents[2] / "config" / "demo-tenant.yaml"
+DEMO_TENANT_FILE = "demo-tenant.yaml"
 GRAPH_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+
+
+def demo_tenant() -> Path:
+    """The demo tenant's YAML in the configuration folder (found as settings find it: installed images too)."""
+    return find_config_dir() / DEMO_TENANT_FILE
 
 
 def create_state(spec: TenantSpec, content_port: int) -> EmulatorState:
@@ -104,7 +110,7 @@ async def serve_forever(
 
 def run(tenant_file: Path | str | None, port: int, content_port: int | None = None, host: str = "127.0.0.1") -> None:
     """Serve the tenant in ``tenant_file`` (default: the demo tenant) until interrupted."""
-    spec = load_tenant_spec(Path(tenant_file) if tenant_file else DEMO_TENANT)
+    spec = load_tenant_spec(Path(tenant_file) if tenant_file else demo_tenant())
     graph_sock = bind(host, port)
     content_sock = bind(host, content_port if content_port is not None else (port + 1 if port else 0))
     state = create_state(spec, content_sock.getsockname()[1])

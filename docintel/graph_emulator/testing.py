@@ -122,9 +122,9 @@ def _spec(tenant: TenantSpec | dict[str, Any] | Path | str | None) -> TenantSpec
         return tenant
     if isinstance(tenant, dict):
         return parse_tenant_spec(tenant)
-    from docintel.graph_emulator.server import DEMO_TENANT
+    from docintel.graph_emulator.server import demo_tenant
 
-    return load_tenant_spec(Path(tenant) if tenant else DEMO_TENANT)
+    return load_tenant_spec(Path(tenant) if tenant else demo_tenant())
 
 
 @contextlib.contextmanager

@@ -125,6 +125,52 @@ def test_workers_opening_a_new_catalogue_together(empty_url: str) -> None:
             store.close()
 
 
+def test_without_auto_upgrade_a_catalogue_behind_is_refused_until_migrated(empty_url: str) -> None:
+    # A deployment turns auto_upgrade off and runs `docintel migrate` once: the others only check.
+    with pytest.raises(CatalogueError, match=r"revision none, this docintel needs .*docintel migrate"):
+        open_catalogue(empty_url, upgrade=False)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with open_catalogue(empty_url, upgrade=True) as store:
+        assert store.schema_revision() == head
+    with open_catalogue(empty_url, upgrade=False) as store:
+        assert store.schema_revision() == head
+    with open_catalogue(empty_url, upgrade=True) as store:
+        command.downgrade(_config_on(store), "-1")
+    with pytest.raises(CatalogueError, match="docintel migrate"):
+        open_catalogue(empty_url, upgrade=False)
+
+
+def _config_on(store: CatalogueStore) -> Config:
+    config = alembic_config()
+    config.attributes["connection"] = store.engine.connect()
+    return config
+
+
+def test_migrate_command_upgrades_once_and_the_setting_turns_upgrades_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from docintel.cli import main
+    from docintel.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'catalogue.db'}"
+    monkeypatch.setenv("DOCINTEL_CATALOGUE__AUTO_UPGRADE", "false")
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(main, ["report", "--catalogue", url, "--out", str(tmp_path / "r.html")])
+        assert refused.exit_code != 0
+        assert "run `docintel migrate` first" in refused.output
+        migrated = CliRunner().invoke(main, ["migrate", "--catalogue", url])
+        assert migrated.exit_code == 0, migrated.output
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert f"is at schema revision {head}" in migrated.output
+        again = CliRunner().invoke(main, ["report", "--catalogue", url, "--out", str(tmp_path / "r.html")])
+        assert again.exit_code == 0, again.output
+    finally:
+        get_settings.cache_clear()
+
+
 def test_review_queue_revision_takes_the_review_flag_from_older_rows(empty_url: str) -> None:
     """Rows stored before 0011_review_queue get needs_review from the "needs review" their classifier wrote."""
     with open_catalogue(empty_url) as store:
