@@ -233,7 +233,7 @@ def test_a_slow_callback_receiver_holds_the_callbacks_worker_never_the_invoices_
     tmp_path: Path,
 ) -> None:
     callback_receiver.delay = 8.0
-    env = {**worker_env, "DOCINTEL_API__CALLBACK_ALLOWED_INTERNAL": "[\"127.0.0.1\"]"}
+    env = {**worker_env, "DOCINTEL_API__CALLBACK_ALLOWED_INTERNAL": '["127.0.0.1"]'}
     docintel = str(Path(sys.executable).with_name("docintel"))
     workers = [
         subprocess.Popen(
