@@ -72,9 +72,9 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
 @click.command("worker")
 @click.option(
     "--queues",
-    default="invoices,crawl,extract,ocr,classify",
+    default="invoices,callbacks,crawl,extract,ocr,classify",
     show_default=True,
-    help="Queues, highest priority first (invoices, crawl, extract, ocr, classify).",
+    help="Queues, highest priority first (invoices, callbacks, crawl, extract, ocr, classify).",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-warm", is_flag=True, help="Do not load models before forking (crawl-only workers).")
@@ -89,6 +89,7 @@ def worker_command(queues: str, burst: bool, no_warm: bool, metrics_port: int | 
     Examples:
       docintel worker                              # every queue, invoices first
       docintel worker --queues invoices            # a dedicated invoices worker for RPA flows
+      docintel worker --queues callbacks --no-warm # delivers their results to the flows' callback URLs
       docintel worker --queues crawl,extract,ocr
       docintel worker --metrics-port 9100          # and metrics at http://127.0.0.1:9100/metrics
     """

@@ -38,6 +38,7 @@ from docintel.api.jobs import (
     InvoiceJobRunner,
     InvoiceJobStore,
     content_key,
+    send_callback,
     warm_extractor,
 )
 from docintel.api.keys import ApiKeyStore
@@ -45,9 +46,12 @@ from docintel.api.settings import load_api_settings
 from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.defaults import INVOICE_LOST_JOB_GRACE_SECONDS
 from docintel.settings import load_settings
+from workers.queues import CALLBACKS, get_queue, job_options
 
 __all__ = [
     "QUEUE_NAME",
+    "RqCallbackQueue",
+    "deliver_callback",
     "invoice_horse_killed",
     "invoice_job_failed",
     "process_invoice",
@@ -99,11 +103,35 @@ def process_invoice(job_id: str) -> str:
     content, raw_name = payload[b"content"], payload.get(b"name", b"")
     # The API's connection does not decode responses: the values are bytes.
     assert isinstance(content, bytes) and isinstance(raw_name, bytes)
-    runner = InvoiceJobRunner(jobs, ApiKeyStore(store), settings, api_settings)
+    runner = InvoiceJobRunner(jobs, ApiKeyStore(store), settings, api_settings, callbacks=RqCallbackQueue(redis))
     try:
         runner.run(job_id, content, raw_name.decode("utf-8", errors="replace"))
     finally:
         redis.delete(content_key(job_id))
+    return job_id
+
+
+class RqCallbackQueue:
+    """Puts a finished invoice's callback on the rq `callbacks` queue, for a worker of its own.
+
+    A receiver that answers slowly then holds a callbacks worker for its attempts, never an invoices worker:
+    another client's invoice is not kept waiting behind it.
+    """
+
+    def __init__(self, connection: Redis) -> None:
+        self._queue = get_queue(CALLBACKS, connection)
+
+    def submit(self, job_id: str) -> str:
+        """Enqueue the delivery of ``job_id``'s callback (the URL waits in the catalogue; only the id is queued)."""
+        return str(self._queue.enqueue(deliver_callback, job_id, **job_options(CALLBACKS)).id)
+
+
+def deliver_callback(job_id: str) -> str:
+    """The callbacks queue's job: deliver one finished invoice's signed callback and record how it went."""
+    settings = load_settings()
+    api_settings = load_api_settings()
+    store = _catalogue(settings.catalogue.url)
+    send_callback(InvoiceJobStore(store, api_settings.result_ttl_seconds), ApiKeyStore(store), api_settings, job_id)
     return job_id
 
 

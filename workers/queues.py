@@ -28,7 +28,8 @@ DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 CRAWL, EXTRACT, OCR, CLASSIFY = "crawl", "extract", "ocr", "classify"
 # docintel.api.jobs.QUEUE_NAME: the API enqueues invoice jobs here (a test holds the two names together).
 INVOICES = "invoices"
-ALL_QUEUES = (INVOICES, CRAWL, EXTRACT, OCR, CLASSIFY)
+CALLBACKS = "callbacks"  # invoice results delivered to the flows' callback URLs, apart from extraction
+ALL_QUEUES = (INVOICES, CALLBACKS, CRAWL, EXTRACT, OCR, CLASSIFY)
 # Every key docintel puts in Redis (besides rq's own) starts with this.
 KEY_PREFIX = "docintel"
 
@@ -55,6 +56,9 @@ POLICIES = {
     # The API enqueues with its own api.job_timeout_seconds; no retry: an invoice whose work horse was killed
     # (out of memory, say) would only kill the next one too, so it fails and the client is told.
     INVOICES: QueuePolicy(job_timeout=120, retry_max=0, retry_intervals=()),
+    # One delivery: its own attempts with back-off (api.callback_attempts x callback_timeout_seconds at most);
+    # rq does not retry it again, and a callback still pending after a crash is resent when a server takes over.
+    CALLBACKS: QueuePolicy(job_timeout=300, retry_max=0, retry_intervals=()),
 }
 
 

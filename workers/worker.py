@@ -19,7 +19,7 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from workers import invoices, jobs
-from workers.queues import INVOICES, get_queue
+from workers.queues import CALLBACKS, INVOICES, get_queue
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def run_worker(
     ``metrics_address`` (host, port): also serve Prometheus metrics there, this worker's job counts among them.
     """
     if warm:
-        if set(queue_names) - {INVOICES}:
+        if set(queue_names) - {INVOICES, CALLBACKS}:
             jobs.warm(connection)
         if INVOICES in queue_names:
             invoices.warm()

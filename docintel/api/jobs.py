@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import and_, insert, or_, select, update
 
@@ -369,6 +369,13 @@ def send_callback(jobs: InvoiceJobStore, keys: ApiKeyStore, api_settings: ApiSet
     jobs.record_callback(job_id, outcome)
 
 
+class CallbackSubmitter(Protocol):
+    """Where a finished job's callback goes: a thread pool in `docintel serve`, the rq callbacks queue on workers."""
+
+    def submit(self, job_id: str) -> object:
+        """Deliver the job's callback later, apart from extraction; return at once."""
+
+
 class CallbackSender:
     """Delivers callbacks on their own bounded thread pool, so a slow receiver never holds an extraction slot."""
 
@@ -405,7 +412,7 @@ class InvoiceJobRunner:
         api_settings: ApiSettings,
         extract: ExtractFunction = extract_invoice_json,
         *,
-        callbacks: CallbackSender | None = None,
+        callbacks: CallbackSubmitter | None = None,
     ) -> None:
         self._jobs = jobs
         self._keys = keys

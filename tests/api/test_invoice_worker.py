@@ -31,10 +31,10 @@ from docintel.api.settings import ApiSettings
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
 from docintel.settings import Settings, get_settings
-from tests.api.conftest import FONT, live_server
+from tests.api.conftest import FONT, CallbackReceiver, live_server
 from workers.commands import status_command
 from workers.invoices import reconcile_invoice_jobs
-from workers.queues import INVOICES
+from workers.queues import CALLBACKS, INVOICES
 
 pytestmark = [pytest.mark.needs_redis, pytest.mark.needs_tesseract, pytest.mark.slow]
 
@@ -220,3 +220,62 @@ def test_reconciliation_fails_jobs_rq_failed_or_lost_and_leaves_finished_ones(
 
 def test_invoice_queue_name_is_the_one_the_api_enqueues_on() -> None:
     assert INVOICES == QUEUE_NAME
+
+
+def test_a_slow_callback_receiver_holds_the_callbacks_worker_never_the_invoices_one(
+    redis_url: str,
+    worker_env: dict[str, str],
+    settings: Settings,
+    store: CatalogueStore,
+    api_key: NewApiKey,
+    invoice_pdf: bytes,
+    callback_receiver: CallbackReceiver,
+    tmp_path: Path,
+) -> None:
+    callback_receiver.delay = 8.0
+    env = {**worker_env, "DOCINTEL_API__CALLBACK_ALLOWED_INTERNAL": '["127.0.0.1"]'}
+    docintel = str(Path(sys.executable).with_name("docintel"))
+    workers = [
+        subprocess.Popen(
+            [docintel, "worker", "--queues", queues, *extra],
+            env=env,
+            cwd=REPO,
+            stdout=(tmp_path / f"{queues}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for queues, extra in ((INVOICES, []), (CALLBACKS, ["--no-warm"]))
+    ]
+    jobs = InvoiceJobStore(store, 3600)
+    app = create_app(
+        settings,
+        store=store,
+        redis_url=redis_url,
+        api_settings=ApiSettings(pool="thread", workers=1, callback_allowed_internal=["127.0.0.1"]),
+    )
+    try:
+        with (
+            live_server(app) as server,
+            httpx.Client(base_url=server.url, headers={"X-API-Key": api_key.key}, timeout=90) as http,
+        ):
+            first = http.post(
+                "/v1/invoices", files={"file": ("a.pdf", invoice_pdf)}, data={"callback_url": callback_receiver.url}
+            )
+            first_id = first.json()["id"]
+            _wait_for_status(jobs, first_id, "succeeded", timeout=90)
+            started = time.monotonic()
+            second = http.post("/v1/invoices", params={"wait": 30}, files={"file": ("b.pdf", invoice_pdf)})
+            elapsed = time.monotonic() - started
+            assert second.json()["status"] == "succeeded", second.text
+            # The second invoice was read while the first one's receiver was still taking its 8 s.
+            assert elapsed < callback_receiver.delay, f"the invoice waited {elapsed:.1f} s behind a callback"
+            assert callback_receiver.received == []
+            assert len(callback_receiver.wait(1, timeout=60)) == 1
+            deadline = time.monotonic() + 30
+            while jobs.get(first_id).callback_status != "delivered":  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "the callback was never recorded as delivered"
+                time.sleep(0.1)
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
