@@ -32,6 +32,10 @@ CALLBACKS = "callbacks"  # invoice results delivered to the flows' callback URLs
 ALL_QUEUES = (INVOICES, CALLBACKS, CRAWL, EXTRACT, OCR, CLASSIFY)
 # Every key docintel puts in Redis (besides rq's own) starts with this.
 KEY_PREFIX = "docintel"
+# How often a worker runs rq's registry maintenance, which re-queues (or fails) the jobs of a worker that died
+# without a trace (a killed container on another host). rq's own default, 10 minutes, left such a job waiting that
+# long; a minute costs a few Redis calls per queue.
+MAINTENANCE_INTERVAL_SECONDS = 60
 
 
 @dataclass(frozen=True)

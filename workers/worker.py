@@ -19,7 +19,7 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from workers import invoices, jobs
-from workers.queues import CALLBACKS, INVOICES, get_queue
+from workers.queues import CALLBACKS, INVOICES, MAINTENANCE_INTERVAL_SECONDS, get_queue
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,12 @@ def run_worker(
         if reconciled:
             logger.warning("%d invoice job(s) rq had failed or lost recorded as failed in the catalogue", reconciled)
     queues = [get_queue(name, connection) for name in queue_names]
-    worker = Worker(queues, connection=connection, work_horse_killed_handler=invoices.invoice_horse_killed)
+    worker = Worker(
+        queues,
+        connection=connection,
+        work_horse_killed_handler=invoices.invoice_horse_killed,
+        maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
+    )
     if metrics_address is not None:
         from docintel.catalogue.store import open_catalogue
         from docintel.settings import get_settings

@@ -29,6 +29,7 @@ INVOICES = 6
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(1800),  # image-backed stack: start, crawl, a killed worker's job re-run, drain
     pytest.mark.skipif(os.environ.get("DOCINTEL_TEST_DEPLOY") != "1", reason="run by `make test-deploy`"),
 ]
 
