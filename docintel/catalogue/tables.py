@@ -527,3 +527,17 @@ catalogue_settings = Table(
     Column("value", Text, nullable=False),
     Column("set_at", UtcDateTime(), nullable=False),
 )
+
+# -- migration triage (issue 16): revision 0015_triage ----------------------------------------------------
+# A records manager's override of a document's migration recommendation, one row per document (the latest
+# wins); every change is also an ``audit`` row (action ``triage_override``). No foreign key, like the review
+# tables: the decision outlives a rescan that replaces the document row.
+triage_overrides = Table(
+    "triage_overrides",
+    metadata,
+    Column("document_id", String(ID_LENGTH), primary_key=True),
+    Column("recommendation", String(16), nullable=False),  # migrate, dispose, duplicate, trivial, review
+    Column("reason", Text, nullable=False),
+    Column("user_name", String(128), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
