@@ -12,7 +12,8 @@ by others, one top folder per organisation), then plants, with known truth:
   files (``~WRL*.tmp``), ``*.tmp``, empty documents, installers (``.exe``, ``.msi``) and a file in a ``Temp``
   folder (these bytes are generated: no real installer is copied);
 - expired documents: real documents whose labelled class (labels.csv, first class) is destroyed 6 years after the
-  financial year or last change, with their modification date set to 2014; every other file is dated 2026-03-01.
+  financial year or last change, with their modification date set to 2014; as many documents of permanent classes
+  (committee papers, corporate policies) are dated 2014 too and must be kept; every other file is dated 2026-03-01.
 
 It scans the share with ``docintel scan`` (a child process, a throwaway SQLite catalogue), triages the catalogue
 with config/migration_map.yaml, and prints counts per recommendation and precision / recall per planted kind,
@@ -44,6 +45,8 @@ from bench._common import project_root, require_evaldata
 
 # Classes uk-council-dev has whose clock starts at the document's last change and whose action is destroy.
 EXPIRING_CLASSES = ("finance.budget", "finance.invoice", "meetings.team_notes", "hr.payroll")
+# Classes kept permanently: old documents of these are planted too, and must not be disposed of.
+PERMANENT_CLASSES = ("governance.committee", "policy.corporate")
 OLD = dt.datetime(2014, 6, 1, tzinfo=dt.UTC).timestamp()
 RECENT = dt.datetime(2026, 3, 1, tzinfo=dt.UTC).timestamp()
 COPY_TIME = dt.datetime(2026, 6, 1, tzinfo=dt.UTC).timestamp()
@@ -65,22 +68,29 @@ def build_share(evaldata: Path, share: Path, documents: int, seed: int) -> dict[
     rng.shuffle(rows)
     expiring = [row for row in rows if row["classes"].split("|")[0] in EXPIRING_CLASSES]
     others = [row for row in rows if row not in expiring]
-    chosen = expiring[: max(4, documents // 5)] + others[: documents - max(4, documents // 5)]
-    truth: dict[str, set[Path]] = {kind: set() for kind in KINDS}
+    planted = max(4, documents // 5)
+    chosen = expiring[:planted] + others[: documents - planted]
+    # As many old documents of permanent classes: as old as the expired ones, and kept.
+    kept_old = [row for row in others[: documents - planted] if row["classes"].split("|")[0] in PERMANENT_CLASSES]
+    kept_old = kept_old[:planted]
+    truth: dict[str, set[Path]] = {kind: set() for kind in (*KINDS, "old_permanent")}
     placed: list[Path] = []
     for row in chosen:
         source = evaldata / "uk-council-dev" / row["path"]
         target = share / row["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        old = row in expiring
+        old = row in expiring or row in kept_old
         os.utime(target, (OLD if old else RECENT, OLD if old else RECENT))
-        if old:
+        if row in expiring:
             truth["dispose"].add(target)
+        elif row in kept_old:
+            truth["old_permanent"].add(target)
         placed.append(target)
 
     # Duplicates: copies made later than their originals, of documents not planted as expired.
-    originals = [path for path in placed if path not in truth["dispose"]]
+    dated = {path for path in placed if path.stat().st_mtime == OLD}
+    originals = [path for path in placed if path not in dated]
     for index, original in enumerate(rng.sample(originals, min(12, len(originals)))):
         if index % 2:
             copy = original.parent / f"Copy of {original.name}"
@@ -210,7 +220,10 @@ def main() -> None:
         f"scan {scan_seconds:.0f} s, triage {triage_seconds:.2f} s; {len(skipped)} files not catalogued "
         f"(the local source skips OS litter and Office owner files)."
     )
-    print(f"Planted: {', '.join(f'{kind} {len(truth[kind])}' for kind in KINDS)}")
+    print(
+        f"Planted: {', '.join(f'{kind} {len(truth[kind])}' for kind in KINDS)}; "
+        f"old documents of permanent classes (to keep) {len(truth['old_permanent'])}"
+    )
     print()
     print(f"{'recommendation':<16}{'docintel':>10}{'baseline':>10}")
     ours, theirs = Counter(predicted.values()), Counter(baseline.values())
@@ -233,6 +246,9 @@ def main() -> None:
         f"trivial, catalogued files only: docintel recall {hits / max(1, len(catalogued_trivial)):.2f} "
         f"({hits}/{len(catalogued_trivial)})"
     )
+    for label, found in (("docintel", predicted), ("baseline", baseline)):
+        disposed = sum(1 for path in truth["old_permanent"] if found[path] == "dispose")
+        print(f"old documents of permanent classes disposed of by {label}: {disposed}/{len(truth['old_permanent'])}")
     wrong = Counter(predicted[path] for kind in KINDS for path in truth[kind] if predicted[path] != kind)
     print(f"planted files docintel recommended otherwise: {dict(wrong)}")
     need_files, need_bytes = result.need_not_move()

@@ -626,7 +626,7 @@ TRIAGE_EXPORT_ACTION = "triage_export"
 _FORMATS = ("summary", "csv", "parquet", "spmt-csv", "spmt-json")
 
 
-def _size(value: int) -> str:
+def human_size(value: int) -> str:
     """Bytes for people: 1.2 GB, 340 MB, 12 KB."""
     amount = float(value)
     for unit in ("B", "KB", "MB", "GB", "TB"):
@@ -645,20 +645,22 @@ def summary_lines(result: TriageResult, *, top_n: int = 20) -> list[str]:
     for recommendation in RECOMMENDATIONS:
         files, size = totals[recommendation]
         lines.append(
-            f"{recommendation.value:<15}{files:>8}{100 * files / all_files:>6.1f}%{_size(size):>12}"
+            f"{recommendation.value:<15}{files:>8}{100 * files / all_files:>6.1f}%{human_size(size):>12}"
             f"{100 * size / all_bytes:>6.1f}%"
         )
     files, size = result.need_not_move()
     lines.append(
         f"Need not move (dispose, duplicate, trivial): {files} files ({100 * files / all_files:.1f}%), "
-        f"{_size(size)} ({100 * size / all_bytes:.1f}%)"
+        f"{human_size(size)} ({100 * size / all_bytes:.1f}%)"
     )
     lines.append("")
     lines.append(f"{'top folder':<30}" + "".join(f"{r.value:>10}" for r in RECOMMENDATIONS) + f"{'bytes':>12}")
     for folder, counts in list(result.by_top_folder().items())[:top_n]:
         total_bytes = sum(b for _, b in counts.values())
         lines.append(
-            f"{folder[:29]:<30}" + "".join(f"{counts[r][0]:>10}" for r in RECOMMENDATIONS) + f"{_size(total_bytes):>12}"
+            f"{folder[:29]:<30}"
+            + "".join(f"{counts[r][0]:>10}" for r in RECOMMENDATIONS)
+            + f"{human_size(total_bytes):>12}"
         )
     return lines
 

@@ -98,12 +98,16 @@ LABEL_ACTION = "label"
 SUBJECT_ACCESS_ACTION = "subject_access"
 # A key's supplier profile approved into the shared set (docintel profiles approve).
 PROFILE_APPROVE_ACTION = "profile_approve"
+# A records manager's override of a migration-triage recommendation, and an export of the migration task files
+# (docintel.triage: those carry real folder paths).
+TRIAGE_ACTIONS = ("triage_override", "triage_export")
 AUDIT_ACTIONS = (
     *(action.value for action in Action),
     *ACCOUNT_ACTIONS,
     LABEL_ACTION,
     SUBJECT_ACCESS_ACTION,
     PROFILE_APPROVE_ACTION,
+    *TRIAGE_ACTIONS,
 )
 
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,7 @@ from starlette.datastructures import FormData
 from classifiers.config import SignalSettings, load_classifier_config
 from docintel import __version__
 from docintel.catalogue.store import CatalogueStore, open_catalogue
+from docintel.catalogue.triage import set_override
 from docintel.errors import ConfigError, DocintelError
 from docintel.governance import SignalCache
 from docintel.retention import RetentionSchedule, schedule_from_settings
@@ -66,6 +68,16 @@ from docintel.review.store import (
     SignalFilter,
 )
 from docintel.settings import Settings, get_settings
+from docintel.triage import (
+    LEAVE_BEHIND,
+    MIGRATION_MAP_FILE,
+    MigrationMap,
+    Recommendation,
+    TriageResult,
+    human_size,
+    load_migration_map,
+    triage_catalogue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +107,8 @@ class ReviewRuntime:
     signals: SignalCache
     failed_sign_ins: FailedSignIns
     reader: DocumentReader
+    # config/migration_map.yaml: the migration triage page and the dashboard's triage chart need it.
+    migration_map_path: Path | None = None
 
     def fresh_signals(self) -> None:
         """Rebuild the governance signals table if the catalogue changed since it was built."""
@@ -143,6 +157,7 @@ def configure_review(
         ),
     )
     runtime.codec.max_age_seconds = runtime.settings.session_max_age_seconds
+    runtime.migration_map_path = settings.config_path(MIGRATION_MAP_FILE)
     setattr(app.state, _STATE_KEY, runtime)
     return runtime
 
@@ -553,6 +568,7 @@ def dashboard(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
         "signals_at": runtime.signals.computed_at,
         "signals_updating": runtime.signals.updating,
         "signal_labels": _SIGNAL_LABELS,
+        "triage": _dashboard_triage(runtime),
     }
     return _render(request, "dashboard.html", context, reviewer=reviewer)
 
@@ -753,6 +769,130 @@ def release_hold(request: Request, runtime: Runtime, reviewer: Decider, form: Fo
         raise _PageError(400, "Hold not released", exc.message) from exc
     _flash(request, f"Hold {hold_id} released.")
     return _redirect(f"{_base(request)}/holds")
+
+
+# -- migration triage ------------------------------------------------------------------------------
+
+# Files listed per page of the triage page.
+TRIAGE_PAGE_SIZE = 100
+
+
+def _triage(runtime: ReviewRuntime) -> tuple[MigrationMap, TriageResult] | None:
+    """The catalogue triaged with config/migration_map.yaml, or None when the council has no migration map."""
+    path = runtime.migration_map_path
+    if path is None or not path.is_file():
+        return None
+    migration_map = load_migration_map(path)
+    return migration_map, triage_catalogue(runtime.store.catalogue, migration_map)
+
+
+def _triage_summary(runtime: ReviewRuntime) -> dict[str, Any] | None:
+    """Totals per recommendation for a chart, and how much of the share need not move."""
+    triaged = _triage(runtime)
+    if triaged is None:
+        return None
+    result = triaged[1]
+    totals = result.totals()
+    all_bytes = sum(size for _, size in totals.values())
+    all_files = sum(files for files, _ in totals.values())
+    stay_files, stay_bytes = result.need_not_move()
+    return {
+        "bars": [
+            {
+                "key": recommendation.value,
+                "files": files,
+                "bytes": size,
+                "size": human_size(size),
+                "percent": round(100.0 * size / all_bytes, 1) if all_bytes else 0.0,
+                "leave": recommendation in LEAVE_BEHIND,
+            }
+            for recommendation, (files, size) in totals.items()
+        ],
+        "files": all_files,
+        "stay_files": stay_files,
+        "stay_size": human_size(stay_bytes),
+        "stay_percent": round(100.0 * stay_bytes / all_bytes, 1) if all_bytes else 0.0,
+        "result": result,
+    }
+
+
+def _dashboard_triage(runtime: ReviewRuntime) -> dict[str, Any] | None:
+    """The dashboard's triage chart; a broken migration map leaves it out (the triage page names the error)."""
+    try:
+        return _triage_summary(runtime)
+    except ConfigError as error:
+        log.warning("migration triage left off the dashboard: %s", error.message)
+        return None
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def triage_page(request: Request, runtime: Runtime, reviewer: Reader) -> Response:
+    """Migration triage: totals per recommendation and top folder, and each file with its reason and override."""
+    summary = _triage_summary(runtime)
+    chosen = _enum_or(Recommendation, request.query_params.get("recommendation"), None)
+    page = _page_number(request.query_params.get("page"))
+    files: list[Any] = []
+    folders: list[dict[str, Any]] = []
+    total = 0
+    if summary is not None:
+        result: TriageResult = summary["result"]
+        listed = [item for item in result.files if chosen is None or item.recommendation is chosen]
+        total = len(listed)
+        files = listed[(page - 1) * TRIAGE_PAGE_SIZE : page * TRIAGE_PAGE_SIZE]
+        folders = [
+            {
+                "folder": folder,
+                "counts": {r.value: counts[r] for r in counts},
+                "size": human_size(sum(b for _, b in counts.values())),
+            }
+            for folder, counts in list(result.by_top_folder().items())[:50]
+        ]
+    context = {
+        "summary": summary,
+        "files": files,
+        "folders": folders,
+        "recommendations": [r.value for r in Recommendation],
+        "chosen": chosen.value if chosen else "",
+        "page": page,
+        "pages": max(1, -(-total // TRIAGE_PAGE_SIZE)),
+        "total": total,
+    }
+    return _render(request, "triage.html", context, reviewer=reviewer)
+
+
+@router.post("/triage/override")
+def triage_override(request: Request, runtime: Runtime, reviewer: Decider, form: Form) -> Response:
+    """Override one file's recommendation (or clear the override), audited; a hold refuses leaving a file behind."""
+    doc_id = str(form.get("id") or "")
+    value = str(form.get("recommendation") or "")
+    recommendation = _enum_or(Recommendation, value, None) if value else None
+    if value and recommendation is None:
+        raise _PageError(400, "Unknown recommendation", "Choose migrate, dispose, duplicate, trivial or review.")
+    reason = str(form.get("reason") or "").strip()[:MAX_REASON_CHARS]
+    if not reason:
+        raise _PageError(400, "No reason given", "Say why the recommendation is overridden: the audit trail keeps it.")
+    triaged = _triage(runtime)
+    if triaged is None:
+        raise _PageError(404, "No migration map", "config/migration_map.yaml is missing: triage is not set up.")
+    item = next((f for f in triaged[1].files if f.document_id == doc_id), None)
+    if item is None:
+        raise _PageError(404, "Not found", "No file with that id in the triage.")
+    held = item.on_hold and recommendation in LEAVE_BEHIND
+    set_override(
+        runtime.store.catalogue,
+        doc_id,
+        recommendation.value if recommendation else None,
+        user_name=reviewer.name,
+        reason=reason,
+        computed=item.computed.value,
+        outcome="refused" if held else "done",
+    )
+    if held:
+        _flash(request, "Refused: the file is on legal hold, so it cannot be left behind.", "warn")
+    else:
+        _flash(request, f"Recommendation {'set to ' + recommendation.value if recommendation else 'override cleared'}.")
+    return_to = str(form.get("return_to") or "")
+    return _redirect(return_to if _safe_return(return_to) else f"{_base(request)}/triage")
 
 
 # -- audit trail ------------------------------------------------------------------------------------
