@@ -361,17 +361,20 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
 
     Counts per retention class and per folder, personal-data hotspots (counts only), failures with
     their reasons, governance signals (duplicates, near-duplicates, documents in the wrong place, stale
-    documents), contracts ending or reaching their notice date within contracts.alert_days, and the
-    least confident classifications to review first. One self-contained file:
-    e-mail it or put it on the intranet.
+    documents), migration triage totals (when config has migration_map.yaml), contracts ending or reaching
+    their notice date within contracts.alert_days, and the least confident classifications to review
+    first. One self-contained file: e-mail it or put it on the intranet.
     """
     from classifiers.config import load_classifier_config
     from docintel.catalogue.store import open_catalogue
     from docintel.retention import load_schedule
     from docintel.review.report import render_report
+    from docintel.triage import MIGRATION_MAP_FILE, load_migration_map
 
     settings = _settings(ctx)
     signal_settings = load_classifier_config(settings=settings).signals
+    map_path = settings.config_path(MIGRATION_MAP_FILE)
+    migration_map = load_migration_map(map_path) if map_path.is_file() else None
     store = open_catalogue(_catalogue_url(settings, catalogue_url))
     schedule = load_schedule(settings.config_path(settings.retention.schedule_file))
     path = render_report(
@@ -380,6 +383,7 @@ def report(ctx: click.Context, catalogue_url: str | None, out: Path) -> None:
         class_titles={c.id: c.title for c in schedule.classes},
         signal_settings=signal_settings,
         contract_alert_days=settings.contracts.alert_days,
+        migration_map=migration_map,
     )
     store.close()
     click.echo(f"Report written to {path}")

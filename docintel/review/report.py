@@ -29,6 +29,7 @@ from docintel.catalogue.store import CatalogueStore
 if TYPE_CHECKING:
     from classifiers.config import SignalSettings
     from docintel.governance import CatalogueSignals
+    from docintel.triage import MigrationMap
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,41 @@ def _environment() -> Environment:
     )
 
 
+def _triage_context(store: CatalogueStore, migration_map: MigrationMap, top_n: int) -> dict[str, Any]:
+    """The migration triage's totals: bars per recommendation (share of bytes) and a table per top folder."""
+    from docintel.triage import LEAVE_BEHIND, RECOMMENDATIONS, human_size, triage_catalogue
+
+    result = triage_catalogue(store, migration_map)
+    totals = result.totals()
+    all_bytes = sum(size for _, size in totals.values())
+    stay_files, stay_bytes = result.need_not_move()
+    return {
+        "bars": [
+            {
+                "key": recommendation.value,
+                "files": files,
+                "size": human_size(size),
+                "percent": round(100.0 * size / all_bytes, 1) if all_bytes else 0.0,
+                "leave": recommendation in LEAVE_BEHIND,
+            }
+            for recommendation, (files, size) in totals.items()
+        ],
+        "recommendations": [r.value for r in RECOMMENDATIONS],
+        "files": len(result.files),
+        "stay_files": stay_files,
+        "stay_size": human_size(stay_bytes),
+        "stay_percent": round(100.0 * stay_bytes / all_bytes, 1) if all_bytes else 0.0,
+        "folders": [
+            {
+                "folder": folder,
+                "counts": [counts[r][0] for r in RECOMMENDATIONS],
+                "size": human_size(sum(size for _, size in counts.values())),
+            }
+            for folder, counts in list(result.by_top_folder().items())[:top_n]
+        ],
+    }
+
+
 def build_report_html(
     store: CatalogueStore,
     *,
@@ -159,8 +195,13 @@ def build_report_html(
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
     signal_settings: SignalSettings | None = None,
     contract_alert_days: Sequence[int] = defaults.CONTRACT_ALERT_DAYS,
+    migration_map: MigrationMap | None = None,
 ) -> str:
-    """The report as an HTML string (``signal_settings`` default: config/classifier.yaml's ``signals``)."""
+    """The report as an HTML string (``signal_settings`` default: config/classifier.yaml's ``signals``).
+
+    With a ``migration_map`` it also carries the migration triage's totals (files and bytes per recommendation
+    and per top folder).
+    """
     from classifiers.config import load_classifier_config
     from docintel.contracts.register import contract_alerts
 
@@ -215,6 +256,7 @@ def build_report_html(
         ],
         "runs": store.recent_runs(5),
         "top_n": top_n,
+        "triage": _triage_context(store, migration_map, top_n) if migration_map is not None else None,
         "contract_windows": sorted(set(contract_alert_days)),
         "contract_alerts": contract_alerts(
             store.iter_contracts(), today=dt.datetime.now(dt.UTC).date(), windows=contract_alert_days
@@ -234,6 +276,7 @@ def render_report(
     failures_per_type: int = DEFAULT_FAILURES_PER_TYPE,
     signal_settings: SignalSettings | None = None,
     contract_alert_days: Sequence[int] = defaults.CONTRACT_ALERT_DAYS,
+    migration_map: MigrationMap | None = None,
 ) -> Path:
     """Write the review report to ``out_path`` as one self-contained HTML file and return the path."""
     html = build_report_html(
@@ -245,6 +288,7 @@ def render_report(
         failures_per_type=failures_per_type,
         signal_settings=signal_settings,
         contract_alert_days=contract_alert_days,
+        migration_map=migration_map,
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
