@@ -143,3 +143,37 @@ def test_a_broken_migration_map_leaves_the_dashboard_working(
     assert client.get("/review/").status_code == 200
     failed = client.get("/review/triage")
     assert failed.status_code >= 400 and "default.site_url" in failed.text
+
+
+@pytest.mark.slow
+def test_in_chromium_a_reviewer_reads_the_chart_and_overrides(tmp_path: Path) -> None:
+    from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, browser_or_skip, serving, sign_in_page
+
+    sync_api = browser_or_skip()
+    with open_catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}") as store:
+        populate(store)
+        with serving(store) as url, sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1360, "height": 1000})
+                sign_in_page(page, url)
+                assert page.locator("#triage-chart #triage-migrate").count() == 1
+                assert "need not move" in page.locator("#triage-chart").inner_text()
+                page.click("nav >> text=Migration triage")
+                page.wait_for_url(f"{url}/review/triage")
+                row = page.locator('#triage-files tr[data-id="minutes-1"]')
+                assert row.locator(".recommendation").inner_text().startswith("migrate")
+                row.locator("select[name=recommendation]").select_option("review")
+                row.locator("input[name=reason]").fill("ask democratic services whether this is the signed copy")
+                row.locator("button[type=submit]").click()
+                page.wait_for_load_state()
+                assert "Recommendation set to review." in page.locator(".flash").inner_text()
+                row = page.locator('#triage-files tr[data-id="minutes-1"]')
+                assert row.locator(".recommendation").inner_text().startswith("review")
+                assert "override by rita" in row.inner_text()
+                page.screenshot(path=str(SCREENSHOTS / "docintel-review-triage.png"), full_page=True)
+                page.click("nav >> text=Audit trail")
+                audit = page.locator("#audit").inner_text()
+                assert "triage_override" in audit and "signed copy" in audit
+            finally:
+                browser.close()
