@@ -516,11 +516,15 @@ class MigrationTask:
     bytes: int
 
 
+def _separator(path: str) -> str:
+    """The separator a source path uses: backslash for a Windows or UNC path, else "/"."""
+    return "\\" if "\\" in path and "/" not in path else "/"
+
+
 def _split_folder(source_file: str) -> tuple[str, str]:
-    """(folder, separator) of a file as its source names it: a local or UNC path, "/" or "\\" separated."""
-    separator = "\\" if "\\" in source_file and "/" not in source_file.replace("\\", "") else "/"
-    folder, _, _ = source_file.rpartition(separator)
-    return folder, separator
+    """(folder, separator) of a file as its source names it: a local or UNC path."""
+    separator = _separator(source_file)
+    return source_file.rpartition(separator)[0], separator
 
 
 def _real_folder_path(item: FileTriage) -> str:
@@ -566,10 +570,6 @@ def migration_tasks(result: TriageResult, migration_map: MigrationMap) -> list[M
             bytes=sum(item.size for item in items),
         )
     return [task for task in tasks.values() if not _covered_by_parent(task, tasks)]
-
-
-def _separator(source: str) -> str:
-    return _split_folder(source + "/x")[1] if "\\" not in source else "\\"
 
 
 def _covered_by_parent(task: MigrationTask, tasks: Mapping[str, MigrationTask]) -> bool:
