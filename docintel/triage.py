@@ -575,7 +575,7 @@ def migration_tasks(result: TriageResult, migration_map: MigrationMap) -> list[M
 def _covered_by_parent(task: MigrationTask, tasks: Mapping[str, MigrationTask]) -> bool:
     """Whether the nearest ancestor folder with a task copies this folder to the same place already."""
     separator = _separator(task.source)
-    folder, suffix = task.source, []
+    folder, suffix = task.source, list[str]()
     while True:
         parent, found, last = folder.rpartition(separator)
         if not found or not parent:
