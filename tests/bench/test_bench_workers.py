@@ -99,6 +99,7 @@ def test_tenant_spreads_files_over_sites(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.needs_redis
 @pytest.mark.needs_postgres
+@pytest.mark.timeout(1800)  # three worker start-ups and model loads: minutes on a loaded 2-core machine
 def test_tiny_bench_run_catalogues_every_file_and_counts_operations(
     postgres_server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
