@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -160,7 +161,7 @@ def process_with_workers(files: int, workers: int, workdir: Path) -> dict[str, A
                 "DOCINTEL_GRAPH_BASE_URL": emulator.graph_url,
                 "DOCINTEL_GRAPH_TOKEN": "bench-token",
                 "DOCINTEL_REDIS_URL": redis_url,
-                "DOCINTEL_PII_KEY": "1" * 64,
+                "DOCINTEL_PII_KEY": secrets.token_hex(32),  # docintel refuses a guessable key such as "11...1"
             }
             enqueue = "from workers.commands import crawl_command; crawl_command()"
             root = Path(__file__).resolve().parent.parent
