@@ -56,21 +56,94 @@ from docintel.sar.cases import open_case, search_case
 from docintel.sar.identifiers import date_forms
 from docintel.settings import load_settings
 from docintel.sources.local import LocalFolderSource
-from docintel.synthetic import nhs_number
 from docintel.subject_access import find_documents
+from docintel.synthetic import nhs_number
 
 KEY = b"bench-sar-key-0123456789abcdefghij"
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-GIVEN = ["Olivia", "James", "Margaret", "Thomas", "Elizabeth", "Michael", "Rebecca", "William", "Catherine", "Daniel",
-         "Samantha", "Robert", "Victoria", "Andrew", "Eleanor", "Patrick", "Charlotte", "Henry", "Isabel", "Richard"]  # fmt: skip
-SURNAMES = ["Smith", "Hughes", "Patel", "Walker", "Okafor", "Brennan", "Kowalski", "Davies", "Ahmed", "Thornton",
-            "Fletcher", "Nowak", "Campbell", "Bennett", "Morgan", "Lloyd", "Khan", "Harding", "Shaw", "Ellis"]  # fmt: skip
-OTHERS = ["Samuel Jones", "Priya Sharma", "Gareth Evans", "Helen Marsh", "Tariq Hussain", "Fiona Reid",
-          "Kevin O'Neill", "Agnieszka Zielinska", "Martin Cole", "Joanne Pike"]  # fmt: skip
+GIVEN = [
+    "Olivia",
+    "James",
+    "Margaret",
+    "Thomas",
+    "Elizabeth",
+    "Michael",
+    "Rebecca",
+    "William",
+    "Catherine",
+    "Daniel",
+    "Samantha",
+    "Robert",
+    "Victoria",
+    "Andrew",
+    "Eleanor",
+    "Patrick",
+    "Charlotte",
+    "Henry",
+    "Isabel",
+    "Richard",
+]
+SURNAMES = [
+    "Smith",
+    "Hughes",
+    "Patel",
+    "Walker",
+    "Okafor",
+    "Brennan",
+    "Kowalski",
+    "Davies",
+    "Ahmed",
+    "Thornton",
+    "Fletcher",
+    "Nowak",
+    "Campbell",
+    "Bennett",
+    "Morgan",
+    "Lloyd",
+    "Khan",
+    "Harding",
+    "Shaw",
+    "Ellis",
+]
+OTHERS = [
+    "Samuel Jones",
+    "Priya Sharma",
+    "Gareth Evans",
+    "Helen Marsh",
+    "Tariq Hussain",
+    "Fiona Reid",
+    "Kevin O'Neill",
+    "Agnieszka Zielinska",
+    "Martin Cole",
+    "Joanne Pike",
+]
 STREETS = ["Acacia Avenue", "Mill Lane", "Station Road", "Church Street", "Park View", "Orchard Close"]
-POSTCODES = ["LS6 2AB", "LS8 3QT", "BD7 1DP", "HX1 5ER", "WF1 2DN", "YO1 7HH", "HG1 2RL", "LS12 4PE", "BD18 3LA",
-             "WF10 4NZ", "LS17 6HJ", "HD1 2SS", "LS28 9DE", "BD1 4QW", "WF3 1AB", "LS25 1HQ", "HX3 8RT", "YO10 5DD",
-             "HG5 0AA", "LS29 8AB", "S70 2TA", "DN1 3BU", "S1 2HH", "LS1 6AS"]  # fmt: skip
+POSTCODES = [
+    "LS6 2AB",
+    "LS8 3QT",
+    "BD7 1DP",
+    "HX1 5ER",
+    "WF1 2DN",
+    "YO1 7HH",
+    "HG1 2RL",
+    "LS12 4PE",
+    "BD18 3LA",
+    "WF10 4NZ",
+    "LS17 6HJ",
+    "HD1 2SS",
+    "LS28 9DE",
+    "BD1 4QW",
+    "WF3 1AB",
+    "LS25 1HQ",
+    "HX3 8RT",
+    "YO10 5DD",
+    "HG5 0AA",
+    "LS29 8AB",
+    "S70 2TA",
+    "DN1 3BU",
+    "S1 2HH",
+    "LS1 6AS",
+]
 
 
 @dataclass
@@ -101,9 +174,15 @@ class Tenant:
 
 def _person(rng: random.Random, given: str, surname: str, postcode: str) -> Person:
     born = dt.date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28))
-    return Person(given, surname, born, nhs_number(rng).replace(" ", ""), postcode,
-                  f"{given.lower()}.{surname.lower()}{rng.randint(1, 99)}@example.org",
-                  f"{rng.randint(1, 120)} {rng.choice(STREETS)}")  # fmt: skip
+    return Person(
+        given,
+        surname,
+        born,
+        nhs_number(rng).replace(" ", ""),
+        postcode,
+        f"{given.lower()}.{surname.lower()}{rng.randint(1, 99)}@example.org",
+        f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
+    )
 
 
 def _dob(person: Person, rng: random.Random) -> str:
@@ -156,8 +235,10 @@ def generate_tenant(folder: Path, subjects: int, seed: int) -> Tenant:
         lookalike = _person(rng, given, surname, POSTCODES[(index + 11) % len(POSTCODES)])
         tenant.subjects.append(subject)
         tenant.lookalikes.append(lookalike)
-        for kind, person, texts in (("subject", subject, subject_documents(subject, rng)),
-                                    ("lookalike", lookalike, lookalike_documents(lookalike, rng))):  # fmt: skip
+        for kind, texts in (
+            ("subject", subject_documents(subject, rng)),
+            ("lookalike", lookalike_documents(lookalike, rng)),
+        ):
             for number, text in enumerate(texts):
                 name = f"{kind}-{index:03d}-{number}.txt"
                 (folder / name).write_text(text, encoding="utf-8")
@@ -181,8 +262,10 @@ def accuracy(subjects: int, seed: int) -> None:
         scan_source(LocalFolderSource([folder]), store, Engines(settings=settings, pii_key=KEY))
         scanned = time.perf_counter() - started
         names = {row["id"]: row["name"] for row in store.iter_documents()}
-        print(f"generated tenant: {len(names)} documents scanned in {scanned:.0f} s "
-              f"({subjects} subjects, {subjects} look-alikes, third parties)\n")  # fmt: skip
+        print(
+            f"generated tenant: {len(names)} documents scanned in {scanned:.0f} s "
+            f"({subjects} subjects, {subjects} look-alikes, third parties)\n"
+        )
         rows = {"docintel sar (strong)": [0, 0, 0, 0, 0], "baseline find --any": [0, 0, 0, 0, 0]}
         listed_hits = 0
         planted_total = 0
@@ -190,17 +273,37 @@ def accuracy(subjects: int, seed: int) -> None:
             mine = {name for name, about in tenant.about.items() if about == f"subject:{index}"}
             theirs = {name for name, about in tenant.about.items() if about == f"lookalike:{index}"}
             planted_total += len(mine)
-            case_id = open_case(store, KEY, {"name": [subject.name], "date_of_birth": [subject.born.isoformat()],
-                                             "nhs_number": [subject.nhs], "postcode": [subject.postcode],
-                                             "email": [subject.email]},
-                                received_on=dt.date(2026, 1, 5), handler="bench", user="bench")  # fmt: skip
+            case_id = open_case(
+                store,
+                KEY,
+                {
+                    "name": [subject.name],
+                    "date_of_birth": [subject.born.isoformat()],
+                    "nhs_number": [subject.nhs],
+                    "postcode": [subject.postcode],
+                    "email": [subject.email],
+                },
+                received_on=dt.date(2026, 1, 5),
+                handler="bench",
+                user="bench",
+            )
             found = search_case(store, case_id, "bench")
             listed = {names[tie.document_id] for tie in found}
             strong = {names[tie.document_id] for tie in found if tie.tie == "strong"}
             listed_hits += len(listed & mine)
-            baseline = {names[m.document_id] for m in find_documents(
-                store, name=subject.name, nhs_number=subject.nhs, email=subject.email, postcode=subject.postcode,
-                key=KEY, require_all=False, searched_by="bench")}  # fmt: skip
+            baseline = {
+                names[m.document_id]
+                for m in find_documents(
+                    store,
+                    name=subject.name,
+                    nhs_number=subject.nhs,
+                    email=subject.email,
+                    postcode=subject.postcode,
+                    key=KEY,
+                    require_all=False,
+                    searched_by="bench",
+                )
+            }
             for label, attributed in (("docintel sar (strong)", strong), ("baseline find --any", baseline)):
                 row = rows[label]
                 row[0] += len(attributed & mine)
@@ -208,12 +311,16 @@ def accuracy(subjects: int, seed: int) -> None:
                 row[2] += len(attributed)
                 row[3] += len(attributed & theirs)
                 row[4] += len(theirs)
-        print(f"recall (listed: strong, weak or conflict): {listed_hits}/{planted_total} = "
-              f"{listed_hits / planted_total:.3f}\n")  # fmt: skip
+        print(
+            f"recall (listed: strong, weak or conflict): {listed_hits}/{planted_total} = "
+            f"{listed_hits / planted_total:.3f}\n"
+        )
         print(f"{'attributed by':<24} {'recall':>8} {'wrong':>8} {'look-alike docs attributed':>28}")
         for label, (hits, wrong, total, lookalike_hits, lookalike_total) in rows.items():
-            print(f"{label:<24} {hits / planted_total:>8.3f} {wrong / max(total, 1):>8.3f} "
-                  f"{lookalike_hits:>14}/{lookalike_total}")  # fmt: skip
+            print(
+                f"{label:<24} {hits / planted_total:>8.3f} {wrong / max(total, 1):>8.3f} "
+                f"{lookalike_hits:>14}/{lookalike_total}"
+            )
         store.close()
 
 
@@ -236,20 +343,57 @@ def populate(store: CatalogueStore, documents: int, subjects: list[tuple[str, st
 
     for number in range(documents):
         doc_id = f"bench-{number:07d}"
-        batch_docs.append({"id": doc_id, "source": "local", "locator": doc_id, "name": f"{doc_id}.txt", "path": "",
-                           "status": "ok", "first_seen_at": now, "processed_at": now, "deleted": False,
-                           "page_count": 1, "text_chars": 1000, "depth": 0})  # fmt: skip
+        batch_docs.append(
+            {
+                "id": doc_id,
+                "source": "local",
+                "locator": doc_id,
+                "name": f"{doc_id}.txt",
+                "path": "",
+                "status": "ok",
+                "first_seen_at": now,
+                "processed_at": now,
+                "deleted": False,
+                "page_count": 1,
+                "text_chars": 1000,
+                "depth": 0,
+            }
+        )
         for _ in range(rng.randint(5, 15)):
             kind = rng.choice(kinds)
-            batch_findings.append({"document_id": doc_id, "entity_type": kind, "start": 0, "end": 5, "score": 0.9,
-                                   "value_hash": pii_hash(kind, f"value-{rng.randrange(documents * 3)}", KEY)})  # fmt: skip
+            batch_findings.append(
+                {
+                    "document_id": doc_id,
+                    "entity_type": kind,
+                    "start": 0,
+                    "end": 5,
+                    "score": 0.9,
+                    "value_hash": pii_hash(kind, f"value-{rng.randrange(documents * 3)}", KEY),
+                }
+            )
         if number in planted:
             name, born, nhs = planted[number]
-            batch_findings.append({"document_id": doc_id, "entity_type": "PERSON", "start": 0, "end": 5, "score": 0.9,
-                                   "value_hash": pii_hash("PERSON", name, KEY)})  # fmt: skip
+            batch_findings.append(
+                {
+                    "document_id": doc_id,
+                    "entity_type": "PERSON",
+                    "start": 0,
+                    "end": 5,
+                    "score": 0.9,
+                    "value_hash": pii_hash("PERSON", name, KEY),
+                }
+            )
             extra = rng.choice([("DATE_OF_BIRTH", date_forms(dt.date.fromisoformat(born))[0]), ("UK_NHS", nhs)])
-            batch_findings.append({"document_id": doc_id, "entity_type": extra[0], "start": 0, "end": 5, "score": 0.9,
-                                   "value_hash": pii_hash(extra[0], extra[1], KEY)})  # fmt: skip
+            batch_findings.append(
+                {
+                    "document_id": doc_id,
+                    "entity_type": extra[0],
+                    "start": 0,
+                    "end": 5,
+                    "score": 0.9,
+                    "value_hash": pii_hash(extra[0], extra[1], KEY),
+                }
+            )
         if len(batch_docs) >= 5000:
             flush()
     flush()
@@ -258,8 +402,7 @@ def populate(store: CatalogueStore, documents: int, subjects: list[tuple[str, st
 def scale(documents: int, seed: int, postgres_url: str | None) -> None:
     subjects = [("Olivia Smith", "1984-03-03", "9434765919"), ("James Hughes", "1971-11-30", "4010232137")]
     targets = [("SQLite", None)] + ([("PostgreSQL", postgres_url)] if postgres_url else [])
-    print(f"\nscale: {documents:,} GENERATED catalogue rows (not processed documents), "
-          f"median of 3 searches per case")  # fmt: skip
+    print(f"\nscale: {documents:,} GENERATED catalogue rows (not processed documents), median of 3 searches per case")
     print(f"{'backend':<12} {'findings':>10} {'populate s':>11} {'search s':>9} {'found':>6}")
     for backend, url in targets:
         with tempfile.TemporaryDirectory(prefix="bench-sar-scale-") as work:
@@ -272,15 +415,23 @@ def scale(documents: int, seed: int, postgres_url: str | None) -> None:
                 findings = connection.execute(select(func.count()).select_from(t.pii_findings)).scalar_one()
             timings, found_counts = [], []
             for name, born, nhs in subjects:
-                case_id = open_case(store, KEY, {"name": [name], "date_of_birth": [born], "nhs_number": [nhs]},
-                                    received_on=dt.date(2026, 1, 5), handler="bench", user="bench")  # fmt: skip
+                case_id = open_case(
+                    store,
+                    KEY,
+                    {"name": [name], "date_of_birth": [born], "nhs_number": [nhs]},
+                    received_on=dt.date(2026, 1, 5),
+                    handler="bench",
+                    user="bench",
+                )
                 for _ in range(3):
                     started = time.perf_counter()
                     found = search_case(store, case_id, "bench")
                     timings.append(time.perf_counter() - started)
                 found_counts.append(len(found))
-            print(f"{backend:<12} {findings:>10,} {populated:>11.0f} {statistics.median(timings):>9.3f} "
-                  f"{statistics.median(found_counts):>6.0f}")  # fmt: skip
+            print(
+                f"{backend:<12} {findings:>10,} {populated:>11.0f} {statistics.median(timings):>9.3f} "
+                f"{statistics.median(found_counts):>6.0f}"
+            )
             store.close()
 
 

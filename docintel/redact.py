@@ -128,15 +128,18 @@ def redact_content(
         name=name, limits=settings.limits, ocr=settings.ocr
     )  # fmt: skip
     if file_type is FileType.PDF:
-        return _redact_pdf(content, out_path, analyzer, context, keep, withheld)
+        return _redact_pdf(content, out_path, analyzer, context, keep=keep, withheld=withheld)
     extraction = default_registry().for_type(file_type).extract(content, context)
     result = RedactionResult(out_path, file_type.value, "text", len(extraction.pages))
     pages = []
     for number, page in enumerate(extraction.pages, start=1):
         if number in withheld:
-            page = page.model_copy(update={"text": f"[PAGE {number} WITHHELD: {withheld[number]}]"})
             result.withheld_pages.append(number)
-        pages.append(page)
+        pages.append(
+            page.model_copy(update={"text": f"[PAGE {number} WITHHELD: {withheld[number]}]"})
+            if number in withheld
+            else page
+        )
     _, text = join_pages(pages)
     _, findings = analyzer.analyze(text)
     text = redact_text(text, _split_kept(findings, keep, result))
@@ -238,6 +241,7 @@ def _redact_pdf(
     out_path: Path,
     analyzer: TextAnalyzer,
     context: ExtractContext,
+    *,
     keep: Callable[[PiiFinding], bool] | None = None,
     withheld: Mapping[int, str] | None = None,
 ) -> RedactionResult:

@@ -56,17 +56,41 @@ class SarCaseStore:
     # -- audit ------------------------------------------------------------------------------------
 
     @staticmethod
-    def _audit(connection: Connection, case_id: str, user: str, action: str, *, document_id: str | None = None,
-               to_value: str | None = None, reason: str = "") -> None:  # fmt: skip
+    def _audit(
+        connection: Connection,
+        case_id: str,
+        user: str,
+        action: str,
+        *,
+        document_id: str | None = None,
+        to_value: str | None = None,
+        reason: str = "",
+    ) -> None:
         connection.execute(
             insert(t.audit).values(
-                at=_now(), user_name=user[:128], action=action[:32], document_id=document_id, target=case_id,
-                from_value=None, to_value=to_value, reason=reason, outcome="done", batch_id=None,
+                at=_now(),
+                user_name=user[:128],
+                action=action[:32],
+                document_id=document_id,
+                target=case_id,
+                from_value=None,
+                to_value=to_value,
+                reason=reason,
+                outcome="done",
+                batch_id=None,
             )
-        )  # fmt: skip
+        )
 
-    def audit(self, case_id: str, user: str, action: str, *, document_id: str | None = None,
-              to_value: str | None = None, reason: str = "") -> None:  # fmt: skip
+    def audit(
+        self,
+        case_id: str,
+        user: str,
+        action: str,
+        *,
+        document_id: str | None = None,
+        to_value: str | None = None,
+        reason: str = "",
+    ) -> None:
         """Record an action on a case that changes nothing in it (viewing, searching, bundling)."""
         with self.store.transaction(f"audit {action}", write=True) as connection:
             self._audit(connection, case_id, user, action, document_id=document_id, to_value=to_value, reason=reason)
@@ -95,14 +119,16 @@ class SarCaseStore:
         """Store a new case and its identifier hashes; its id (SAR-<year>-<n>)."""
         with self.store.transaction("open case", write=True) as connection:
             case_id = self._next_id(connection, case["received_on"].year)
-            connection.execute(insert(t.sar_cases).values(id=case_id, status=OPEN, opened_by=user[:128],
-                                                          opened_at=_now(), **case))  # fmt: skip
+            connection.execute(
+                insert(t.sar_cases).values(id=case_id, status=OPEN, opened_by=user[:128], opened_at=_now(), **case)
+            )
             rows = [{"case_id": case_id, **row} for row in identifiers]
             if rows:
                 connection.execute(insert(t.sar_identifiers), rows)
             kinds = sorted({row["kind"] for row in rows})
-            self._audit(connection, case_id, user, "sar_open", to_value=",".join(kinds),
-                        reason=f"handler {case['handler']}")  # fmt: skip
+            self._audit(
+                connection, case_id, user, "sar_open", to_value=",".join(kinds), reason=f"handler {case['handler']}"
+            )
         return case_id
 
     def get(self, case_id: str) -> dict[str, Any]:
@@ -121,7 +147,7 @@ class SarCaseStore:
             raise CaseClosed(f"case {case_id} is closed")
         return dict(row)
 
-    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+    def list_cases(self, status: str | None = None) -> list[dict[str, Any]]:
         """Cases, soonest deadline first, with counts of found, confirmed and pending documents."""
         c, d = t.sar_cases, t.sar_documents
         counts = (
@@ -155,18 +181,25 @@ class SarCaseStore:
         """Extend the deadline (complex or numerous requests), with the reason the requester must be told."""
         with self.store.transaction("extend case", write=True) as connection:
             self._open_case(connection, case_id)
-            connection.execute(update(t.sar_cases).where(t.sar_cases.c.id == case_id)
-                               .values(extended_to=extended_to, extension_reason=reason))  # fmt: skip
+            connection.execute(
+                update(t.sar_cases)
+                .where(t.sar_cases.c.id == case_id)
+                .values(extended_to=extended_to, extension_reason=reason)
+            )
             self._audit(connection, case_id, user, "sar_extend", to_value=extended_to.isoformat(), reason=reason)
 
     def close(self, case_id: str, sent_on: dt.date, sent: dict[str, Any], user: str) -> None:
         """Close a case, recording what was sent and when."""
         with self.store.transaction("close case", write=True) as connection:
             self._open_case(connection, case_id)
-            connection.execute(update(t.sar_cases).where(t.sar_cases.c.id == case_id).values(
-                status=CLOSED, closed_by=user[:128], closed_at=_now(), sent_on=sent_on, sent=sent))  # fmt: skip
-            self._audit(connection, case_id, user, "sar_close", to_value=sent_on.isoformat(),
-                        reason=str(sent.get("how", "")))  # fmt: skip
+            connection.execute(
+                update(t.sar_cases)
+                .where(t.sar_cases.c.id == case_id)
+                .values(status=CLOSED, closed_by=user[:128], closed_at=_now(), sent_on=sent_on, sent=sent)
+            )
+            self._audit(
+                connection, case_id, user, "sar_close", to_value=sent_on.isoformat(), reason=str(sent.get("how", ""))
+            )
 
     # -- found documents ----------------------------------------------------------------------------
 
@@ -180,24 +213,49 @@ class SarCaseStore:
             for row in rows:
                 values = {"score": row["score"], "tie": row["tie"], "reasons": row["reasons"]}
                 if row["document_id"] in known:
-                    connection.execute(update(d).where(d.c.case_id == case_id,
-                                                       d.c.document_id == row["document_id"]).values(**values))  # fmt: skip
-            new = [{"case_id": case_id, "document_id": row["document_id"], "decision": PENDING, **{
-                k: row[k] for k in ("score", "tie", "reasons")}} for row in rows if row["document_id"] not in known]  # fmt: skip
+                    connection.execute(
+                        update(d).where(d.c.case_id == case_id, d.c.document_id == row["document_id"]).values(**values)
+                    )
+            new = [
+                {
+                    "case_id": case_id,
+                    "document_id": row["document_id"],
+                    "decision": PENDING,
+                    **{k: row[k] for k in ("score", "tie", "reasons")},
+                }
+                for row in rows
+                if row["document_id"] not in known
+            ]
             if new:
                 connection.execute(insert(d), new)
             connection.execute(update(t.sar_cases).where(t.sar_cases.c.id == case_id).values(searched_at=_now()))
             ties = {tie: sum(1 for row in rows if row["tie"] == tie) for tie in ("strong", "weak", "conflict")}
-            self._audit(connection, case_id, user, "sar_search", to_value=str(len(rows)),
-                        reason=", ".join(f"{tie} {n}" for tie, n in ties.items()))  # fmt: skip
+            self._audit(
+                connection,
+                case_id,
+                user,
+                "sar_search",
+                to_value=str(len(rows)),
+                reason=", ".join(f"{tie} {n}" for tie, n in ties.items()),
+            )
         return len(new)
 
     def documents(self, case_id: str, decision: str | None = None) -> list[dict[str, Any]]:
         """A case's found documents with their catalogue row (masked name, path, title), best first."""
         s, doc = t.sar_documents, t.documents
         query = (
-            select(s, doc.c.source, doc.c.name, doc.c.path, doc.c.title, doc.c.web_url, doc.c.modified_at,
-                   doc.c.parent_id, doc.c.file_type, doc.c.page_count)  # fmt: skip
+            select(
+                s,
+                doc.c.source,
+                doc.c.name,
+                doc.c.path,
+                doc.c.title,
+                doc.c.web_url,
+                doc.c.modified_at,
+                doc.c.parent_id,
+                doc.c.file_type,
+                doc.c.page_count,
+            )
             .outerjoin(doc, doc.c.id == s.c.document_id)
             .where(s.c.case_id == case_id)
             .order_by(s.c.score.desc(), s.c.document_id)
@@ -215,29 +273,51 @@ class SarCaseStore:
         where = and_(d.c.case_id == case_id, d.c.document_id == document_id)
         with self.store.transaction("decide case document", write=True) as connection:
             self._open_case(connection, case_id)
-            changed = connection.execute(update(d).where(where).values(
-                decision=decision, decided_by=user[:128], decided_at=_now(), decision_reason=reason)).rowcount  # fmt: skip
+            changed = connection.execute(
+                update(d)
+                .where(where)
+                .values(decision=decision, decided_by=user[:128], decided_at=_now(), decision_reason=reason)
+            ).rowcount
             if not changed:
                 raise CaseNotFound(f"document {document_id} was not found for case {case_id}")
             self._audit(connection, case_id, user, f"sar_{decision}", document_id=document_id, reason=reason)
 
     # -- exemptions ---------------------------------------------------------------------------------
 
-    def add_exemption(self, case_id: str, document_id: str, page: int | None, exemption: str, note: str,
-                      user: str) -> None:  # fmt: skip
+    def add_exemption(
+        self, case_id: str, document_id: str, page: int | None, exemption: str, *, note: str, user: str
+    ) -> None:
         """Withhold a page (or, page None, the whole document) under an exemption."""
         with self.store.transaction("record exemption", write=True) as connection:
             self._open_case(connection, case_id)
-            known = connection.execute(select(t.sar_documents.c.document_id).where(
-                t.sar_documents.c.case_id == case_id, t.sar_documents.c.document_id == document_id)).first()  # fmt: skip
+            known = connection.execute(
+                select(t.sar_documents.c.document_id).where(
+                    t.sar_documents.c.case_id == case_id, t.sar_documents.c.document_id == document_id
+                )
+            ).first()
             if known is None:
                 raise CaseNotFound(f"document {document_id} was not found for case {case_id}")
-            connection.execute(insert(t.sar_exemptions).values(
-                case_id=case_id, document_id=document_id, page=page, exemption=exemption, note=note,
-                recorded_by=user[:128], recorded_at=_now()))  # fmt: skip
+            connection.execute(
+                insert(t.sar_exemptions).values(
+                    case_id=case_id,
+                    document_id=document_id,
+                    page=page,
+                    exemption=exemption,
+                    note=note,
+                    recorded_by=user[:128],
+                    recorded_at=_now(),
+                )
+            )
             where = "whole document" if page is None else f"page {page}"
-            self._audit(connection, case_id, user, "sar_exempt", document_id=document_id,
-                        to_value=f"{exemption} ({where})", reason=note)  # fmt: skip
+            self._audit(
+                connection,
+                case_id,
+                user,
+                "sar_exempt",
+                document_id=document_id,
+                to_value=f"{exemption} ({where})",
+                reason=note,
+            )
 
     def exemptions(self, case_id: str) -> list[dict[str, Any]]:
         """A case's exemptions, by document and page."""
@@ -250,8 +330,11 @@ class SarCaseStore:
         """Drop every exemption of a document (a handler's mistake), audited."""
         with self.store.transaction("remove exemptions", write=True) as connection:
             self._open_case(connection, case_id)
-            connection.execute(delete(t.sar_exemptions).where(t.sar_exemptions.c.case_id == case_id,
-                                                              t.sar_exemptions.c.document_id == document_id))  # fmt: skip
+            connection.execute(
+                delete(t.sar_exemptions).where(
+                    t.sar_exemptions.c.case_id == case_id, t.sar_exemptions.c.document_id == document_id
+                )
+            )
             self._audit(connection, case_id, user, "sar_unexempt", document_id=document_id)
 
     # -- search queries over the catalogue ------------------------------------------------------------

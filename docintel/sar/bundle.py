@@ -113,7 +113,9 @@ class BundledDocument:
         for page, label in sorted(self.withheld_pages.items()):
             rows.append((f"page {page}", "page withheld", label))
         if self.redacted:
-            what = ", ".join(f"{kind.lower().replace('_', ' ')} x{count}" for kind, count in sorted(self.redacted.items()))
+            what = ", ".join(
+                f"{kind.lower().replace('_', ' ')} x{count}" for kind, count in sorted(self.redacted.items())
+            )
             rows.append(("throughout", what, THIRD_PARTY_REASON))
         if self.not_included:
             rows.append(("whole document", "not included", self.not_included))
@@ -189,8 +191,13 @@ def _front_matter(case: Mapping[str, Any], letter: str, documents: list[BundledD
 
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
-    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                       ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)])  # fmt: skip
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+        ]
+    )
 
     def table(header: list[str], rows: list[list[str]], widths: list[float]) -> Any:
         data = [[Paragraph(escape(_drawable(value)), cell) for value in row] for row in [header, *rows]]
@@ -210,8 +217,9 @@ def _front_matter(case: Mapping[str, Any], letter: str, documents: list[BundledD
     story.append(table(["No.", "Source", "Date", "Title", "Pages"], index_rows, [10, 25, 22, 95, 22]))
     story += [PageBreak(), Paragraph("Schedule of redactions", styles["Heading2"]), Spacer(1, 4)]
     schedule_rows = [[str(doc.number), *row] for doc in documents for row in doc.schedule_rows()]
-    story.append(table(["No.", "Where", "What", "Why"], schedule_rows or [["-", "-", "nothing removed", "-"]],
-                       [10, 28, 62, 74]))  # fmt: skip
+    story.append(
+        table(["No.", "Where", "What", "Why"], schedule_rows or [["-", "-", "nothing removed", "-"]], [10, 28, 62, 74])
+    )
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, title=f"Subject access disclosure {case['id']}").build(story)
     return out.getvalue()
@@ -226,8 +234,9 @@ def _text_pdf(text: str, heading: str) -> bytes:
     styles = getSampleStyleSheet()
     body = styles["BodyText"].clone("doc", fontName="Helvetica", fontSize=9, leading=11)
     out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4).build([Paragraph(escape(_drawable(heading)), styles["Heading3"]),
-                                              *_paragraphs(text, body)])  # fmt: skip
+    SimpleDocTemplate(out, pagesize=A4).build(
+        [Paragraph(escape(_drawable(heading)), styles["Heading3"]), *_paragraphs(text, body)]
+    )
     return out.getvalue()
 
 
@@ -296,8 +305,13 @@ def build_bundle(
         copies: list[Path] = []
         for number, row in enumerate(confirmed, start=1):
             modified = row["modified_at"]
-            doc = BundledDocument(number, row["document_id"], row["source"] or "", _title(row),
-                                  modified.date().isoformat() if modified else "")  # fmt: skip
+            doc = BundledDocument(
+                number,
+                row["document_id"],
+                row["source"] or "",
+                _title(row),
+                modified.date().isoformat() if modified else "",
+            )
             documents.append(doc)
             marked = exemptions.get(doc.document_id, [])
             whole = next((e for e in marked if e["page"] is None), None)
@@ -305,17 +319,21 @@ def build_bundle(
                 doc.withheld_whole = EXEMPTIONS.get(whole["exemption"], whole["exemption"])
                 continue
             doc.withheld_pages = {e["page"]: EXEMPTIONS.get(e["exemption"], e["exemption"]) for e in marked}
-            part = _redacted_part(doc, rows, settings, analyzer, keep, Path(work))
+            part = _redacted_part(doc, rows=rows, settings=settings, analyzer=analyzer, keep=keep, work=Path(work))
             if part is None:
                 continue
             copy, pdf = part
             copies.append(copy)
             parts.append(pdf)
         letter = (letter_template or COVER_LETTER).format(
-            case_id=case_id, date=dt.datetime.now(dt.UTC).date().isoformat(), addressee=addressee or "Requester",
-            received_on=case["received_on"].isoformat(), documents=len(parts),
-            pages=sum(_page_count(pdf) for pdf in parts), handler=case["handler"],
-        )  # fmt: skip
+            case_id=case_id,
+            date=dt.datetime.now(dt.UTC).date().isoformat(),
+            addressee=addressee or "Requester",
+            received_on=case["received_on"].isoformat(),
+            documents=len(parts),
+            pages=sum(_page_count(pdf) for pdf in parts),
+            handler=case["handler"],
+        )
         # Two passes: the index needs each document's first page, which follows the front matter.
         front_pages = _page_count(_front_matter(case, letter, documents))
         _number_pages(documents, parts, front_pages)
@@ -328,14 +346,20 @@ def build_bundle(
         zip_path = out_dir / f"{case_id}-bundle.zip"
         _write_zip(zip_path, letter, documents, copies)
     sha256 = hashlib.sha256(pdf_path.read_bytes()).hexdigest()
-    cases.audit(case_id, user, "sar_bundle", to_value=sha256,
-                reason=f"{len(parts)} documents, {pages} pages, {sum(1 for d in documents if d.not_included)} not included")  # fmt: skip
+    cases.audit(
+        case_id,
+        user,
+        "sar_bundle",
+        to_value=sha256,
+        reason=f"{len(parts)} documents, {pages} pages, {sum(1 for d in documents if d.not_included)} not included",
+    )
     logger.info("bundle of case %s: %d documents, %d pages", case_id, len(parts), pages)
     return BundleResult(pdf_path, zip_path, documents, pages, sha256)
 
 
 def _redacted_part(
     doc: BundledDocument,
+    *,
     rows: Mapping[str, Mapping[str, Any]],
     settings: Settings,
     analyzer: TextAnalyzer,
@@ -351,8 +375,15 @@ def _redacted_part(
         file_type, _ = sniff(content, str(rows[doc.document_id]["name"]))
         suffix = "pdf" if file_type.value == "pdf" else "txt"
         copy = work / f"{doc.number:03d}-{doc.document_id[:12]}.{suffix}"
-        result = redact_content(content, str(rows[doc.document_id]["name"]), copy, analyzer, settings, keep=keep,
-                                withheld_pages=doc.withheld_pages)  # fmt: skip
+        result = redact_content(
+            content,
+            str(rows[doc.document_id]["name"]),
+            copy,
+            analyzer,
+            settings,
+            keep=keep,
+            withheld_pages=doc.withheld_pages,
+        )
     except SnippetUnavailable as reason:
         doc.not_included = f"could not be re-read: {reason}"
         return None
@@ -361,7 +392,11 @@ def _redacted_part(
         return None
     doc.copy_name = copy.name
     doc.redacted, doc.kept = result.redacted, result.kept
-    pdf = copy.read_bytes() if suffix == "pdf" else _text_pdf(copy.read_text(encoding="utf-8"), f"{doc.number}. {doc.title}")
+    pdf = (
+        copy.read_bytes()
+        if suffix == "pdf"
+        else _text_pdf(copy.read_text(encoding="utf-8"), f"{doc.number}. {doc.title}")
+    )
     return copy, pdf
 
 

@@ -58,8 +58,16 @@ def open_case(
         "due_on": due_date(received_on),
         "handler": handler,
     }
-    rows = [{"kind": h.kind, "form": h.form, "entity_type": h.entity_type, "value_hash": h.value_hash,
-             "strength": h.strength} for h in hashes]  # fmt: skip
+    rows = [
+        {
+            "kind": h.kind,
+            "form": h.form,
+            "entity_type": h.entity_type,
+            "value_hash": h.value_hash,
+            "strength": h.strength,
+        }
+        for h in hashes
+    ]
     return SarCaseStore(store).create(case, rows, user)
 
 

@@ -1,9 +1,11 @@
 """``docintel sar``: run a subject access request as a case, from request to disclosure bundle.
 
-    docintel sar open --name "Olivia Smith" --dob 1984-03-03 --postcode "LS1 4AB" --received 2026-01-31 --handler "A. Clerk"
+    docintel sar open --name "Olivia Smith" --dob 1984-03-03 --postcode "LS1 4AB" --received 2026-01-31 \
+        --handler "A. Clerk"
     docintel sar search SAR-2026-0001
     docintel sar show SAR-2026-0001
-    docintel sar confirm SAR-2026-0001 DOC_ID ...      docintel sar reject SAR-2026-0001 DOC_ID --reason "another person"
+    docintel sar confirm SAR-2026-0001 DOC_ID ...
+    docintel sar reject SAR-2026-0001 DOC_ID --reason "another person"
     docintel sar exempt SAR-2026-0001 DOC_ID --exemption legal_privilege --page 2 --note "advice from counsel"
     docintel sar bundle SAR-2026-0001 --out DIR
     docintel sar close SAR-2026-0001 --sent-on 2026-02-20 --how "secure e-mail"
@@ -32,8 +34,9 @@ from docintel.sar.cases import extend_case, open_case, search_case, view
 from docintel.settings import command_settings
 from docintel.subject_access import cli_searcher
 
-_catalogue_option = click.option("--catalogue", "catalogue_url", metavar="URL",
-                                 help="Catalogue database URL (default: from settings).")  # fmt: skip
+_catalogue_option = click.option(
+    "--catalogue", "catalogue_url", metavar="URL", help="Catalogue database URL (default: from settings)."
+)
 
 
 def _store(ctx: click.Context, catalogue_url: str | None) -> CatalogueStore:
@@ -74,17 +77,44 @@ def sar_group() -> None:
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def open_command(ctx: click.Context, *, names: tuple[str, ...], dates_of_birth: tuple[str, ...],
-                 addresses: tuple[str, ...], postcodes: tuple[str, ...], nhs_numbers: tuple[str, ...],
-                 ninos: tuple[str, ...], emails: tuple[str, ...], phones: tuple[str, ...], accounts: tuple[str, ...],
-                 received: str | None, handler: str, search: bool, catalogue_url: str | None) -> None:  # fmt: skip
+def open_command(
+    ctx: click.Context,
+    *,
+    names: tuple[str, ...],
+    dates_of_birth: tuple[str, ...],
+    addresses: tuple[str, ...],
+    postcodes: tuple[str, ...],
+    nhs_numbers: tuple[str, ...],
+    ninos: tuple[str, ...],
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    accounts: tuple[str, ...],
+    received: str | None,
+    handler: str,
+    search: bool,
+    catalogue_url: str | None,
+) -> None:
     """Open a case: the requester's identifiers are stored only as keyed hashes; prints the case id and deadline."""
-    identifiers = {"name": names, "date_of_birth": dates_of_birth, "address": addresses, "postcode": postcodes,
-                   "nhs_number": nhs_numbers, "nino": ninos, "email": emails, "phone": phones,
-                   "account_number": accounts}  # fmt: skip
+    identifiers = {
+        "name": names,
+        "date_of_birth": dates_of_birth,
+        "address": addresses,
+        "postcode": postcodes,
+        "nhs_number": nhs_numbers,
+        "nino": ninos,
+        "email": emails,
+        "phone": phones,
+        "account_number": accounts,
+    }
     with _store(ctx, catalogue_url) as store:
-        case_id = open_case(store, load_pii_key(), {k: v for k, v in identifiers.items() if v},
-                            received_on=_date(received, "--received"), handler=handler, user=cli_searcher())  # fmt: skip
+        case_id = open_case(
+            store,
+            load_pii_key(),
+            {k: v for k, v in identifiers.items() if v},
+            received_on=_date(received, "--received"),
+            handler=handler,
+            user=cli_searcher(),
+        )
         case = view(SarCaseStore(store).get(case_id))
         click.echo(f"{case_id} opened: due {case.deadline.isoformat()} ({case.clock.describe()})")
         if search:
@@ -102,8 +132,10 @@ def found_ties(found: list[Any]) -> dict[str, int]:
 
 def _found_line(counts: dict[str, int]) -> str:
     total = sum(counts.values())
-    return (f"{total} document(s) found: {counts['strong']} strong, {counts['weak']} weak (name or one detail only), "
-            f"{counts['conflict']} probably another person with the same name")  # fmt: skip
+    return (
+        f"{total} document(s) found: {counts['strong']} strong, {counts['weak']} weak (name or one detail only), "
+        f"{counts['conflict']} probably another person with the same name"
+    )
 
 
 @sar_group.command("list")
@@ -116,21 +148,26 @@ def list_command(ctx: click.Context, *, show_all: bool, as_json: bool, catalogue
     """Open cases (all with --all), soonest deadline first, counting down."""
     with _store(ctx, catalogue_url) as store:
         cases = SarCaseStore(store)
-        rows = cases.list(None if show_all else "open")
+        rows = cases.list_cases(None if show_all else "open")
         for row in rows:
             cases.audit(row["id"], cli_searcher(), "sar_view", reason="list")
     if as_json:
-        click.echo(json.dumps([{**row, "countdown": view(row).clock.describe()} for row in rows],
-                              default=_json_default, indent=1))  # fmt: skip
+        click.echo(
+            json.dumps(
+                [{**row, "countdown": view(row).clock.describe()} for row in rows], default=_json_default, indent=1
+            )
+        )
         return
     if not rows:
         click.echo("No cases.")
     for row in rows:
         case = view(row)
-        click.echo(f"{row['id']}  {row['label']:<8} {row['status']:<6} received {row['received_on']}  due "
-                   f"{case.deadline} ({case.clock.describe() if row['status'] == 'open' else 'sent ' + str(row['sent_on'])})"
-                   f"  handler {row['handler']}  found {row['found'] or 0}, confirmed {row['confirmed'] or 0}, "
-                   f"pending {row['pending'] or 0}")  # fmt: skip
+        click.echo(
+            f"{row['id']}  {row['label']:<8} {row['status']:<6} received {row['received_on']}  due "
+            f"{case.deadline} ({case.clock.describe() if row['status'] == 'open' else 'sent ' + str(row['sent_on'])})"
+            f"  handler {row['handler']}  found {row['found'] or 0}, confirmed {row['confirmed'] or 0}, "
+            f"pending {row['pending'] or 0}"
+        )
 
 
 @sar_group.command("show")
@@ -149,21 +186,34 @@ def show_command(ctx: click.Context, *, case_id: str, as_json: bool, catalogue_u
         kinds = sorted({identifier["kind"] for identifier in cases.identifiers(case_id)})
     case = view(row)
     if as_json:
-        data = {"case": row, "countdown": case.clock.describe(), "deadline": case.deadline, "identifier_kinds": kinds,
-                "documents": documents, "exemptions": exemptions, "audit": trail}  # fmt: skip
+        data = {
+            "case": row,
+            "countdown": case.clock.describe(),
+            "deadline": case.deadline,
+            "identifier_kinds": kinds,
+            "documents": documents,
+            "exemptions": exemptions,
+            "audit": trail,
+        }
         click.echo(json.dumps(data, default=_json_default, indent=1))
         return
-    click.echo(f"{row['id']}  requester {row['label']}  ({', '.join(kinds)})  handler {row['handler']}  {row['status']}")
-    click.echo(f"received {row['received_on']}, due {row['due_on']}"
-               + (f", extended to {row['extended_to']} ({row['extension_reason']})" if row["extended_to"] else "")
-               + f": {case.clock.describe()}")  # fmt: skip
+    click.echo(
+        f"{row['id']}  requester {row['label']}  ({', '.join(kinds)})  handler {row['handler']}  {row['status']}"
+    )
+    click.echo(
+        f"received {row['received_on']}, due {row['due_on']}"
+        + (f", extended to {row['extended_to']} ({row['extension_reason']})" if row["extended_to"] else "")
+        + f": {case.clock.describe()}"
+    )
     if row["status"] == "closed":
         click.echo(f"closed: sent {row['sent_on']} {json.dumps(row['sent'])}")
     click.echo(f"\n{len(documents)} document(s):")
     for doc in documents:
         location = f"{doc['path']}/{doc['name']}" if doc["path"] else str(doc["name"])
-        click.echo(f"  [{doc['decision']:<9}] {doc['tie']:<8} {doc['score']:.2f}  {doc['document_id']}  "
-                   f"{doc['source']}: {location}  ({'; '.join(doc['reasons'])})")  # fmt: skip
+        click.echo(
+            f"  [{doc['decision']:<9}] {doc['tie']:<8} {doc['score']:.2f}  {doc['document_id']}  "
+            f"{doc['source']}: {location}  ({'; '.join(doc['reasons'])})"
+        )
     if exemptions:
         click.echo("\nexemptions:")
         for exemption in exemptions:
@@ -171,8 +221,10 @@ def show_command(ctx: click.Context, *, case_id: str, as_json: bool, catalogue_u
             click.echo(f"  {exemption['document_id']} {where}: {exemption['exemption']} ({exemption['note']})")
     click.echo("\naudit trail:")
     for entry in trail:
-        click.echo(f"  {entry['at']:%Y-%m-%d %H:%M} {entry['user_name']} {entry['action']} "
-                   f"{entry['document_id'] or ''} {entry['to_value'] or ''} {entry['reason'] or ''}".rstrip())  # fmt: skip
+        click.echo(
+            f"  {entry['at']:%Y-%m-%d %H:%M} {entry['user_name']} {entry['action']} "
+            f"{entry['document_id'] or ''} {entry['to_value'] or ''} {entry['reason'] or ''}".rstrip()
+        )
 
 
 @sar_group.command("search")
@@ -189,8 +241,15 @@ def search_command(ctx: click.Context, *, case_id: str, catalogue_url: str | Non
         click.echo(f"  {tie.tie:<8} {tie.score:.2f}  {tie.document_id}  ({'; '.join(tie.reasons())})")
 
 
-def _decide(ctx: click.Context, case_id: str, document_ids: tuple[str, ...], decision: str, reason: str,
-            catalogue_url: str | None) -> None:  # fmt: skip
+def _decide(
+    ctx: click.Context,
+    *,
+    case_id: str,
+    document_ids: tuple[str, ...],
+    decision: str,
+    reason: str,
+    catalogue_url: str | None,
+) -> None:
     with _store(ctx, catalogue_url) as store:
         cases = SarCaseStore(store)
         for document_id in document_ids:
@@ -205,10 +264,13 @@ def _decide(ctx: click.Context, case_id: str, document_ids: tuple[str, ...], dec
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def confirm_command(ctx: click.Context, *, case_id: str, document_ids: tuple[str, ...], reason: str,
-                    catalogue_url: str | None) -> None:  # fmt: skip
+def confirm_command(
+    ctx: click.Context, *, case_id: str, document_ids: tuple[str, ...], reason: str, catalogue_url: str | None
+) -> None:
     """Confirm documents as the requester's: they go into the bundle."""
-    _decide(ctx, case_id, document_ids, CONFIRMED, reason, catalogue_url)
+    _decide(
+        ctx, case_id=case_id, document_ids=document_ids, decision=CONFIRMED, reason=reason, catalogue_url=catalogue_url
+    )
 
 
 @sar_group.command("reject")
@@ -218,10 +280,13 @@ def confirm_command(ctx: click.Context, *, case_id: str, document_ids: tuple[str
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def reject_command(ctx: click.Context, *, case_id: str, document_ids: tuple[str, ...], reason: str,
-                   catalogue_url: str | None) -> None:  # fmt: skip
+def reject_command(
+    ctx: click.Context, *, case_id: str, document_ids: tuple[str, ...], reason: str, catalogue_url: str | None
+) -> None:
     """Reject documents: not about the requester; they stay out of the bundle."""
-    _decide(ctx, case_id, document_ids, REJECTED, reason, catalogue_url)
+    _decide(
+        ctx, case_id=case_id, document_ids=document_ids, decision=REJECTED, reason=reason, catalogue_url=catalogue_url
+    )
 
 
 @sar_group.command("exempt")
@@ -233,11 +298,19 @@ def reject_command(ctx: click.Context, *, case_id: str, document_ids: tuple[str,
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def exempt_command(ctx: click.Context, *, case_id: str, document_id: str, exemption: str, page: int | None,
-                   note: str, catalogue_url: str | None) -> None:  # fmt: skip
+def exempt_command(
+    ctx: click.Context,
+    *,
+    case_id: str,
+    document_id: str,
+    exemption: str,
+    page: int | None,
+    note: str,
+    catalogue_url: str | None,
+) -> None:
     """Withhold a page, or a whole document, under an exemption; the schedule of redactions names it."""
     with _store(ctx, catalogue_url) as store:
-        SarCaseStore(store).add_exemption(case_id, document_id, page, exemption, note, cli_searcher())
+        SarCaseStore(store).add_exemption(case_id, document_id, page, exemption, note=note, user=cli_searcher())
     click.echo(f"{document_id}: {'whole document' if page is None else f'page {page}'} withheld ({exemption})")
 
 
@@ -256,25 +329,48 @@ def extend_command(ctx: click.Context, *, case_id: str, reason: str, catalogue_u
 
 @sar_group.command("bundle")
 @click.argument("case_id")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for <case>-bundle.pdf and <case>-bundle.zip.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for <case>-bundle.pdf and <case>-bundle.zip.",
+)
 @click.option("--addressee", help="Name on the cover letter (used for the letter only, never stored).")
-@click.option("--letter", "letter_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Cover letter template (str.format fields: case_id, date, addressee, received_on, documents, "
-                   "pages, handler).")  # fmt: skip
+@click.option(
+    "--letter",
+    "letter_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Cover letter template (str.format fields: case_id, date, addressee, received_on, documents, pages, handler).",
+)
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def bundle_command(ctx: click.Context, *, case_id: str, out_dir: Path, addressee: str | None, letter_file: Path | None,
-                   catalogue_url: str | None) -> None:  # fmt: skip
+def bundle_command(
+    ctx: click.Context,
+    *,
+    case_id: str,
+    out_dir: Path,
+    addressee: str | None,
+    letter_file: Path | None,
+    catalogue_url: str | None,
+) -> None:
     """Write the disclosure bundle: confirmed documents re-read and redacted, with index and redaction schedule."""
     from docintel.enrich.analyzer import get_analyzer
 
     settings = command_settings(ctx.obj)
     with _store(ctx, catalogue_url) as store:
-        result = build_bundle(store, case_id, out_dir, analyzer=get_analyzer(settings), settings=settings,
-                              key=load_pii_key(), user=cli_searcher(), addressee=addressee,
-                              letter_template=letter_file.read_text(encoding="utf-8") if letter_file else None)  # fmt: skip
+        result = build_bundle(
+            store,
+            case_id,
+            out_dir,
+            analyzer=get_analyzer(settings),
+            settings=settings,
+            key=load_pii_key(),
+            user=cli_searcher(),
+            addressee=addressee,
+            letter_template=letter_file.read_text(encoding="utf-8") if letter_file else None,
+        )
     click.echo(f"{result.pdf_path} ({result.pages} pages, {len(result.included)} documents, sha256 {result.sha256})")
     click.echo(str(result.zip_path))
     for doc in result.documents:
@@ -286,24 +382,39 @@ def bundle_command(ctx: click.Context, *, case_id: str, out_dir: Path, addressee
 @click.argument("case_id")
 @click.option("--sent-on", metavar="DATE", help="Date the response was sent, YYYY-MM-DD (default: today).")
 @click.option("--how", required=True, help='How it was sent ("secure e-mail", "recorded post").')
-@click.option("--bundle", "bundle_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The bundle PDF sent: its SHA-256 is recorded.")  # fmt: skip
+@click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The bundle PDF sent: its SHA-256 is recorded.",
+)
 @_catalogue_option
 @click.pass_context
 @handle_errors
-def close_command(ctx: click.Context, *, case_id: str, sent_on: str | None, how: str, bundle_file: Path | None,
-                  catalogue_url: str | None) -> None:  # fmt: skip
+def close_command(
+    ctx: click.Context,
+    *,
+    case_id: str,
+    sent_on: str | None,
+    how: str,
+    bundle_file: Path | None,
+    catalogue_url: str | None,
+) -> None:
     """Close the case, recording what was sent, how and when."""
     with _store(ctx, catalogue_url) as store:
         cases = SarCaseStore(store)
         confirmed = cases.documents(case_id, CONFIRMED)
         pending = cases.documents(case_id, PENDING)
-        sent: dict[str, Any] = {"how": how, "documents": [doc["document_id"] for doc in confirmed],
-                                "pending_when_closed": len(pending)}  # fmt: skip
+        sent: dict[str, Any] = {
+            "how": how,
+            "documents": [doc["document_id"] for doc in confirmed],
+            "pending_when_closed": len(pending),
+        }
         if bundle_file is not None:
             sent["bundle_sha256"] = hashlib.sha256(bundle_file.read_bytes()).hexdigest()
         sent_date = _date(sent_on, "--sent-on")
         cases.close(case_id, sent_date, sent, cli_searcher())
         late = view(cases.get(case_id)).clock
-    click.echo(f"{case_id} closed: sent {sent_date.isoformat()} by {how}"
-               + (f" ({late.describe()})" if late.overdue else ""))  # fmt: skip
+    click.echo(
+        f"{case_id} closed: sent {sent_date.isoformat()} by {how}" + (f" ({late.describe()})" if late.overdue else "")
+    )

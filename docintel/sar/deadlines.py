@@ -47,7 +47,7 @@ class Countdown:
         return self.days_left < 0
 
     def describe(self) -> str:
-        """"12 days left", "due today", "overdue by 3 days"."""
+        """ "12 days left", "due today", "overdue by 3 days"."""
         if self.days_left == 0:
             return "due today"
         if self.days_left > 0:

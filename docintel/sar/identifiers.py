@@ -36,15 +36,33 @@ UNIQUE_KINDS = frozenset({"nhs_number", "nino", "email", "phone", "account_numbe
 CORROBORATING_KINDS = frozenset({"date_of_birth", "address", "postcode"})
 # How much a match of each kind adds to a document's score (a name adds its variant's strength, up to 1).
 KIND_WEIGHTS: dict[str, float] = {
-    "nhs_number": 1.0, "nino": 1.0, "email": 0.9, "phone": 0.8, "account_number": 0.8,
-    "date_of_birth": 0.7, "address": 0.6, "postcode": 0.4,
-}  # fmt: skip
+    "nhs_number": 1.0,
+    "nino": 1.0,
+    "email": 0.9,
+    "phone": 0.8,
+    "account_number": 0.8,
+    "date_of_birth": 0.7,
+    "address": 0.6,
+    "postcode": 0.4,
+}
 # Kinds whose presence with another value in a document (a different date of birth or NHS number next to the same
 # name) says the document is probably about someone else.
 CONFLICTING_KINDS = frozenset({"date_of_birth", "nhs_number", "nino"})
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")  # fmt: skip
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class InvalidIdentifier(DocintelError):
@@ -80,8 +98,12 @@ def date_forms(born: dt.date) -> list[str]:
     month_name = _MONTHS[born.month - 1]
     for day in (str(born.day), _ordinal(born.day), f"{born.day:02d}"):
         for name in (month_name, month_name[:3], f"{month_name[:3]}."):
-            forms += [f"{day} {name} {born.year}", f"{day} {name}, {born.year}", f"{name} {day}, {born.year}",
-                      f"{name} {day} {born.year}"]  # fmt: skip
+            forms += [
+                f"{day} {name} {born.year}",
+                f"{day} {name}, {born.year}",
+                f"{name} {day}, {born.year}",
+                f"{name} {day} {born.year}",
+            ]
     forms.append(born.isoformat())
     return list(dict.fromkeys(forms))
 

@@ -31,10 +31,16 @@ TIES = (STRONG, WEAK, CONFLICT)
 CONFLICT_PENALTY = 0.5
 # How an identifier kind reads in a reason.
 KIND_LABELS: dict[str, str] = {
-    "name": "name", "date_of_birth": "date of birth", "address": "address", "postcode": "postcode",
-    "nhs_number": "NHS number", "nino": "National Insurance number", "email": "e-mail", "phone": "phone",
+    "name": "name",
+    "date_of_birth": "date of birth",
+    "address": "address",
+    "postcode": "postcode",
+    "nhs_number": "NHS number",
+    "nino": "National Insurance number",
+    "email": "e-mail",
+    "phone": "phone",
     "account_number": "account number",
-}  # fmt: skip
+}
 
 
 @dataclass

@@ -68,11 +68,18 @@ def test_bundle_keeps_the_requester_and_removes_everyone_else(tmp_path: Path) ->
     settings = load_settings(CONFIG_DIR, environ={})
     store = open_catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
     try:
-        scan_source(LocalFolderSource([write_share(tmp_path / "share")]), store, Engines(settings=settings, pii_key=KEY))
+        scan_source(
+            LocalFolderSource([write_share(tmp_path / "share")]), store, Engines(settings=settings, pii_key=KEY)
+        )
         ids = {row["name"]: row["id"] for row in store.iter_documents()}
-        case_id = open_case(store, KEY, {"name": [NAME], "date_of_birth": [DOB], "postcode": [POSTCODE],
-                                         "nhs_number": [NHS]},
-                            received_on=dt.date(2026, 1, 3), handler="IG Officer", user="test")  # fmt: skip
+        case_id = open_case(
+            store,
+            KEY,
+            {"name": [NAME], "date_of_birth": [DOB], "postcode": [POSTCODE], "nhs_number": [NHS]},
+            received_on=dt.date(2026, 1, 3),
+            handler="IG Officer",
+            user="test",
+        )
         search_case(store, case_id, "test")
         analyzer = get_analyzer(settings)
         with pytest.raises(NothingToBundle):
@@ -80,9 +87,17 @@ def test_bundle_keeps_the_requester_and_removes_everyone_else(tmp_path: Path) ->
         cases = SarCaseStore(store)
         for name in ("letter.txt", "visit.pdf"):
             cases.decide(case_id, ids[name], "confirmed", "test")
-        cases.add_exemption(case_id, ids["visit.pdf"], 2, "legal_privilege", "counsel", "test")
-        result = build_bundle(store, case_id, tmp_path / "out", analyzer=analyzer, settings=settings, key=KEY,
-                              user="test", addressee="Ms O Smith")  # fmt: skip
+        cases.add_exemption(case_id, ids["visit.pdf"], 2, "legal_privilege", note="counsel", user="test")
+        result = build_bundle(
+            store,
+            case_id,
+            tmp_path / "out",
+            analyzer=analyzer,
+            settings=settings,
+            key=KEY,
+            user="test",
+            addressee="Ms O Smith",
+        )
         trail = [row["action"] for row in cases.audit_trail(case_id)]
     finally:
         store.close()

@@ -43,8 +43,14 @@ def _scan(store: CatalogueStore, share: Path, engines: Engines) -> dict[str, str
 
 
 def _open(store: CatalogueStore) -> str:
-    return open_case(store, KEY, {"name": [NAME], "date_of_birth": [DOB], "postcode": [POSTCODE]},
-                     received_on=RECEIVED, handler="IG Officer", user="test:handler")  # fmt: skip
+    return open_case(
+        store,
+        KEY,
+        {"name": [NAME], "date_of_birth": [DOB], "postcode": [POSTCODE]},
+        received_on=RECEIVED,
+        handler="IG Officer",
+        user="test:handler",
+    )
 
 
 def _check_workflow(store: CatalogueStore, ids: dict[str, str]) -> None:
@@ -67,7 +73,7 @@ def _check_workflow(store: CatalogueStore, ids: dict[str, str]) -> None:
 
     cases.decide(case_id, ids["letter.txt"], "confirmed", "test:handler")
     cases.decide(case_id, ids["lookalike.txt"], "rejected", "test:handler", "another person, other DOB")
-    cases.add_exemption(case_id, ids["visit.pdf"], 2, "legal_privilege", "counsel's advice", "test:handler")
+    cases.add_exemption(case_id, ids["visit.pdf"], 2, "legal_privilege", note="counsel's advice", user="test:handler")
     # A second search keeps the decisions made.
     search_case(store, case_id, "test:handler")
     decisions = {row["document_id"]: row["decision"] for row in cases.documents(case_id)}
@@ -82,14 +88,28 @@ def _check_workflow(store: CatalogueStore, ids: dict[str, str]) -> None:
     with pytest.raises(CaseClosed):
         cases.decide(case_id, ids["notes.txt"], "confirmed", "test:handler")
     actions = [row["action"] for row in cases.audit_trail(case_id)]
-    assert actions == ["sar_open", "sar_search", "sar_confirmed", "sar_rejected", "sar_exempt", "sar_search",
-                       "sar_extend", "sar_close"]  # fmt: skip
-    assert cases.list("open") == [] and cases.list()[0]["confirmed"] == 1
+    assert actions == [
+        "sar_open",
+        "sar_search",
+        "sar_confirmed",
+        "sar_rejected",
+        "sar_exempt",
+        "sar_search",
+        "sar_extend",
+        "sar_close",
+    ]
+    assert cases.list_cases("open") == [] and cases.list_cases()[0]["confirmed"] == 1
 
     # Nothing of the requester is stored in clear.
     with store.engine.connect() as connection:
-        stored = json.dumps([dict(row) for table in (t.sar_cases, t.sar_identifiers, t.sar_documents, t.audit)
-                             for row in connection.execute(select(table)).mappings()], default=str).lower()  # fmt: skip
+        stored = json.dumps(
+            [
+                dict(row)
+                for table in (t.sar_cases, t.sar_identifiers, t.sar_documents, t.audit)
+                for row in connection.execute(select(table)).mappings()
+            ],
+            default=str,
+        ).lower()
     for value in ("olivia", "smith", "1984", "ls6", "9434765919"):
         assert value not in stored
 
@@ -117,9 +137,15 @@ def test_a_case_with_another_key_is_refused(tmp_path: Path, engines: Engines) ->
         _scan(store, write_share(tmp_path / "share"), engines)
         bind_pii_key(store, KEY)  # as `docintel scan` does
         with pytest.raises(PiiKeyMismatch):
-            open_case(store, b"another-key-entirely-0123456789", {"name": [NAME]}, received_on=RECEIVED,
-                      handler="IG Officer", user="test")  # fmt: skip
-        assert SarCaseStore(store).list() == []
+            open_case(
+                store,
+                b"another-key-entirely-0123456789",
+                {"name": [NAME]},
+                received_on=RECEIVED,
+                handler="IG Officer",
+                user="test",
+            )
+        assert SarCaseStore(store).list_cases() == []
     finally:
         store.close()
 
@@ -138,8 +164,21 @@ def test_commands_from_open_to_close(tmp_path: Path, engines: Engines, settings:
         assert result.exit_code == 0, result.output
         return result.output
 
-    opened = run("open", "--name", NAME, "--nhs-number", NHS, "--email", EMAIL, "--dob", DOB,
-                 "--received", "2026-01-03", "--handler", "IG Officer")  # fmt: skip
+    opened = run(
+        "open",
+        "--name",
+        NAME,
+        "--nhs-number",
+        NHS,
+        "--email",
+        EMAIL,
+        "--dob",
+        DOB,
+        "--received",
+        "2026-01-03",
+        "--handler",
+        "IG Officer",
+    )
     assert "SAR-2026-0001 opened: due 2026-02-03" in opened
     assert "2 strong" in opened  # the letter (name, date of birth) and the visit record (NHS number)
     run("confirm", "SAR-2026-0001", ids["letter.txt"], ids["visit.pdf"])
@@ -153,8 +192,12 @@ def test_commands_from_open_to_close(tmp_path: Path, engines: Engines, settings:
     closed = run("close", "SAR-2026-0001", "--sent-on", "2026-02-10", "--how", "recorded post")
     assert "overdue by 7 days" in closed
 
-    bad = runner.invoke(sar_group, ["open", "--name", NAME, "--nhs-number", "943 476 5918", "--handler", "x",
-                                    *catalogue], obj={"settings": settings}, env=env)  # fmt: skip
+    bad = runner.invoke(
+        sar_group,
+        ["open", "--name", NAME, "--nhs-number", "943 476 5918", "--handler", "x", *catalogue],
+        obj={"settings": settings},
+        env=env,
+    )
     assert bad.exit_code == 1 and "not a valid NHS number" in bad.output
     missing = runner.invoke(sar_group, ["show", "SAR-1999-0001", *catalogue], obj={"settings": settings}, env=env)
     assert missing.exit_code == 1 and "no subject access case" in missing.output

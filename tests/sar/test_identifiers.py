@@ -14,16 +14,32 @@ KEY = b"sar-identifiers-test-key-0123456789"
 
 def test_date_forms_cover_how_uk_documents_write_a_date() -> None:
     forms = date_forms(dt.date(1984, 3, 3))
-    for written in ("3/3/1984", "03/03/1984", "03.03.84", "3-3-1984", "3 March 1984", "3rd March 1984",
-                    "03 Mar 1984", "March 3, 1984", "1984-03-03"):  # fmt: skip
+    for written in (
+        "3/3/1984",
+        "03/03/1984",
+        "03.03.84",
+        "3-3-1984",
+        "3 March 1984",
+        "3rd March 1984",
+        "03 Mar 1984",
+        "March 3, 1984",
+        "1984-03-03",
+    ):
         assert written in forms
     assert "21st" in " ".join(date_forms(dt.date(1990, 5, 21)))
     assert "11th" in " ".join(date_forms(dt.date(1990, 5, 11)))
 
 
 def test_hashes_match_what_the_catalogue_hashes_and_hold_no_value() -> None:
-    rows = identifier_hashes({"name": ["Mrs Olivia Smith"], "date_of_birth": ["1984-03-03"],
-                              "nhs_number": ["943 476 5919"], "postcode": ["ls6 2ab"]}, KEY)  # fmt: skip
+    rows = identifier_hashes(
+        {
+            "name": ["Mrs Olivia Smith"],
+            "date_of_birth": ["1984-03-03"],
+            "nhs_number": ["943 476 5919"],
+            "postcode": ["ls6 2ab"],
+        },
+        KEY,
+    )
     hashes = {(row.entity_type, row.value_hash) for row in rows}
     assert ("PERSON", pii_hash("PERSON", "Smith, Olivia", KEY)) in hashes
     assert ("PERSON", pii_hash("PERSON", "O. Smith", KEY)) in hashes

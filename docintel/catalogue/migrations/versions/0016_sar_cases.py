@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0016_sar_cases"
 down_revision: str | Sequence[str] | None = "0013_contracts"
 branch_labels: str | Sequence[str] | None = None
@@ -23,8 +22,9 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _case_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["case_id"], ["sar_cases.id"], name=f"fk_{table}_case_id_sar_cases",
-                                   ondelete="CASCADE")  # fmt: skip
+    return sa.ForeignKeyConstraint(
+        ["case_id"], ["sar_cases.id"], name=f"fk_{table}_case_id_sar_cases", ondelete="CASCADE"
+    )
 
 
 def upgrade() -> None:
@@ -96,8 +96,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the case tables."""
     for table in ("sar_exemptions", "sar_documents", "sar_identifiers"):
-        op.drop_index(f"ix_{table}_case_id" if table != "sar_documents" else "ix_sar_documents_case_id_decision",
-                      table_name=table)  # fmt: skip
+        op.drop_index(
+            f"ix_{table}_case_id" if table != "sar_documents" else "ix_sar_documents_case_id_decision", table_name=table
+        )
         op.drop_table(table)
     op.drop_index("ix_sar_cases_status", table_name="sar_cases")
     op.drop_table("sar_cases")
