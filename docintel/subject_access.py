@@ -215,7 +215,8 @@ def catalogued_documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str,
     return result
 
 
-def _all_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
+def text_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
+    """(start, end, type) of every finding in a document's text, in order: what a snippet masks."""
     f = t.pii_findings
     query = (
         select(f.c.start, f.c.end, f.c.entity_type)
@@ -346,7 +347,7 @@ def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, A
     except DocintelError as error:
         match.snippet_unavailable = f"the document could not be read again ({error.kind})"
         return
-    findings = _all_findings(store, match.document_id)
+    findings = text_findings(store, match.document_id)
     for mention in in_text:
         if mention.end > len(text):
             match.snippet_unavailable = "the text read or kept does not reach the catalogued offsets"

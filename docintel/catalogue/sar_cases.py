@@ -337,6 +337,19 @@ class SarCaseStore:
             )
             self._audit(connection, case_id, user, "sar_unexempt", document_id=document_id)
 
+    def mentions(self, case_id: str, document_id: str) -> list[dict[str, Any]]:
+        """Where a document mentions the case's requester: every finding holding one of the case's hashes."""
+        f, i = t.pii_findings, t.sar_identifiers
+        query = (
+            select(i.c.kind, f.c.entity_type, f.c.page, f.c.start, f.c.end, f.c.field)
+            .join(i, and_(i.c.entity_type == f.c.entity_type, i.c.value_hash == f.c.value_hash))
+            .where(i.c.case_id == case_id, f.c.document_id == document_id)
+            .distinct()
+            .order_by(f.c.start)
+        )
+        with self.store.transaction("read case mentions") as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
     # -- search queries over the catalogue ------------------------------------------------------------
 
     def findings_with_hashes(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:

@@ -233,6 +233,11 @@ class Reviewer:
         """Whether this person may release legal holds."""
         return self.role.can_release_holds
 
+    @property
+    def can_handle_sar(self) -> bool:
+        """Whether this person may open, see, decide and bundle subject access cases."""
+        return self.role.can_handle_sar
+
 
 class SessionCodec:
     """Signs and checks the session cookie: a small dict (user, CSRF token, flash messages), time-limited."""
