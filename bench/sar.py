@@ -251,7 +251,7 @@ def generate_tenant(folder: Path, subjects: int, seed: int) -> Tenant:
     return tenant
 
 
-def accuracy(subjects: int, seed: int) -> None:
+def accuracy(subjects: int, seed: int, verbose: bool = False) -> None:
     settings = load_settings(CONFIG_DIR, environ={})
     with tempfile.TemporaryDirectory(prefix="bench-sar-") as work:
         folder = Path(work) / "tenant"
@@ -291,6 +291,10 @@ def accuracy(subjects: int, seed: int) -> None:
             listed = {names[tie.document_id] for tie in found}
             strong = {names[tie.document_id] for tie in found if tie.tie == "strong"}
             listed_hits += len(listed & mine)
+            if verbose:  # generated people only: nothing real is printed
+                ties = {names[tie.document_id]: f"{tie.tie} ({'; '.join(tie.reasons())})" for tie in found}
+                for name in sorted((mine - strong) | (strong - mine)):
+                    print(f"  {case_id} {name}: {ties.get(name, 'not found')}")
             baseline = {
                 names[m.document_id]
                 for m in find_documents(
@@ -441,8 +445,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=100_000, help="Generated catalogue rows for timing (0: skip).")
     parser.add_argument("--postgres", metavar="URL", help="Also time the scale part on this (empty) PostgreSQL.")
     parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--verbose", action="store_true", help="Print each missed or wrongly attributed document.")
     args = parser.parse_args(argv)
-    accuracy(args.subjects, args.seed)
+    accuracy(args.subjects, args.seed, args.verbose)
     if args.scale:
         scale(args.scale, args.seed, args.postgres)
 
