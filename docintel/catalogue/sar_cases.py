@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 
 from docintel.catalogue import tables as t
 from docintel.catalogue.store import CatalogueStore
@@ -210,12 +210,23 @@ class SarCaseStore:
         with self.store.transaction("record case documents", write=True) as connection:
             self._open_case(connection, case_id)
             known = set(connection.execute(select(d.c.document_id).where(d.c.case_id == case_id)).scalars())
-            for row in rows:
-                values = {"score": row["score"], "tie": row["tie"], "reasons": row["reasons"]}
-                if row["document_id"] in known:
-                    connection.execute(
-                        update(d).where(d.c.case_id == case_id, d.c.document_id == row["document_id"]).values(**values)
-                    )
+            rescored = [
+                {
+                    "doc": row["document_id"],
+                    "new_score": row["score"],
+                    "new_tie": row["tie"],
+                    "new_reasons": row["reasons"],
+                }
+                for row in rows
+                if row["document_id"] in known
+            ]
+            if rescored:  # one executemany: a repeated search of a large case is one round trip, not one per row
+                connection.execute(
+                    update(d)
+                    .where(d.c.case_id == case_id, d.c.document_id == bindparam("doc"))
+                    .values(score=bindparam("new_score"), tie=bindparam("new_tie"), reasons=bindparam("new_reasons")),
+                    rescored,
+                )
             new = [
                 {
                     "case_id": case_id,
@@ -374,13 +385,12 @@ class SarCaseStore:
     def findings_of_types(self, document_ids: Sequence[str], entity_types: Sequence[str]) -> list[tuple[str, str, str]]:
         """(document id, entity type, value hash) of every finding of the given types in the given documents."""
         f = t.pii_findings
-        found: list[tuple[str, str, str]] = []
+        wanted = set(entity_types)
+        found: set[tuple[str, str, str]] = set()
         with self.store.transaction("read findings") as connection:
             for chunk in _chunks(list(document_ids)):
-                query = (
-                    select(f.c.document_id, f.c.entity_type, f.c.value_hash)
-                    .where(f.c.document_id.in_(chunk), f.c.entity_type.in_(entity_types))
-                    .distinct()
-                )
-                found += [(row[0], row[1], row[2]) for row in connection.execute(query)]
-        return found
+                # By document id alone, types filtered here: with the type in the WHERE clause SQLite picks the
+                # (type, hash) index and reads every finding of that type in the catalogue (seconds at 100k).
+                query = select(f.c.document_id, f.c.entity_type, f.c.value_hash).where(f.c.document_id.in_(chunk))
+                found.update((row[0], row[1], row[2]) for row in connection.execute(query) if row[1] in wanted)
+        return sorted(found)
