@@ -172,7 +172,7 @@ class Tenant:
     about: dict[str, str] = field(default_factory=dict)  # file name -> "subject:i" / "lookalike:i" / "other"
 
 
-def _person(rng: random.Random, given: str, surname: str, postcode: str) -> Person:
+def _person(rng: random.Random, given: str, surname: str, postcode: str, domain: str) -> Person:
     born = dt.date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28))
     return Person(
         given,
@@ -180,7 +180,7 @@ def _person(rng: random.Random, given: str, surname: str, postcode: str) -> Pers
         born,
         nhs_number(rng).replace(" ", ""),
         postcode,
-        f"{given.lower()}.{surname.lower()}{rng.randint(1, 99)}@example.org",
+        f"{given.lower()}.{surname.lower()}{rng.randint(1, 99)}@{domain}",
         f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
     )
 
@@ -231,8 +231,9 @@ def generate_tenant(folder: Path, subjects: int, seed: int) -> Tenant:
     tenant = Tenant()
     for index in range(subjects):
         given, surname = GIVEN[index % len(GIVEN)], SURNAMES[(index * 7) % len(SURNAMES)]
-        subject = _person(rng, given, surname, POSTCODES[index % len(POSTCODES)])
-        lookalike = _person(rng, given, surname, POSTCODES[(index + 11) % len(POSTCODES)])
+        # Look-alikes' e-mails are at another domain: two people never share an address.
+        subject = _person(rng, given, surname, POSTCODES[index % len(POSTCODES)], "example.org")
+        lookalike = _person(rng, given, surname, POSTCODES[(index + 11) % len(POSTCODES)], "example.net")
         tenant.subjects.append(subject)
         tenant.lookalikes.append(lookalike)
         for kind, texts in (

@@ -5,7 +5,7 @@ attachments): the case's identifier hashes are looked up in ``pii_findings``. A 
 
 - **strong**: an identifier unique to one person (NHS or National Insurance number, e-mail, phone, account
   number), or a name form at least as specific as initials and surname together with the date of birth, the
-  address or the postcode, or two of those with any form of the name;
+  address or the postcode, or two of those three (with or without the name);
 - **conflict**: the name matches, nothing else does, and the document holds another date of birth, NHS or National
   Insurance number: most likely someone else with the same name (look-alikes are disambiguated here);
 - **weak**: the name alone, or one corroborating identifier alone: the handler decides.
@@ -59,7 +59,9 @@ class DocumentTie:
         corroborating = self.kinds & CORROBORATING_KINDS
         if self.kinds & UNIQUE_KINDS:
             return STRONG
-        if corroborating and (self.name_strength >= INITIALS_STRENGTH or (len(corroborating) >= 2 and self.name_form)):
+        # Date of birth with postcode or address singles out one person in the UK, named or not ("Tenant: O. Smith"
+        # that the recognisers did not read as a name).
+        if len(corroborating) >= 2 or (corroborating and self.name_strength >= INITIALS_STRENGTH):
             return STRONG
         if self.conflicts and not corroborating:
             return CONFLICT
