@@ -181,6 +181,21 @@ def _paragraphs(text: str, style: Any) -> list[Any]:
     return flowables
 
 
+# A letter block with a line this long is prose, reflowed as one paragraph; shorter lines (reference, date, the
+# signature) keep their breaks.
+PROSE_LINE_CHARS = 60
+
+
+def _letter_text(letter: str) -> str:
+    """The letter with its prose paragraphs joined into single lines, so the PDF wraps them to its own width."""
+    blocks = letter.split("\n\n")
+    flowed = [
+        " ".join(block.split()) if any(len(line) > PROSE_LINE_CHARS for line in block.splitlines()) else block
+        for block in blocks
+    ]
+    return "\n\n".join(flowed)
+
+
 def _front_matter(case: Mapping[str, Any], letter: str, documents: list[BundledDocument]) -> bytes:
     """The cover letter, the index and the schedule of redactions as a PDF."""
     from reportlab.lib import colors
@@ -205,7 +220,7 @@ def _front_matter(case: Mapping[str, Any], letter: str, documents: list[BundledD
         made.setStyle(grid)
         return made
 
-    story: list[Any] = _paragraphs(letter, styles["BodyText"])
+    story: list[Any] = _paragraphs(_letter_text(letter), styles["BodyText"])
     story += [PageBreak(), Paragraph(f"Index of documents - {escape(case['id'])}", styles["Heading2"]), Spacer(1, 4)]
     index_rows = []
     for doc in documents:
