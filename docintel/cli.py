@@ -48,6 +48,7 @@ catalogue_option = click.option(
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "find": ("docintel.subject_access:find_command", "List documents that mention a person (subject access)."),
     "triage": ("docintel.triage:triage_command", "Migration triage: migrate, dispose, duplicate, trivial or review."),
+    "sar": ("docintel.sar.commands:sar_group", "Subject access requests as cases, from request to disclosure bundle."),
     "serve": ("docintel.api.commands:serve_command", "Serve the invoice API and the review pages."),
     "api-key": ("docintel.api.commands:api_key_group", "Create, list and revoke API keys (scopes, SharePoint drives)."),
     "connector": ("docintel.api.commands:connector_command", "Write the Power Automate custom connector."),

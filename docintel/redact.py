@@ -25,7 +25,7 @@ from docintel.extract.sniff import sniff
 from docintel.models import PiiFinding, join_pages
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from PIL import Image
 
@@ -52,6 +52,8 @@ class RedactionResult:
     method: str  # "text" or "pdf_image"
     pages: int = 0
     redacted: Counter[str] = field(default_factory=Counter)
+    kept: Counter[str] = field(default_factory=Counter)  # findings ``keep`` accepted, by type
+    withheld_pages: list[int] = field(default_factory=list)  # 1-based
 
 
 def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -90,21 +92,59 @@ def redact_file(
     path: Path | str, out_path: Path | str, analyzer: TextAnalyzer, settings: Settings | None = None
 ) -> RedactionResult:
     """Write a redacted copy of ``path`` to ``out_path``: a PDF stays a PDF (image-only), anything else becomes text."""
-    path, out_path = Path(path), Path(out_path)
-    content = path.read_bytes()
-    file_type, _mime = sniff(content, path.name)
-    context = ExtractContext(name=path.name) if settings is None else ExtractContext(
-        name=path.name, limits=settings.limits, ocr=settings.ocr
+    path = Path(path)
+    return redact_content(path.read_bytes(), path.name, out_path, analyzer, settings)
+
+
+def _split_kept(
+    findings: list[PiiFinding], keep: Callable[[PiiFinding], bool] | None, result: RedactionResult
+) -> list[PiiFinding]:
+    """The findings to remove; those ``keep`` accepts are counted as kept."""
+    removed = []
+    for finding in findings:
+        if keep is not None and keep(finding):
+            result.kept[finding.entity_type] += 1
+        else:
+            removed.append(finding)
+    result.redacted.update(f.entity_type for f in removed)
+    return removed
+
+
+def redact_content(
+    content: bytes,
+    name: str,
+    out_path: Path | str,
+    analyzer: TextAnalyzer,
+    settings: Settings | None = None,
+    *,
+    keep: Callable[[PiiFinding], bool] | None = None,
+    withheld_pages: Mapping[int, str] | None = None,
+) -> RedactionResult:
+    """Redact a document's bytes into ``out_path``; ``keep`` spares findings, ``withheld_pages`` (1-based) go whole."""
+    out_path = Path(out_path)
+    withheld = dict(withheld_pages or {})
+    file_type, _mime = sniff(content, name)
+    context = ExtractContext(name=name) if settings is None else ExtractContext(
+        name=name, limits=settings.limits, ocr=settings.ocr
     )  # fmt: skip
     if file_type is FileType.PDF:
-        return _redact_pdf(content, out_path, analyzer, context)
+        return _redact_pdf(content, out_path, analyzer, context, keep=keep, withheld=withheld)
     extraction = default_registry().for_type(file_type).extract(content, context)
-    _, text = join_pages(extraction.pages)
-    _, findings = analyzer.analyze(text)
-    out_path.write_text(redact_text(text, findings), encoding="utf-8")
     result = RedactionResult(out_path, file_type.value, "text", len(extraction.pages))
-    result.redacted.update(f.entity_type for f in findings)
-    logger.info("redacted %d values from a %s document", len(findings), file_type.value)
+    pages = []
+    for number, page in enumerate(extraction.pages, start=1):
+        if number in withheld:
+            result.withheld_pages.append(number)
+        pages.append(
+            page.model_copy(update={"text": f"[PAGE {number} WITHHELD: {withheld[number]}]"})
+            if number in withheld
+            else page
+        )
+    _, text = join_pages(pages)
+    _, findings = analyzer.analyze(text)
+    text = redact_text(text, _split_kept(findings, keep, result))
+    out_path.write_text(text, encoding="utf-8")
+    logger.info("redacted %d values from a %s document", sum(result.redacted.values()), file_type.value)
     return result
 
 
@@ -184,7 +224,27 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _redact_pdf(content: bytes, out_path: Path, analyzer: TextAnalyzer, context: ExtractContext) -> RedactionResult:
+def _withheld_page(image: Image.Image, label: str) -> Image.Image:
+    """A blank page of the same size saying which exemption withheld it: nothing of the original survives."""
+    from PIL import Image as PilImage
+    from PIL import ImageDraw, ImageFont
+
+    page = PilImage.new("RGB", image.size, "white")
+    font = ImageFont.load_default(size=max(12, image.size[0] // 40))
+    ImageDraw.Draw(page).text((image.size[0] // 12, image.size[1] // 8), f"Page withheld: {label}", fill="black",
+                              font=font)  # fmt: skip
+    return page
+
+
+def _redact_pdf(
+    content: bytes,
+    out_path: Path,
+    analyzer: TextAnalyzer,
+    context: ExtractContext,
+    *,
+    keep: Callable[[PiiFinding], bool] | None = None,
+    withheld: Mapping[int, str] | None = None,
+) -> RedactionResult:
     import io
 
     import pdfplumber
@@ -208,12 +268,15 @@ def _redact_pdf(content: bytes, out_path: Path, analyzer: TextAnalyzer, context:
             finally:
                 page.close()
             image = bitmap.image
+            if withheld and index + 1 in withheld:
+                images.append(_withheld_page(image, withheld[index + 1]))
+                result.withheld_pages.append(index + 1)
+                continue
             text, boxes = _text_layer_boxes(plumbed.pages[index], bitmap.scale)
             if len(text.strip()) < context.ocr.min_text_layer_chars:
                 text, boxes, image = _ocr_boxes(image, context)
             _, findings = analyzer.analyze(text)
-            _black_out(image, boxes, findings)
-            result.redacted.update(f.entity_type for f in findings)
+            _black_out(image, boxes, _split_kept(findings, keep, result))
             images.append(image)
     finally:
         plumbed.close()

@@ -196,7 +196,8 @@ def _mentions(store: CatalogueStore, criteria: list[Criterion]) -> dict[str, lis
     return found
 
 
-def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def catalogued_documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The rows needed to re-read live documents, and their parents' (attachments are re-read through them)."""
     d = t.documents
     columns = (d.c.id, d.c.parent_id, d.c.source, d.c.locator, d.c.source_locator, d.c.name, d.c.path, d.c.title,
                d.c.web_url, d.c.sha256)  # fmt: skip
@@ -214,7 +215,8 @@ def _documents(store: CatalogueStore, ids: Iterable[str]) -> dict[str, dict[str,
     return result
 
 
-def _all_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
+def text_findings(store: CatalogueStore, doc_id: str) -> list[tuple[int, int, str]]:
+    """(start, end, type) of every finding in a document's text, in order: what a snippet masks."""
     f = t.pii_findings
     query = (
         select(f.c.start, f.c.end, f.c.entity_type)
@@ -250,8 +252,12 @@ def _raw_locator(row: Mapping[str, Any]) -> str:
     return str(row["source_locator"] or row["locator"])
 
 
-def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], settings: Settings) -> str:
-    """The text of a catalogued document, re-read from its source; SnippetUnavailable says why it cannot be."""
+def reread_content(doc_id: str, documents: Mapping[str, Mapping[str, Any]], settings: Settings) -> bytes:
+    """The bytes of a catalogued document, re-read from its source; SnippetUnavailable says why they cannot be.
+
+    An attachment or archive member is re-read through its parents (the top-level file is read, then extracted
+    down to the child); every level must still have the SHA-256 the catalogue recorded.
+    """
     chain = [documents[doc_id]]
     while chain[-1]["parent_id"]:
         parent = documents.get(chain[-1]["parent_id"])
@@ -268,15 +274,20 @@ def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], setting
     for index, row in enumerate(reversed(chain)):
         if row["sha256"] and hashlib.sha256(content).hexdigest() != row["sha256"]:
             raise SnippetUnavailable("the document changed since it was catalogued")
-        text, attachments = _extract(content, row, settings)
         if index == len(chain) - 1:
-            return text
+            return content
+        _, attachments = _extract(content, row, settings)
         child = chain[len(chain) - 2 - index]
         member = _raw_locator(child).removeprefix(_raw_locator(row) + CHILD_SEPARATOR)
         if member not in attachments:
             raise SnippetUnavailable("the attachment is no longer in its parent document")
         content = attachments[member]
     raise AssertionError("unreachable: the chain always ends at the document itself")
+
+
+def reread_text(doc_id: str, documents: Mapping[str, Mapping[str, Any]], settings: Settings) -> str:
+    """The text of a catalogued document, re-read from its source; SnippetUnavailable says why it cannot be."""
+    return _extract(reread_content(doc_id, documents, settings), documents[doc_id], settings)[0]
 
 
 def redacted_snippet(
@@ -336,7 +347,7 @@ def _add_snippets(store: CatalogueStore, match: Match, documents: Mapping[str, A
     except DocintelError as error:
         match.snippet_unavailable = f"the document could not be read again ({error.kind})"
         return
-    findings = _all_findings(store, match.document_id)
+    findings = text_findings(store, match.document_id)
     for mention in in_text:
         if mention.end > len(text):
             match.snippet_unavailable = "the text read or kept does not reach the catalogued offsets"
@@ -376,7 +387,7 @@ def find_documents(
         for doc_id, found in mentions.items()
         if not require_all or {mention.criterion for mention in found} == wanted
     }
-    documents = _documents(store, hits)
+    documents = catalogued_documents(store, hits)
     matches = []
     for doc_id, found in hits.items():
         row = documents.get(doc_id)

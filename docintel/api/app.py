@@ -133,6 +133,9 @@ def create_app(
     from docintel.review.web import router as review_router
 
     app.include_router(review_router)
+    from docintel.review.sar_pages import sar_router
+
+    app.include_router(sar_router)
     return app
 
 

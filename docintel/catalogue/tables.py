@@ -541,3 +541,75 @@ triage_overrides = Table(
     Column("user_name", String(128), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
 )
+
+# -- subject access request cases (issue 20): revision 0016_sar_cases ---------------------------------
+
+# One row per request. The requester is never stored in clear: ``label`` is the masked form the handler sees
+# (initials, "O. S."), their identifiers are keyed hashes in ``sar_identifiers``. Dates are calendar dates:
+# the statutory clock counts days, not hours (docintel.sar.deadlines).
+sar_cases = Table(
+    "sar_cases",
+    metadata,
+    Column("id", String(32), primary_key=True),  # SAR-2026-0001
+    Column("label", String(64), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),  # one calendar month after receipt
+    Column("extended_to", Date),  # three calendar months after receipt, once extended
+    Column("extension_reason", Text),
+    Column("handler", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # open, closed
+    Column("opened_by", String(128), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("searched_at", UtcDateTime()),
+    Column("closed_by", String(128)),
+    Column("closed_at", UtcDateTime()),
+    Column("sent_on", Date),
+    Column("sent", JSON),  # what was sent: bundle SHA-256, documents, pages, how
+    Index("ix_sar_cases_status", "status"),
+)
+
+# The requester's identifiers as keyed hashes (docintel.enrich.hashing), one row per searched form: every written
+# form of the date of birth, every variant of each name, with how strongly that form alone ties a document.
+sar_identifiers = Table(
+    "sar_identifiers",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("sar_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),  # name, date_of_birth, address, postcode, nhs_number, ...
+    Column("form", String(32), nullable=False),  # which form of it: a name variant's kind, "value" otherwise
+    Column("entity_type", String(64), nullable=False),
+    Column("value_hash", String(128), nullable=False),
+    Column("strength", Float, nullable=False),
+    Index("ix_sar_identifiers_case_id", "case_id"),
+)
+
+# Every document the search found for a case, why, and the handler's decision on it.
+sar_documents = Table(
+    "sar_documents",
+    metadata,
+    Column("case_id", String(32), ForeignKey("sar_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("document_id", String(ID_LENGTH), primary_key=True),  # not a foreign key: the case outlives a rescan
+    Column("score", Float, nullable=False),
+    Column("tie", String(16), nullable=False),  # strong, weak, conflict (docintel.sar.search)
+    Column("reasons", JSON, nullable=False),
+    Column("decision", String(16), nullable=False),  # pending, confirmed, rejected
+    Column("decided_by", String(128)),
+    Column("decided_at", UtcDateTime()),
+    Column("decision_reason", Text),
+    Index("ix_sar_documents_case_id_decision", "case_id", "decision"),
+)
+
+# Exemptions the handler marked: a whole document or one page withheld, with the exemption and a note.
+sar_exemptions = Table(
+    "sar_exemptions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("sar_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("document_id", String(ID_LENGTH), nullable=False),
+    Column("page", Integer),  # 1-based; NULL: the whole document
+    Column("exemption", String(32), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index("ix_sar_exemptions_case_id", "case_id"),
+)

@@ -58,11 +58,16 @@ _SESSION_SALT = "docintel.review.session"
 
 
 class Role(StrEnum):
-    """What a signed-in person may do: readonly views, reviewer also decides, admin also releases holds."""
+    """What a signed-in person may do: readonly views, reviewer also decides, admin also releases holds.
+
+    ``sar``: an information governance officer who runs subject access cases (and reads, as readonly does); only
+    this role and admin see cases, which name who asked and what was found about them.
+    """
 
     READONLY = "readonly"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    SAR = "sar"
 
     @property
     def can_decide(self) -> bool:
@@ -73,6 +78,11 @@ class Role(StrEnum):
     def can_release_holds(self) -> bool:
         """Lift a legal hold (a decision with legal weight, kept to administrators)."""
         return self is Role.ADMIN
+
+    @property
+    def can_handle_sar(self) -> bool:
+        """Open, see, decide and bundle subject access cases."""
+        return self in (Role.SAR, Role.ADMIN)
 
 
 class ReviewSettings(BaseModel):
@@ -222,6 +232,11 @@ class Reviewer:
     def can_release_holds(self) -> bool:
         """Whether this person may release legal holds."""
         return self.role.can_release_holds
+
+    @property
+    def can_handle_sar(self) -> bool:
+        """Whether this person may open, see, decide and bundle subject access cases."""
+        return self.role.can_handle_sar
 
 
 class SessionCodec:

@@ -1,0 +1,1 @@
+"""Subject access requests as cases: identifiers, deadlines, search and ranking, review decisions, the bundle."""
