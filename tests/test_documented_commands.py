@@ -106,6 +106,8 @@ STDIN_FOR = {("user", "create"): "documented-commands-pw-7\n", ("user", "set-pas
 MAY_EXIT_1 = frozenset({"scan"})
 
 COMMAND_TIMEOUT_SECONDS = 240
+# A block loads the models in several processes; on a machine shared by many test runs that takes minutes.
+BLOCK_TIMEOUT_SECONDS = 900
 READY_TIMEOUT_SECONDS = 180
 STOP_TIMEOUT_SECONDS = 60
 
@@ -646,6 +648,7 @@ def sessions(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
 
 @pytest.mark.slow
 @pytest.mark.needs_redis
+@pytest.mark.timeout(BLOCK_TIMEOUT_SECONDS)
 @pytest.mark.parametrize("block", COMMAND_BLOCKS, ids=lambda block: f"{block.document}:{block.lineno}")
 def test_documented_block_runs(block: DocBlock, sessions: Callable[[str], DocSession]) -> None:
     """Each shell block with a docintel command runs as written, or says why not and its commands exist."""
