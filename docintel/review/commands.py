@@ -1,12 +1,14 @@
 """``docintel user``: manage the review pages' local accounts (create, list, password, role, disable).
 
 Every change is written to the audit trail under the operating-system user who ran the command.
-Passwords are prompted for (never taken on the command line, where they would land in shell history).
+Passwords are prompted for (never taken on the command line, where they would land in shell history); when
+standard input is not a terminal (a script, a provisioning tool) its first line is the password.
 """
 
 from __future__ import annotations
 
 import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,6 +38,16 @@ def _operator() -> str:
         return "cli"
 
 
+def _read_password(prompt: str) -> str:
+    """The new password: asked twice on a terminal, else the first line of standard input (no echo either way)."""
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("no password: standard input is not a terminal and its first line is empty")
+    return password
+
+
 _catalogue_option = click.option(
     "--catalogue", "catalogue_url", metavar="URL", help="Catalogue database URL (default: from settings)."
 )
@@ -53,8 +65,14 @@ def user_command() -> None:
 @_catalogue_option
 @handle_errors
 def create_user(name: str, role: str, no_password: bool, catalogue_url: str | None) -> None:
-    """Create an account; prompts for its password."""
-    password = None if no_password else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Create an account; prompts for its password (or reads it from standard input when that is not a terminal).
+
+    \b
+    Examples:
+      docintel user create j.smith --role reviewer
+      printf '%s\\n' "$PASSWORD" | docintel user create rpa.checker --role readonly
+    """
+    password = None if no_password else _read_password("Password")
     with _review_store(catalogue_url) as store:
         account = store.create_user(name, password, Role(role), by=_operator())
     click.echo(f"created {account.name} ({account.role.value})")
@@ -80,8 +98,8 @@ def list_users(catalogue_url: str | None) -> None:
 @_catalogue_option
 @handle_errors
 def set_password(name: str, catalogue_url: str | None) -> None:
-    """Replace an account's password; prompts for it."""
-    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    """Replace an account's password; prompts for it (or reads it from standard input when that is not a terminal)."""
+    password = _read_password("New password")
     with _review_store(catalogue_url) as store:
         store.set_password(name, password, by=_operator())
     click.echo(f"password changed for {name}")
