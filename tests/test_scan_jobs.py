@@ -140,7 +140,7 @@ class LineWatcher(threading.Thread):
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         super().__init__(daemon=True)
-        self.process, self.lines = process, []  # type: ignore[var-annotated]
+        self.process, self.lines, self.cursor = process, [], 0  # type: ignore[var-annotated]
         self.start()
 
     def run(self) -> None:
@@ -149,16 +149,16 @@ class LineWatcher(threading.Thread):
             self.lines.append(line)
 
     def wait_for(self, pattern: str, timeout: float = 180) -> re.Match[str]:
-        """The first line matching ``pattern``, waiting for it to be written."""
-        deadline, seen = time.monotonic() + timeout, 0
+        """The first line matching ``pattern`` after the previous match, waiting for it to be written."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self.lines[seen:]:
-                seen += 1
+            while self.cursor < len(self.lines):
+                line = self.lines[self.cursor]
+                self.cursor += 1
                 if found := re.search(pattern, line):
                     return found
-            assert self.process.poll() is None or seen < len(self.lines), "the scan ended first:\n" + "".join(
-                self.lines[-30:]
-            )
+            ended = self.process.poll() is not None and not self.is_alive()
+            assert not ended, "the scan ended first:\n" + "".join(self.lines[-30:])
             time.sleep(0.02)
         raise AssertionError(f"no line matching {pattern!r} in {timeout} s")
 
