@@ -198,7 +198,9 @@ def _death_reason(exitcode: int | None) -> str:
 class ScanWorkerPool:
     """N worker processes preparing scan items; results handed back, in arrival order, to the catalogue's writer."""
 
-    def __init__(self, jobs: int, source: SourceConnector, engines: Engines) -> None:
+    def __init__(
+        self, jobs: int, source: SourceConnector, engines: Engines, *, hard_timeout: float | None = None
+    ) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         self.jobs = jobs
@@ -206,7 +208,10 @@ class ScanWorkerPool:
         self.engines = engines
         self.stats = PoolStats()
         timeout = engines.settings.limits.document_timeout_seconds
-        self.hard_timeout = timeout * HARD_TIMEOUT_FACTOR + HARD_TIMEOUT_GRACE_SECONDS if timeout > 0 else None
+        if hard_timeout is None and timeout > 0:
+            hard_timeout = timeout * HARD_TIMEOUT_FACTOR + HARD_TIMEOUT_GRACE_SECONDS
+        #: seconds a worker may hold one document before it is killed (None: no limit)
+        self.hard_timeout = hard_timeout
         # fork: the scan is single-threaded here, and a forked worker needs nothing pickled to start.
         self._context = multiprocessing.get_context("fork")
         self._workers: list[_Worker] = []
@@ -258,9 +263,17 @@ class ScanWorkerPool:
                 if following is None:
                     return
                 queue.append(following)
-            worker.item, worker.started = queue.popleft(), time.monotonic()
-            worker.connection.send(worker.item)
-            logger.debug("scan worker %s reading document %s", worker.process.pid, worker.item.document_id)
+            item = queue.popleft()
+            try:
+                worker.connection.send(item)
+            except OSError:  # it died idle, between two documents: the item goes to its replacement
+                queue.appendleft(item)
+                worker.process.join(timeout=STOP_SECONDS)
+                logger.warning("an idle scan worker died (%s); replaced", _death_reason(worker.process.exitcode))
+                self._swap(worker)
+                continue
+            worker.item, worker.started = item, time.monotonic()
+            logger.debug("scan worker %s reading document %s", worker.process.pid, item.document_id)
 
     def _wait_seconds(self, busy: list[_Worker]) -> float | None:
         if self.hard_timeout is None:
@@ -335,7 +348,7 @@ class ScanWorkerPool:
         )
         error = ExtractionTimeout(
             f"the worker process reading this document gave no answer in {self.hard_timeout:g} s and was killed "
-            "(limits.document_timeout_seconds x 2 + 60 s)"
+            "(limits.document_timeout_seconds x 2 + 60 s); the rest of the scan went on"
         )
         queue.appendleft(not_read_item(item, error))
 

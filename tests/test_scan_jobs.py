@@ -6,6 +6,7 @@ processes, real signals; SQLite catalogues compared row by row.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import re
 import signal
@@ -19,8 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from docintel import pipeline
 from docintel.catalogue.store import RUN_INTERRUPTED, open_catalogue
 from docintel.cli import main
+from docintel.models import DocumentRecord
 from docintel.pipeline import Engines, ScanItem, scan_source
 from docintel.scan_pool import ScanWorkerFailed, ScanWorkerPool, default_jobs, scan_source_in_workers
 from docintel.settings import load_settings
@@ -259,3 +262,44 @@ def test_cli_scan_with_jobs_says_what_it_passed_over(tmp_path: Path, monkeypatch
         passed = dict(connection.execute("SELECT name, error_type FROM documents WHERE error_type IN "
                                          "('SymbolicLink', 'SpecialFile')").fetchall())  # fmt: skip
     assert passed == {"latest.pdf": "SymbolicLink", "shortcut": "SymbolicLink", "pipe": "SpecialFile"}
+
+
+def _hostile_process_document(record: DocumentRecord, content: bytes, engines: Engines) -> DocumentRecord:
+    """Stands in for a parser that crashes the process or hangs in native code (the alarm blocked), by file name."""
+    if record.provenance.name == "crash.pdf":
+        faulthandler.disable()  # pytest's, inherited by the fork: it would print the worker's stack
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if record.provenance.name == "hang.pdf":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(3600)
+    return _real_process_document(record, content, engines)
+
+
+_real_process_document = pipeline.process_document
+
+
+def test_a_crashing_and_a_hanging_document_are_recorded_and_the_rest_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked: the stand-in patched here is what they run.
+    monkeypatch.setattr(pipeline, "process_document", _hostile_process_document)
+    settings = load_settings(
+        REPO / "config", environ={"DOCINTEL_PII__ENABLED": "false", "DOCINTEL_RETENTION__CLASSIFIER": "rules"}
+    )
+    engines = Engines(settings=settings, pii_key=b"k" * 32)
+    for name in ("crash.pdf", "hang.pdf", "notice-1.txt", "notice-2.txt"):
+        (tmp_path / name).write_text("Notice of road closure on Station Road.", encoding="utf-8")
+    source = LocalFolderSource([tmp_path])
+    results: dict[str, DocumentRecord | None] = {}
+    pool = ScanWorkerPool(2, source, engines, hard_timeout=5)
+    items = [ScanItem(provenance) for provenance in source.discover()]
+    pool.run(items, lambda item, record: results.__setitem__(item.provenance.name, record))
+
+    assert set(results) == {"crash.pdf", "hang.pdf", "notice-1.txt", "notice-2.txt"}
+    crashed, hung = results["crash.pdf"], results["hang.pdf"]
+    assert crashed is not None and crashed.error is not None and crashed.error.type == "WorkerCrashed"
+    assert "killed by SIGSEGV (a crash in a parser)" in crashed.error.message
+    assert hung is not None and hung.error is not None and hung.error.type == "ExtractionTimeout"
+    assert "gave no answer in 5 s and was killed" in hung.error.message
+    assert all(results[n] is not None and results[n].status.value == "ok" for n in ("notice-1.txt", "notice-2.txt"))  # type: ignore[union-attr]
+    assert (pool.stats.crashed, pool.stats.timed_out, pool.stats.started) == (1, 1, 4)
