@@ -146,7 +146,8 @@ def main(ctx: click.Context, verbose: int, log_json: bool | None, config_dir: Pa
     default=None,
     metavar="N",
     help="Worker processes reading documents (default: the cores this process may use). Each loads its own "
-    "models: about 0.5 GB of memory per worker. --jobs 1 reads in this process, with no workers.",
+    "models: budget about 0.5 GB of memory per worker (454 MB peak measured on real documents). "
+    "--jobs 1 reads in this process, with no workers.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal).")
 @click.pass_context
@@ -166,7 +167,7 @@ def scan(  # noqa: PLR0917 - click passes each option by position
     --jobs above 1 that includes a file that kills its worker process (out of memory, a parser crash).
     Symbolic links (never followed), fifos, sockets, devices and files or folders this account may not
     read are not read: each is counted in the summary and recorded as failed with the reason.
-    Ctrl-C stops cleanly; run the same command again to carry on.
+    Ctrl-C or SIGTERM stops cleanly (exit 130); run the same command again to carry on.
     Exits 0 when every document succeeded, 1 when some failed (with a summary by reason).
 
     \b
