@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class ScanFigures:
     no_final_status: int = 0
     traceback_in_output: bool = False
     timed_out: bool = False
+    peak_rss_worker: int = 0  # the largest descendant process (a `scan --jobs` worker), sampled
 
     @property
     def crashes(self) -> int:
@@ -98,18 +100,20 @@ def descendants(pid: int) -> list[int]:
 
 
 class TreeMemorySampler(threading.Thread):
-    """Samples the summed RSS of a process and its descendants until stopped; keeps the peak."""
+    """Samples the RSS of a process and its descendants until stopped; keeps the summed peak and the largest child's."""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.peak_descendant = 0  # the largest single descendant (a `scan --jobs` worker) at any sample
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         """Sample until stop() is called."""
         while not self._stop_event.is_set():
-            total = sum(current_rss_bytes(pid) for pid in [self.pid, *descendants(self.pid)])
-            self.peak = max(self.peak, total)
+            children = [current_rss_bytes(pid) for pid in descendants(self.pid)]
+            self.peak = max(self.peak, current_rss_bytes(self.pid) + sum(children))
+            self.peak_descendant = max(self.peak_descendant, *children, 0)
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -136,9 +140,13 @@ def scan_environment() -> dict[str, str]:
     return env
 
 
-def run_scan(path: Path, database: Path, log: Path, timeout: float = SCAN_TIMEOUT_SECONDS) -> ScanFigures:
-    """Scan ``path`` into a SQLite catalogue at ``database``, measuring time and memory."""
-    command = [*docintel_command(), "scan", str(path), "--catalogue", f"sqlite:///{database}", "--no-progress"]
+def run_scan(
+    path: Path, database: Path, log: Path, timeout: float = SCAN_TIMEOUT_SECONDS, extra_args: Sequence[str] = ()
+) -> ScanFigures:
+    """Scan ``path`` into a SQLite catalogue at ``database``, measuring time and memory; ``extra_args`` go to scan."""
+    command = [
+        *docintel_command(), "scan", str(path), "--catalogue", f"sqlite:///{database}", "--no-progress", *extra_args
+    ]  # fmt: skip
     files_on_disk = sum(1 for item in path.rglob("*") if item.is_file())
     start = time.perf_counter()
     timed_out = False
@@ -162,6 +170,7 @@ def run_scan(path: Path, database: Path, log: Path, timeout: float = SCAN_TIMEOU
         seconds=seconds,
         peak_rss_largest_process=children_peak_rss_bytes(),
         peak_rss_tree=sampler.peak,
+        peak_rss_worker=sampler.peak_descendant,
         files_on_disk=files_on_disk,
         timed_out=timed_out,
     )

@@ -11,7 +11,11 @@ fails loudly.
     │   ├── SourceAuthError         credentials refused (401/403)
     │   ├── SourceNotFound          item or drive gone (404)
     │   ├── SourceThrottled         429/503 with Retry-After (retryable)
-    │   └── SourceUnavailable       network or 5xx (retryable)
+    │   ├── SourceUnavailable       network or 5xx (retryable)
+    │   └── PassedOver              a folder entry the local source does not read (recorded, never fatal)
+    │       ├── SymbolicLink        a link to a file or folder, dangling or looping: not followed
+    │       ├── SpecialFile         a fifo, socket or device: not a document
+    │       └── PermissionDenied    a file or folder this process may not read
     ├── ExtractionError             a document could not be read
     │   ├── UnsupportedType         no extractor for the sniffed type
     │   ├── EmptyDocument           zero bytes, or no content at all
@@ -19,7 +23,8 @@ fails loudly.
     │   ├── TooLarge                over a size, page or pixel limit
     │   │   └── ArchiveBomb         archive expands past its limits (size, ratio, members, depth)
     │   ├── CorruptDocument         the bytes do not parse as the sniffed type
-    │   └── ExtractionTimeout       a parser or OCR call overran its time budget (retryable)
+    │   ├── ExtractionTimeout       a parser or OCR call overran its time budget (retryable)
+    │   └── WorkerCrashed           the process reading the document died (out of memory, parser crash, killed)
     ├── EnrichmentError             NER / PII stage failed
     ├── ClassificationError         retention classification failed
     └── CatalogueError              the catalogue could not be read or written (retryable)
@@ -115,6 +120,32 @@ class SourceUnavailable(SourceError):
     http_status = 503
 
 
+class PassedOver(SourceError):
+    """A folder entry the local source lists but does not read; recorded in the catalogue so it is seen."""
+
+    #: how the scan summary names entries of this kind, one and many ("Skipped 3: 2 symbolic links (not followed)")
+    summary_label = ("other entry not read", "other entries not read")
+
+
+class SymbolicLink(PassedOver):
+    """A symbolic link (to a file or folder, dangling, or a loop): never followed."""
+
+    summary_label = ("symbolic link (not followed)", "symbolic links (not followed)")
+
+
+class SpecialFile(PassedOver):
+    """A fifo, socket or device node: reading it would block or never end, and it is no document."""
+
+    summary_label = ("special file (fifo, socket, device)", "special files (fifos, sockets, devices)")
+
+
+class PermissionDenied(PassedOver):
+    """A file or folder this process is not allowed to read."""
+
+    http_status = 403
+    summary_label = ("permission denied", "permission denied")
+
+
 class ExtractionError(DocintelError):
     """A document could not be read."""
 
@@ -154,6 +185,10 @@ class ExtractionTimeout(ExtractionError):
 
     retryable = True
     http_status = 504
+
+
+class WorkerCrashed(ExtractionError):
+    """The worker process reading this document died under it: out of memory, a crash in a parser, or killed."""
 
 
 class EnrichmentError(DocintelError):

@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from docintel.errors import (
     CorruptDocument,
     DocintelError,
     ExtractionTimeout,
+    PassedOver,
     UnsupportedType,
 )
 from docintel.extract import default_registry
@@ -57,7 +58,7 @@ from docintel.models import (
 from docintel.retention import UNCLASSIFIED, birth_year_in, retain
 from docintel.settings import Settings
 from docintel.sources.base import SourceConnector, document_id
-from docintel.sources.local import LocalFolderSource
+from docintel.sources.local import LocalFolderSource, PassedOverEntry
 
 if TYPE_CHECKING:
     from classifiers.base import RetentionClassifier
@@ -627,7 +628,7 @@ def fetch_and_process(provenance: Provenance, source: SourceConnector, engines: 
 
 @dataclass
 class RunSummary:
-    """What a scan did: counts, and failures by reason."""
+    """What a scan did: counts, failures by reason, and the folder entries passed over (links, fifos...) by kind."""
 
     run_id: str = ""
     discovered: int = 0
@@ -636,7 +637,10 @@ class RunSummary:
     ok: int = 0
     failed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+    passed_over: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    interrupted: bool = False
+    _passed_over_labels: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def count(self, record: DocumentRecord) -> None:
         """Add a stored record (and its children) to the counts."""
@@ -648,6 +652,20 @@ class RunSummary:
         for child in record.children:
             self.count(child)
 
+    def count_passed_over(self, error: PassedOver) -> None:
+        """Add a folder entry that was not read, under its kind (``SymbolicLink``, ``PermissionDenied``...)."""
+        self.passed_over[error.kind] += 1
+        self._passed_over_labels[error.kind] = error.summary_label
+
+    def passed_over_text(self) -> str:
+        """ "Skipped 3: 2 symbolic links (not followed), 1 permission denied", or "" when nothing was passed over."""
+        if not self.passed_over:
+            return ""
+        kinds = ", ".join(
+            f"{count} {self._passed_over_labels[kind][count != 1]}" for kind, count in self.passed_over.most_common()
+        )
+        return f"Skipped {sum(self.passed_over.values())}: {kinds}"
+
     def as_dict(self) -> dict[str, int]:
         """Counts for the catalogue's run row."""
         return {
@@ -656,7 +674,89 @@ class RunSummary:
             "skipped": self.skipped,
             "ok": self.ok,
             "failed": self.failed,
+            "passed_over": sum(self.passed_over.values()),
         }
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """One entry of a scan, with what the catalogue already knows of it: the unit a scan worker is handed.
+
+    ``known`` is the catalogued (sha256, status) of the document, None when new or when the scan is forced;
+    ``reviewed`` a reviewer's (class, by, at); ``not_read`` is why the entry is recorded failed without being
+    read: a folder entry the source passed over (:class:`PassedOver`), or a document whose worker died.
+    """
+
+    provenance: Provenance
+    known: tuple[str | None, str] | None = None
+    reviewed: tuple[str, str | None, dt.datetime | None] | None = None
+    not_read: DocintelError | None = None
+
+    @property
+    def passed_over(self) -> PassedOver | None:
+        """Why the source passed this entry over (a link, a fifo, permission denied), else None."""
+        return self.not_read if isinstance(self.not_read, PassedOver) else None
+
+    @property
+    def document_id(self) -> str:
+        """The catalogue id of the entry."""
+        return document_id(self.provenance.source, self.provenance.locator)
+
+
+def not_read_item(item: ScanItem, error: DocintelError) -> ScanItem:
+    """The item again, to be recorded failed with ``error`` without being read (its worker died on it)."""
+    return ScanItem(item.provenance, not_read=error)
+
+
+def scan_items(
+    store: CatalogueStore,
+    documents: Sequence[Provenance],
+    passed_over: Sequence[PassedOverEntry] = (),
+    *,
+    force: bool = False,
+) -> Iterator[ScanItem]:
+    """The scan's work in discovery order, catalogue look-ups done a batch at a time; passed-over entries last."""
+    for batch_start in range(0, len(documents), _SKIP_CHECK_BATCH):
+        batch = documents[batch_start : batch_start + _SKIP_CHECK_BATCH]
+        ids = [document_id(p.source, p.locator) for p in batch]
+        known = {} if force else store.known_hashes(ids)
+        reviewed = store.reviewed_classes(ids)
+        for doc_id, provenance in zip(ids, batch, strict=True):
+            yield ScanItem(provenance, known=known.get(doc_id), reviewed=reviewed.get(doc_id))
+    for entry in passed_over:
+        yield ScanItem(entry.provenance, not_read=entry.error)
+
+
+def prepare_item(item: ScanItem, source: SourceConnector, engines: Engines) -> DocumentRecord | None:
+    """Everything a scan does to one entry before storing it (the heavy part); None when its content is unchanged.
+
+    A scan worker process runs this; the process that owns the catalogue stores what it returns.
+    """
+    record = new_record(item.provenance)
+    if item.not_read is not None:
+        return mask_labels_stage(_failed(record, item.not_read), engines)
+    record, content = fetch_stage(record, source, engines)
+    if content is not None and item.known is not None and item.known[0] == hashlib.sha256(content).hexdigest():
+        return None
+    if content is not None:
+        record = process_document(record, content, engines)
+        if item.reviewed is not None:
+            record = keep_reviewed_class(record, engines, *item.reviewed)
+    return mask_labels_stage(record, engines)
+
+
+def store_prepared(item: ScanItem, record: DocumentRecord | None, store: CatalogueStore, summary: RunSummary) -> None:
+    """Store what :func:`prepare_item` made of an entry (one transaction), and count it."""
+    if record is None:
+        summary.skipped += 1
+        return
+    store.save(record, run_id=summary.run_id)
+    if item.passed_over is not None:
+        summary.count_passed_over(item.passed_over)
+        return
+    summary.processed += 1
+    summary.count(record)
+    logger.info("document %s: %s", record.id, record.status.value)
 
 
 def scan_source(
@@ -667,59 +767,38 @@ def scan_source(
     force: bool = False,
     progress: Callable[[Provenance], None] | None = None,
     discovered: list[Provenance] | None = None,
+    passed_over: Sequence[PassedOverEntry] | None = None,
 ) -> RunSummary:
-    """Process every document of a source into the catalogue, skipping content already catalogued.
+    """Process every document of a source into the catalogue, in this process, skipping content already catalogued.
 
     Each document is stored as soon as it is processed, so a crash or kill loses at most the document
-    in hand; re-running picks up where it stopped (unchanged content is skipped by hash).
+    in hand; re-running picks up where it stopped (unchanged content is skipped by hash). Entries the
+    source passed over (``source.skipped`` unless given) are recorded as failed with the reason.
+    ``docintel scan --jobs N`` runs the same steps in N processes (:mod:`docintel.scan_pool`).
     """
     started = time.time()
     summary = RunSummary(run_id=store.start_run(source.name))
     items = discovered if discovered is not None else list(source.discover())
+    if passed_over is None:
+        passed_over = list(getattr(source, "skipped", []))
     summary.discovered = len(items)
+    status = "finished"
     try:
-        for batch_start in range(0, len(items), _SKIP_CHECK_BATCH):
-            batch = [new_record(p) for p in items[batch_start : batch_start + _SKIP_CHECK_BATCH]]
-            known = {} if force else store.known_hashes([r.id for r in batch])
-            for record in batch:
-                _scan_one(
-                    record, source=source, store=store, engines=engines, summary=summary, known=known.get(record.id)
-                )
-                if progress:
-                    progress(record.provenance)
+        for item in scan_items(store, items, passed_over, force=force):
+            store_prepared(item, prepare_item(item, source, engines), store, summary)
+            if progress and item.passed_over is None:
+                progress(item.provenance)
+    except KeyboardInterrupt:
+        status, summary.interrupted = "interrupted", True
+        raise
     finally:
         summary.seconds = time.time() - started
-        store.finish_run(summary.run_id, summary.as_dict(), status="finished")
+        store.finish_run(summary.run_id, summary.as_dict(), status=status)
     return summary
 
 
 # How many documents' catalogue hashes are looked up in one query when deciding what to skip.
 _SKIP_CHECK_BATCH = 500
-
-
-def _scan_one(
-    record: DocumentRecord,
-    *,
-    source: SourceConnector,
-    store: CatalogueStore,
-    engines: Engines,
-    summary: RunSummary,
-    known: tuple[str | None, str] | None,
-) -> None:
-    record, content = fetch_stage(record, source, engines)
-    if content is not None and known is not None and known[0] == hashlib.sha256(content).hexdigest():
-        summary.skipped += 1
-        return
-    if content is not None:
-        record = process_document(record, content, engines)
-        reviewed = store.reviewed_classes([record.id]).get(record.id)
-        if reviewed is not None:
-            record = keep_reviewed_class(record, engines, *reviewed)
-    record = mask_labels_stage(record, engines)
-    store.save(record, run_id=summary.run_id)
-    summary.processed += 1
-    summary.count(record)
-    logger.info("document %s: %s", record.id, record.status.value)
 
 
 def keep_reviewed_class(
