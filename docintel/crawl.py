@@ -297,8 +297,12 @@ def process_crawled(
         modified_at=item.modified_at,
     )
     store = crawl_store.store
+    fresh = new_record(provenance)
+    if fresh.id != document_id:
+        # The index gave this file a record of its own (a share file that got a deleted file's id): keep it.
+        fresh = fresh.model_copy(update={"id": document_id})
     try:
-        record, content = _fetch(new_record(provenance), source, engines)
+        record, content = _fetch(fresh, source, engines)
     except SourceNotFound:
         logger.info("document %s: gone from its drive before it was read", document_id)
         return "gone"

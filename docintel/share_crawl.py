@@ -55,7 +55,7 @@ from docintel.sources.share import (
 logger = logging.getLogger(__name__)
 
 # The round-state counters every shard adds to (and the checkpoint stores at the end of the round).
-COUNTERS = ("folders", "files", "written", "missing", "moved_folders", "problems", "fs_calls", "shards")
+COUNTERS = ("folders", "files", "written", "missing", "moved_folders", "replaced", "problems", "fs_calls", "shards")
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,13 @@ def crawl_shard(context: ShareContext, shard: Shard, ledger: RoundLedger) -> dic
     return counts
 
 
+def _reused_file_id(entry: ShareEntry, name: str, folder_id: str, before: IndexedChild | None) -> bool:
+    """Whether a file id seen before elsewhere now names a different file (the file system reused it)."""
+    if entry.is_folder or before is None or before.is_folder:
+        return False
+    return before.name != name and before.parent_id != folder_id and before.ctag != entry.version
+
+
 def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, private
     context: ShareContext,
     shard: Shard,
@@ -287,16 +294,27 @@ def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, pr
     elsewhere: dict[str, IndexedChild] = share_store.items(drive_id, arrived) if arrived else {}
     rows: list[dict[str, Any]] = []
     moved_folders: list[str] = []
+    replaced: list[str] = []
     for entry in listing.entries:
         counts["files"] += not entry.is_folder
         old = indexed.get(entry.item_id)
         name = display_name(entry.name)
         if old is not None and old.name == name and old.ctag == entry.version:
             continue
-        rows.append(_row(drive_id, folder.folder_id, entry))
+        row = _row(drive_id, folder.folder_id, entry)
         before = old or elsewhere.get(entry.item_id)
         if entry.is_folder and before is not None and (before.name != name or before.parent_id != folder.folder_id):
             moved_folders.append(entry.item_id)
+        elif _reused_file_id(entry, name, folder.folder_id, before) and before is not None:
+            # Another folder, another name and other content: a new file that got a deleted file's id (inode
+            # reuse), not a move. The deleted file's record is closed; the new file gets a record of its own.
+            row["document_id"] = document_id(KIND, locator(drive_id, f"{entry.item_id}@{entry.version}"))
+            if before.document_id is not None and before.document_id != row["document_id"]:
+                replaced.append(before.document_id)
+        rows.append(row)
+    if replaced:
+        share_store.store.mark_deleted(replaced)
+        counts["replaced"] = counts.get("replaced", 0) + len(replaced)
     if rows:
         context.crawl_store.record_items(drive_id, shard.round, rows)
         counts["written"] += len(rows)

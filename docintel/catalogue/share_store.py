@@ -39,6 +39,7 @@ class IndexedChild:
     ctag: str | None
     parent_id: str | None
     deleted: bool
+    document_id: str | None = None
 
 
 class ShareStore:
@@ -54,9 +55,9 @@ class ShareStore:
     def children(self, drive_id: str, folder_id: str) -> dict[str, IndexedChild]:
         """The live entries the index holds under one folder, by item id."""
         i = t.drive_items
-        query = select(i.c.item_id, i.c.name, i.c.is_folder, i.c.ctag, i.c.parent_id, i.c.deleted).where(
-            i.c.drive_id == drive_id, i.c.parent_id == folder_id, i.c.deleted.is_(False)
-        )
+        query = select(
+            i.c.item_id, i.c.name, i.c.is_folder, i.c.ctag, i.c.parent_id, i.c.deleted, i.c.document_id
+        ).where(i.c.drive_id == drive_id, i.c.parent_id == folder_id, i.c.deleted.is_(False))
         with self._transaction("read children") as connection:
             return {row[0]: IndexedChild(*row) for row in connection.execute(query)}
 
@@ -66,9 +67,9 @@ class ShareStore:
         found: dict[str, IndexedChild] = {}
         with self._transaction("read items") as connection:
             for chunk in _chunks(list(item_ids)):
-                query = select(i.c.item_id, i.c.name, i.c.is_folder, i.c.ctag, i.c.parent_id, i.c.deleted).where(
-                    i.c.drive_id == drive_id, i.c.item_id.in_(chunk)
-                )
+                query = select(
+                    i.c.item_id, i.c.name, i.c.is_folder, i.c.ctag, i.c.parent_id, i.c.deleted, i.c.document_id
+                ).where(i.c.drive_id == drive_id, i.c.item_id.in_(chunk))
                 found.update({row[0]: IndexedChild(*row) for row in connection.execute(query)})
         return found
 
