@@ -32,7 +32,7 @@ from docintel.pipeline import (
     new_record,
     process_document,
 )
-from docintel.sources.base import SourceConnector, document_id
+from docintel.sources.base import ContentFetcher, document_id
 from docintel.sources.graph import DeltaItem, DriveRef, GraphSession, locator
 from docintel.sources.graph_client import DeltaResyncRequired
 
@@ -263,7 +263,7 @@ def process_crawled(
     document_id: str,
     crawl_store: CrawlStore,
     engines: Engines,
-    source_for: Callable[[str], SourceConnector],
+    source_for: Callable[[str], ContentFetcher],
     *,
     route: Callable[[bytes], bool] | None = None,
 ) -> str:
@@ -320,7 +320,7 @@ def process_crawled(
     return record.status.value
 
 
-def _fetch(record: DocumentRecord, source: SourceConnector, engines: Engines) -> tuple[DocumentRecord, bytes | None]:
+def _fetch(record: DocumentRecord, source: ContentFetcher, engines: Engines) -> tuple[DocumentRecord, bytes | None]:
     """The fetch stage, except that retryable errors and a vanished item are raised rather than recorded."""
     try:
         content = source.fetch(record.provenance, engines.settings.limits.max_file_bytes)

@@ -284,8 +284,10 @@ def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, pr
     counts["fs_calls"] += listing.calls
     counts["problems"] += len(listing.problems)
     if listing.problems or folder.folder_id in problem_folders:
-        rows = [{"name": display_name(p.name), "problem": p.problem, "detail": p.detail} for p in listing.problems]
-        share_store.replace_problems(drive_id, folder.folder_id, shard.round, rows)
+        problem_rows = [
+            {"name": display_name(p.name), "problem": p.problem, "detail": p.detail} for p in listing.problems
+        ]
+        share_store.replace_problems(drive_id, folder.folder_id, shard.round, problem_rows)
     if not listing.listed:
         return []  # unreadable now: what the index holds under it stays as it was
     indexed = share_store.children(drive_id, folder.folder_id)

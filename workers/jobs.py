@@ -39,7 +39,7 @@ from docintel.errors import ConfigError, DocintelError, SourceThrottled
 from docintel.extract.base import FileType
 from docintel.pipeline import Engines, masked_location
 from docintel.settings import Settings, load_settings
-from docintel.sources.base import SourceConnector
+from docintel.sources.base import ContentFetcher
 from docintel.sources.graph import DriveRef, GraphSource, SourcesConfig, sources_config
 from docintel.sources.graph_client import GraphAuth, graph_auth_from_env
 from docintel.sources.share import ShareSource, ShareSourceConfig
@@ -111,7 +111,7 @@ class WorkerContext:
             raise ConfigError(f"source {name!r} is not a network share (kind: share)")
         return ShareSource(config)
 
-    def fetcher(self, name: str) -> SourceConnector:
+    def fetcher(self, name: str) -> ContentFetcher:
         """Whatever reads the documents of source ``name``: Graph, or a share's files."""
         if isinstance(self.sources.any_source(name), ShareSourceConfig):
             return self.share(name)
@@ -148,9 +148,12 @@ def warm(connection: Redis | None = None) -> WorkerContext:
     runs each reader once on small generated documents.
     """
     ctx = context(connection)
-    _ = ctx.sources, ctx.store, ctx.auth
+    _ = ctx.sources, ctx.store
     ctx.engines.warm()
-    _warm_graph_sdk(ctx)
+    # A worker whose sources are all network shares needs no Graph credentials.
+    if any(not isinstance(source, ShareSourceConfig) for source in ctx.sources.sources):
+        _ = ctx.auth
+        _warm_graph_sdk(ctx)
     _warm_pipeline(ctx.engines)
     return ctx
 

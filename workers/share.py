@@ -87,11 +87,11 @@ class RedisRoundLedger:
 
     def done(self, shard: Shard) -> int:
         """Remove a finished shard; returns how many are still pending."""
-        return int(self.connection.eval(_DONE, 1, f"{self._base}:pending", shard.key))  # type: ignore[arg-type]
+        return int(self.connection.eval(_DONE, 1, f"{self._base}:pending", shard.key))
 
     def pending(self) -> int:
         """Shards not finished yet."""
-        return int(self.connection.scard(f"{self._base}:pending"))  # type: ignore[arg-type]
+        return int(self.connection.scard(f"{self._base}:pending"))
 
     def add_counts(self, counts: Mapping[str, int]) -> None:
         """Add to the round's counters."""
@@ -106,7 +106,7 @@ class RedisRoundLedger:
     def counts(self) -> dict[str, int]:
         """The round's counters."""
         raw = self.connection.hgetall(f"{self._base}:counts")
-        return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in raw.items()}  # type: ignore[union-attr]
+        return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in raw.items()}
 
 
 def _context(source_name: str) -> tuple[ShareContext, ShareSource]:

@@ -21,7 +21,7 @@ import mimetypes
 import os
 import re
 import stat as stat_module
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -316,7 +316,7 @@ class ShareSource:
             real_roots,
         )
 
-    def discover(self) -> Iterable[Provenance]:
+    def discover(self) -> Iterator[Provenance]:
         """Not used: shares are enumerated by the crawler (``docintel crawl``)."""
         return iter(())
 

@@ -76,7 +76,7 @@ def test_a_share_is_enumerated_in_shards_and_its_files_processed_by_workers(
     root = Path(share_env["SHARE_ROOT"])
     total = _tree(root, folders=24, files=2)
     get_queue(CRAWL, redis).enqueue(jobs.crawl_source, "teams", **job_options(CRAWL))
-    run_worker([CRAWL, EXTRACT, OCR], redis, burst=True, warm=False)
+    run_worker([CRAWL, EXTRACT, OCR], redis, burst=True, warm=True)
 
     store = open_catalogue(fresh_postgres_url)
     docs = [d for d in store.iter_documents(include_children=False, include_deleted=False)]
@@ -110,7 +110,7 @@ def test_kill_9_mid_enumeration_resumes_and_loses_or_duplicates_nothing(
     redis: Redis, share_env: dict[str, str], fresh_postgres_url: str
 ) -> None:
     root = Path(share_env["SHARE_ROOT"])
-    total = _tree(root, folders=300, files=4)
+    total = _tree(root, folders=80, files=3)
     get_queue(CRAWL, redis).enqueue(jobs.crawl_source, "teams", **job_options(CRAWL))
     worker = _start_worker(share_env, CRAWL)
     store = open_catalogue(fresh_postgres_url)
@@ -119,7 +119,13 @@ def test_kill_9_mid_enumeration_resumes_and_loses_or_duplicates_nothing(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # enumeration under way: files recorded, the round not finished
         checkpoint = crawl_store.checkpoint(drive)
-        if checkpoint is not None and checkpoint.status == "running" and crawl_store.pending_count(drive) > 100:
+        started = Queue(CRAWL, connection=redis).started_job_registry.count
+        if (
+            checkpoint is not None
+            and checkpoint.status == "running"
+            and crawl_store.pending_count(drive) > 30
+            and started
+        ):
             break
         time.sleep(0.02)
     else:
@@ -127,7 +133,8 @@ def test_kill_9_mid_enumeration_resumes_and_loses_or_duplicates_nothing(
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     assert crawl_store.checkpoint(drive).status == "running"  # type: ignore[union-attr]
-    assert requeue_abandoned(redis, [CRAWL]) == 1
+    # The shard in flight when it died (none if it was killed between two jobs: the rest are still queued).
+    assert requeue_abandoned(redis, [CRAWL]) in (0, 1)
 
     second = _start_worker(share_env, CRAWL)
     assert second.wait(timeout=300) == 0, second.stderr.read().decode()[-2000:] if second.stderr else ""
