@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docintel.catalogue.crawl_store import STATUS_RUNNING, Checkpoint, CrawlStore
-from docintel.catalogue.share_store import IndexedChild, ShareStore
+from docintel.catalogue.share_store import IndexedChild, ShardWrites, ShareStore
 from docintel.crawl import PendingSink, Relabel, RoundResult, reconcile_round
 from docintel.errors import SourceUnavailable
 from docintel.sources.base import document_id
@@ -224,11 +224,16 @@ def crawl_shard(context: ShareContext, shard: Shard, ledger: RoundLedger) -> dic
     problem_folders = context.share_store.problem_folders(shard.drive_id)
     counts = dict.fromkeys(COUNTERS, 0)
     stack = [_Folder(shard.folder_id, shard.folders, shard.target, shard.id_prefix, shard.ancestors)]
+    writes = ShardWrites()
     while stack and counts["folders"] < source.config.shard_folders:
         folder = stack.pop()
-        stack.extend(
-            reversed(_crawl_folder(context, shard, folder, rules, local_root, windows_root, problem_folders, counts))
-        )
+        found = _crawl_folder(context, shard, folder, rules, local_root, windows_root, problem_folders, counts, writes)
+        stack.extend(reversed(found))
+    # One transaction for the whole shard: its folders' changes are written together or (killed) not at all.
+    context.share_store.apply(shard.drive_id, shard.round, writes)
+    counts["written"] += len(writes.rows)
+    counts["missing"] += writes.marked_missing
+    counts["moved_folders"] += len(writes.moved_folders)
     children = [
         replace(
             shard,
@@ -263,8 +268,9 @@ def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, pr
     windows_root: int,
     problem_folders: set[str],
     counts: dict[str, int],
+    writes: ShardWrites,
 ) -> list[_Folder]:
-    """Compare one folder's listing with the index and write the difference; returns its sub-folders."""
+    """Compare one folder's listing with the index and add the difference to ``writes``; returns its sub-folders."""
     share_store, drive_id = context.share_store, shard.drive_id
     path = Path(folder.target) if folder.target else local_root.joinpath(*folder.folders)
     relative = "/".join(display_name(part) for part in folder.folders)
@@ -287,7 +293,7 @@ def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, pr
         problem_rows = [
             {"name": display_name(p.name), "problem": p.problem, "detail": p.detail} for p in listing.problems
         ]
-        share_store.replace_problems(drive_id, folder.folder_id, shard.round, problem_rows)
+        writes.problems[folder.folder_id] = problem_rows
     if not listing.listed:
         return []  # unreadable now: what the index holds under it stays as it was
     indexed = share_store.children(drive_id, folder.folder_id)
@@ -317,15 +323,11 @@ def _crawl_folder(  # noqa: PLR0917 - one folder's listing against the index, pr
     if replaced:
         share_store.store.mark_deleted(replaced)
         counts["replaced"] = counts.get("replaced", 0) + len(replaced)
-    if rows:
-        context.crawl_store.record_items(drive_id, shard.round, rows)
-        counts["written"] += len(rows)
+    writes.rows.extend(rows)
     missing = [item_id for item_id in indexed if item_id not in current]
     if missing:
-        counts["missing"] += share_store.mark_missing(drive_id, folder.folder_id, missing, shard.round)
-    if moved_folders:
-        share_store.touch_subtree(drive_id, moved_folders, shard.round)
-        counts["moved_folders"] += len(moved_folders)
+        writes.missing[folder.folder_id] = missing
+    writes.moved_folders.extend(moved_folders)
     subfolders = []
     for entry in listing.entries:
         if not entry.is_folder:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -27,6 +27,34 @@ _CHUNK = 500
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def _touch_subtree(connection: Any, drive_id: str, folder_ids: Sequence[str], round_no: int) -> int:
+    i = t.drive_items
+    touched = 0
+    frontier = list(folder_ids)
+    seen: set[str] = set(frontier)
+    while frontier:
+        below: list[str] = []
+        for chunk in _chunks(frontier):
+            live = (i.c.drive_id == drive_id, i.c.parent_id.in_(chunk), i.c.deleted.is_(False))
+            below.extend(connection.execute(select(i.c.item_id).where(*live, i.c.is_folder.is_(True))).scalars())
+            result = connection.execute(update(i).where(*live, i.c.is_folder.is_(False)).values(seen_round=round_no))
+            touched += result.rowcount
+        frontier = [f for f in below if f not in seen]
+        seen.update(frontier)
+    return touched
+
+
+@dataclass
+class ShardWrites:
+    """What one shard's listings changed, written together by :meth:`ShareStore.apply`."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)  # new, changed, renamed or moved-in entries
+    missing: dict[str, list[str]] = field(default_factory=dict)  # folder id -> entries gone from it
+    moved_folders: list[str] = field(default_factory=list)
+    problems: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # folder id -> its problems now
+    marked_missing: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,25 +117,57 @@ class ShareStore:
 
     def touch_subtree(self, drive_id: str, folder_ids: Sequence[str], round_no: int) -> int:
         """Mark every live file under moved or renamed folders seen this round, so their paths are refreshed."""
-        i = t.drive_items
-        touched = 0
-        frontier = list(folder_ids)
-        seen: set[str] = set(frontier)
         with self._transaction("touch subtree", write=True) as connection:
-            while frontier:
-                below: list[str] = []
-                for chunk in _chunks(frontier):
-                    live = (i.c.drive_id == drive_id, i.c.parent_id.in_(chunk), i.c.deleted.is_(False))
-                    below.extend(
-                        connection.execute(select(i.c.item_id).where(*live, i.c.is_folder.is_(True))).scalars()
-                    )
+            return _touch_subtree(connection, drive_id, folder_ids, round_no)
+
+    def apply(self, drive_id: str, round_no: int, writes: ShardWrites) -> None:
+        """Write what a shard found, in one transaction: changed entries, vanished ones, moved folders, problems.
+
+        One commit per shard instead of several per folder: on SQLite each commit is a disk sync, which made a
+        folder cost ~40 ms on a busy disk.
+        """
+        i, p = t.drive_items, t.share_problems
+        with self._transaction("apply shard", write=True) as connection:
+            if writes.rows:
+                live = [dict(row, drive_id=drive_id, seen_round=round_no, deleted=False) for row in writes.rows]
+                unique = list({row["item_id"]: row for row in live}.values())
+                statement = self.crawl_store._insert(i)  # the crawl store's dialect-aware insert
+                updated = [name for name in unique[0] if name not in ("drive_id", "item_id")]
+                statement = statement.on_conflict_do_update(
+                    index_elements=[i.c.drive_id, i.c.item_id],
+                    set_={name: statement.excluded[name] for name in updated},
+                )
+                connection.execute(statement, unique)
+            for folder_id, item_ids in writes.missing.items():
+                for chunk in _chunks(item_ids):
                     result = connection.execute(
-                        update(i).where(*live, i.c.is_folder.is_(False)).values(seen_round=round_no)
+                        update(i)
+                        .where(i.c.drive_id == drive_id, i.c.parent_id == folder_id, i.c.item_id.in_(chunk))
+                        .values(deleted=True, seen_round=round_no)
                     )
-                    touched += result.rowcount
-                frontier = [f for f in below if f not in seen]
-                seen.update(frontier)
-        return touched
+                    writes.marked_missing += result.rowcount
+            if writes.moved_folders:
+                _touch_subtree(connection, drive_id, writes.moved_folders, round_no)
+            now = dt.datetime.now(dt.UTC)
+            for folder_id, problems in writes.problems.items():
+                connection.execute(delete(p).where(p.c.drive_id == drive_id, p.c.folder_id == folder_id))
+                unique_problems = {(row["name"][:1024], row["problem"]): row for row in problems}
+                if unique_problems:
+                    connection.execute(
+                        insert(p),
+                        [
+                            {
+                                "drive_id": drive_id,
+                                "folder_id": folder_id,
+                                "name": name,
+                                "problem": problem,
+                                "detail": row.get("detail") or None,
+                                "round": round_no,
+                                "recorded_at": now,
+                            }
+                            for (name, problem), row in unique_problems.items()
+                        ],
+                    )
 
     def cascade_deletions(self, drive_id: str, round_no: int) -> list[str]:
         """Delete everything under folders deleted this round; returns the document ids of every file deleted."""
