@@ -144,3 +144,28 @@ def test_kill_9_mid_enumeration_resumes_and_loses_or_duplicates_nothing(
     assert len(queued) == len(set(queued)) == total  # every file once: none lost, none twice
     assert crawl_store.pending_count(drive) == total
     store.close()
+
+
+def test_crawl_command_enqueues_a_share_and_status_shows_its_root_last_crawl_and_problems(
+    redis: Redis, share_env: dict[str, str]
+) -> None:
+    from click.testing import CliRunner
+
+    from docintel.settings import get_settings
+    from workers.commands import crawl_command, status_command
+
+    root = Path(share_env["SHARE_ROOT"])
+    _tree(root, folders=3, files=1)
+    (root / "shortcut").symlink_to(root / "area 0")
+    runner = CliRunner()
+    get_settings.cache_clear()
+    result = runner.invoke(crawl_command, ["--source", "teams"])
+    assert result.exit_code == 0 and "enqueued crawl of teams" in result.output, result.output
+    run_worker([CRAWL], redis, burst=True, warm=False)
+    status = runner.invoke(status_command, [])
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    root_line = next(line for line in lines if line.startswith("teams:san01/teams"))
+    assert " idle " in root_line and root_line.split()[-1] == "3"  # three files waiting for extract jobs
+    assert lines[lines.index(root_line) + 1].strip() == "problems: symlink 1"
+    get_settings.cache_clear()
