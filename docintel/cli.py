@@ -60,7 +60,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("docintel.review.commands:user_command", "Manage local accounts for the review pages."),
     "train": ("classifiers.train:train_command", "Retrain the retention model from reviewers' decisions."),
     "labels": ("docintel.labels:labels_command", "Apply Purview retention labels to reviewed SharePoint files."),
-    "crawl": ("workers.commands:crawl_command", "Enqueue a crawl of SharePoint, OneDrive and mailboxes (delta)."),
+    "crawl": (
+        "workers.commands:crawl_command",
+        "Enqueue a crawl of SharePoint, OneDrive, mailboxes (delta) and shares.",
+    ),
     "worker": ("workers.commands:worker_command", "Run an rq worker (models loaded once, before forking)."),
     "status": ("workers.commands:status_command", "Queue depths, failed jobs, each drive's last sync."),
     "graph-emulator": ("workers.commands:graph_emulator_command", "Serve the Microsoft Graph emulator (demo/tests)."),

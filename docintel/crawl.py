@@ -32,8 +32,8 @@ from docintel.pipeline import (
     new_record,
     process_document,
 )
-from docintel.sources.base import document_id
-from docintel.sources.graph import DeltaItem, DriveRef, GraphSession, GraphSource, locator
+from docintel.sources.base import ContentFetcher, document_id
+from docintel.sources.graph import DeltaItem, DriveRef, GraphSession, locator
 from docintel.sources.graph_client import DeltaResyncRequired
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ async def crawl_drive(
         if result.resyncs:
             swept = crawl_store.sweep(drive.drive_id, result.round)
             result.deleted += store.mark_deleted(swept) if swept else 0
-        _reconcile(drive, crawl_store, result, on_pending, wants, keep_pending_ids, relabel)
+        reconcile_round(drive, crawl_store, result, on_pending, wants, keep_pending_ids, relabel)
     except Exception as error:
         crawl_store.fail_round(drive.drive_id, type(error).__name__, str(error))
         raise
@@ -202,7 +202,7 @@ async def _read_round(  # noqa: PLR0917 - one round's collaborators, private
         return page.delta_link
 
 
-def _reconcile(  # noqa: PLR0917 - one round's collaborators, private
+def reconcile_round(  # noqa: PLR0917 - one round's collaborators (share rounds reuse it)
     drive: DriveRef,
     crawl_store: CrawlStore,
     result: RoundResult,
@@ -263,7 +263,7 @@ def process_crawled(
     document_id: str,
     crawl_store: CrawlStore,
     engines: Engines,
-    source_for: Callable[[str], GraphSource],
+    source_for: Callable[[str], ContentFetcher],
     *,
     route: Callable[[bytes], bool] | None = None,
 ) -> str:
@@ -297,8 +297,12 @@ def process_crawled(
         modified_at=item.modified_at,
     )
     store = crawl_store.store
+    fresh = new_record(provenance)
+    if fresh.id != document_id:
+        # The index gave this file a record of its own (a share file that got a deleted file's id): keep it.
+        fresh = fresh.model_copy(update={"id": document_id})
     try:
-        record, content = _fetch(new_record(provenance), source, engines)
+        record, content = _fetch(fresh, source, engines)
     except SourceNotFound:
         logger.info("document %s: gone from its drive before it was read", document_id)
         return "gone"
@@ -316,7 +320,7 @@ def process_crawled(
     return record.status.value
 
 
-def _fetch(record: DocumentRecord, source: GraphSource, engines: Engines) -> tuple[DocumentRecord, bytes | None]:
+def _fetch(record: DocumentRecord, source: ContentFetcher, engines: Engines) -> tuple[DocumentRecord, bytes | None]:
     """The fetch stage, except that retryable errors and a vanished item are raised rather than recorded."""
     try:
         content = source.fetch(record.provenance, engines.settings.limits.max_file_bytes)

@@ -33,13 +33,14 @@ def _fail(error: DocintelError) -> None:
 @click.option("--every", "every", type=int, metavar="SECONDS", help="Also schedule an incremental crawl this often.")
 @click.option("--schedule", "every", type=int, metavar="SECONDS", hidden=True)
 def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
-    """Enqueue an incremental crawl of SharePoint, OneDrive and mailbox sources (`docintel worker` runs it).
+    """Enqueue an incremental crawl of SharePoint, OneDrive, mailbox and network-share sources (workers run it).
 
     \b
     Examples:
       docintel crawl                        # every source in config/sources.yaml
       docintel crawl --source sharepoint
       docintel crawl --source mail          # Exchange mailboxes only
+      docintel crawl --source teams         # a kind: share source, sharded by folder
       docintel crawl --every 3600           # now, then hourly (workers run the scheduler)
     """
     from docintel.catalogue.store import open_catalogue
@@ -52,7 +53,7 @@ def crawl_command(source_names: tuple[str, ...], every: int | None) -> None:
         config = sources_config(settings)
         names = list(source_names) or [s.name for s in config.sources]
         for name in names:
-            config.source(name)
+            config.any_source(name)
         # Refuse now, not in every worker job, when this key is not the catalogue's.
         with open_catalogue(settings.catalogue.url) as store:
             bind_pii_key(store, load_pii_key())
@@ -111,7 +112,7 @@ def worker_command(queues: str, burst: bool, no_warm: bool, metrics_port: int | 
 @click.option("--requeue-failed", is_flag=True, help="Put every failed job back on its queue (not invoices).")
 @click.option("--runs", "show_runs", default=5, show_default=True, help="Latest scan runs to list.")
 def status_command(show_failed: int, requeue_failed: bool, show_runs: int) -> None:
-    """Queue depths (invoices too), failed jobs, each drive's last sync by owner or site, and the latest runs.
+    """Queue depths (invoices too), failed jobs, each drive's or share root's last sync, and the latest runs.
 
     \b
     Examples:
@@ -119,6 +120,7 @@ def status_command(show_failed: int, requeue_failed: bool, show_runs: int) -> No
       docintel status --requeue-failed      # after fixing what made crawl/extract/ocr jobs fail
     """
     from docintel.catalogue.crawl_store import CrawlStore
+    from docintel.catalogue.share_store import ShareStore
     from docintel.catalogue.store import open_catalogue
 
     connection = redis_connection()
@@ -149,6 +151,10 @@ def status_command(show_failed: int, requeue_failed: bool, show_runs: int) -> No
         click.echo(f"{label:<{DRIVE_WIDTH}} {checkpoint.status:<8} {synced:<20} {checkpoint.round:>5} {pending:>8}")
         if checkpoint.error_type:
             click.echo(f"  last error: {checkpoint.error_type}: {checkpoint.error_message}")
+        if checkpoint.kind == "share":
+            problems = ShareStore(crawl_store).problem_counts(checkpoint.drive_id)
+            if problems:
+                click.echo(f"  problems: {', '.join(f'{name} {count}' for name, count in sorted(problems.items()))}")
     if not checkpoints:
         click.echo("no drive crawled yet: run `docintel crawl` and `docintel worker`")
     store.interrupt_dead_runs()

@@ -1,6 +1,7 @@
 """rq job functions: ids in, ids out. They call the same crawl and stage functions as the in-process commands.
 
-- :func:`crawl_source` (queue ``crawl``): list a source's drives, enqueue one :func:`crawl_drive` each.
+- :func:`crawl_source` (queue ``crawl``): list a source's drives, enqueue one :func:`crawl_drive` each (a
+  network share: one ``workers.share.crawl_share_root`` per root, which shards the share by folder).
 - :func:`crawl_drive` (``crawl``): one delta round; every changed file is enqueued (``extract``, or ``ocr``
   for images) before the round's deltaLink is stored.
 - :func:`process_document` (``extract`` / ``ocr``): fetch from a fresh download URL, read, find PII,
@@ -34,12 +35,14 @@ from docintel.catalogue.store import CatalogueStore, open_catalogue
 from docintel.crawl import PendingDocument, process_crawled
 from docintel.crawl import crawl_drive as crawl_drive_round
 from docintel.enrich.hashing import bind_pii_key
-from docintel.errors import DocintelError, SourceThrottled
+from docintel.errors import ConfigError, DocintelError, SourceThrottled
 from docintel.extract.base import FileType
 from docintel.pipeline import Engines, masked_location
 from docintel.settings import Settings, load_settings
+from docintel.sources.base import ContentFetcher
 from docintel.sources.graph import DriveRef, GraphSource, SourcesConfig, sources_config
 from docintel.sources.graph_client import GraphAuth, graph_auth_from_env
+from docintel.sources.share import ShareSource, ShareSourceConfig
 from workers.queues import CRAWL, EXTRACT, OCR, get_queue, job_options, redis_connection
 from workers.throttle import RedisPauseBoard
 
@@ -101,6 +104,19 @@ class WorkerContext:
         """The configured source ``name``, sharing the tenant pause."""
         return GraphSource(self.sources.source(name), self.sources.graph, self.auth, board=self.board)
 
+    def share(self, name: str) -> ShareSource:
+        """The configured network share ``name``, read through this machine's path map."""
+        config = self.sources.any_source(name)
+        if not isinstance(config, ShareSourceConfig):
+            raise ConfigError(f"source {name!r} is not a network share (kind: share)")
+        return ShareSource(config)
+
+    def fetcher(self, name: str) -> ContentFetcher:
+        """Whatever reads the documents of source ``name``: Graph, or a share's files."""
+        if isinstance(self.sources.any_source(name), ShareSourceConfig):
+            return self.share(name)
+        return self.source(name)
+
 
 _context: WorkerContext | None = None
 _context_lock = threading.Lock()
@@ -132,9 +148,12 @@ def warm(connection: Redis | None = None) -> WorkerContext:
     runs each reader once on small generated documents.
     """
     ctx = context(connection)
-    _ = ctx.sources, ctx.store, ctx.auth
+    _ = ctx.sources, ctx.store
     ctx.engines.warm()
-    _warm_graph_sdk(ctx)
+    # A worker whose sources are all network shares needs no Graph credentials.
+    if any(not isinstance(source, ShareSourceConfig) for source in ctx.sources.sources):
+        _ = ctx.auth
+        _warm_graph_sdk(ctx)
     _warm_pipeline(ctx.engines)
     return ctx
 
@@ -222,6 +241,12 @@ def _reschedule(error: SourceThrottled) -> str:
 def crawl_source(source_name: str) -> list[str]:
     """List a source's drives and enqueue a delta round for each; returns the drive ids."""
     ctx = context()
+    if isinstance(ctx.sources.any_source(source_name), ShareSourceConfig):
+        from workers.share import enqueue_share_roots
+
+        roots = enqueue_share_roots(ctx.connection, ctx.share(source_name))
+        logger.info("source %s: %d share roots enqueued", source_name, len(roots))
+        return roots
     source = ctx.source(source_name)
 
     async def discover() -> list[DriveRef]:
@@ -322,7 +347,7 @@ def process_document(document_id: str) -> str:
         return True
 
     try:
-        process_crawled(document_id, ctx.crawl_store, ctx.engines, ctx.source, route=to_ocr)
+        process_crawled(document_id, ctx.crawl_store, ctx.engines, ctx.fetcher, route=to_ocr)
     except SourceThrottled as error:
         _reschedule(error)
     return document_id

@@ -495,6 +495,8 @@ drive_items = Table(
     Column("processed_at", UtcDateTime()),
     Index("ix_drive_items_drive_id_seen_round", "drive_id", "seen_round"),
     Index("ix_drive_items_document_id", "document_id"),
+    # A share crawl compares each folder's listing with its children here (revision 0014_shares).
+    Index("ix_drive_items_drive_id_parent_id", "drive_id", "parent_id"),
 )
 
 # -- governance signals (issue 5): revision 0005_signals ---------------------------------------------
@@ -612,4 +614,24 @@ sar_exemptions = Table(
     Column("recorded_by", String(128), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Index("ix_sar_exemptions_case_id", "case_id"),
+)
+
+# -- network shares (issue 16): revision 0014_shares --------------------------------------------------
+
+# What a share threw at the crawler, per folder (``name`` empty: the folder itself) or per entry of it: permission
+# denied, a path longer than Windows allows, an undecodable name, a link or junction, a loop, a vanished entry,
+# a sparse or huge file (docintel.sources.share.ProblemKind). The crawler's own state, like drive_items: names
+# are kept as the share spells them (for the operator fixing the share), never exported or reported. A folder's
+# rows are replaced each time it is listed.
+share_problems = Table(
+    "share_problems",
+    metadata,
+    Column("drive_id", String(255), primary_key=True),
+    Column("folder_id", String(255), primary_key=True),  # drive_items.item_id of the folder listed
+    Column("name", String(1024), primary_key=True),
+    Column("problem", String(32), primary_key=True),
+    Column("detail", Text),
+    Column("round", Integer, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index("ix_share_problems_drive_id_problem", "drive_id", "problem"),
 )

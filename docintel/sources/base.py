@@ -26,3 +26,16 @@ class SourceConnector(Protocol):
     def fetch(self, provenance: Provenance, max_bytes: int) -> bytes:
         """The document's bytes; TooLarge when over ``max_bytes``, SourceError when unreachable."""
         ...
+
+
+class ContentFetcher(Protocol):
+    """Reads a discovered document's bytes again: what a crawled document's fetch stage needs of its source."""
+
+    @property
+    def name(self) -> str:
+        """The source's name."""
+        ...
+
+    def fetch(self, provenance: Provenance, max_bytes: int) -> bytes:
+        """The document's bytes; TooLarge when over ``max_bytes``, SourceError when unreachable."""
+        ...

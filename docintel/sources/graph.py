@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -52,6 +52,7 @@ from docintel.sources.graph_client import (
     graph_call,
     shared_ssl_context,
 )
+from docintel.sources.share import ShareSourceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -115,15 +116,25 @@ class SourcesConfig(_Config):
     """The whole of ``config/sources.yaml``."""
 
     graph: GraphSettings = Field(default_factory=GraphSettings)
-    sources: list[GraphSourceConfig] = Field(default_factory=list)
+    # Graph sources and network shares (``kind: share``, docintel.sources.share), told apart by ``kind``.
+    sources: list[Annotated[GraphSourceConfig | ShareSourceConfig, Field(discriminator="kind")]] = Field(
+        default_factory=list
+    )
 
-    def source(self, name: str) -> GraphSourceConfig:
-        """The source called ``name``; ConfigError listing the known ones otherwise."""
+    def any_source(self, name: str) -> GraphSourceConfig | ShareSourceConfig:
+        """The source called ``name``, of any kind; ConfigError listing the known ones otherwise."""
         for source in self.sources:
             if source.name == name:
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"unknown source {name!r}; known: {known}")
+
+    def source(self, name: str) -> GraphSourceConfig:
+        """The Graph source called ``name``; ConfigError when unknown or a share."""
+        found = self.any_source(name)
+        if not isinstance(found, GraphSourceConfig):
+            raise ConfigError(f"source {name!r} is a network share, not a Graph source")
+        return found
 
 
 def load_sources_config(path: Path) -> SourcesConfig:

@@ -1,7 +1,7 @@
 """Migration triage: records managers' overrides of a document's recommendation (``triage_overrides``).
 
 Revision ID: 0015_triage
-Revises: 0013_contracts
+Revises: 0014_shares
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_triage"
-down_revision: str | Sequence[str] | None = "0013_contracts"
+down_revision: str | Sequence[str] | None = "0014_shares"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
