@@ -72,6 +72,16 @@ REDIS_DOCUMENTS = frozenset({"docs/crawling.md"})
 # Documents whose commands reach Microsoft 365 (`api-key create --site`; workers of crawl queues need Graph
 # credentials to start) get the environment docs/crawling.md section 2 describes, for a Graph emulator the test starts.
 GRAPH_DOCUMENTS = frozenset({"docs/crawling.md", "docs/invoices.md"})
+# Sources a reader adds to config/sources.yaml before a document's commands make sense, as the document tells them
+# ("uncomment and point at a mount"): document -> YAML appended to the session's copy. {folder} is the session's.
+EXTRA_SOURCES = {
+    "docs/crawling.md": """
+  - name: teams
+    kind: share
+    roots: ['\\\\san01\\teams']
+    path_map: {'\\\\san01\\teams': '{folder}/shares'}
+""",
+}
 
 # Document placeholders, written into the session folder under the documented names from the sample generators
 # (docintel/samples: synthetic people, valid-checksum identifiers): documented name -> sample it is made from.
@@ -620,6 +630,9 @@ def sessions(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
                 earlier.close()
             folder = tmp_path_factory.mktemp(Path(document).stem)
             shutil.copytree(REPO / "config", folder / "config")
+            if document in EXTRA_SOURCES:
+                with (folder / "config" / "sources.yaml").open("a", encoding="utf-8") as sources:
+                    sources.write(EXTRA_SOURCES[document].replace("{folder}", str(folder)))
             for name, build in PLACEHOLDER_FILES.items():
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(build())

@@ -50,8 +50,8 @@ def test_the_shipped_sources_file_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("sources: [{name: a, kind: exchange}]", "sources.0.kind"),
-        ("sources: [{name: a, kind: sharepoint, colour: red}]", "sources.0.colour"),
+        ("sources: [{name: a, kind: exchange}]", r"sources\.0: .*'kind'.*'sharepoint', 'onedrive', 'mailbox', 'share'"),
+        ("sources: [{name: a, kind: sharepoint, colour: red}]", r"sources\.0\.sharepoint\.colour"),
         ("graph: {organisation: x, secret: y}", "graph.secret"),
         ("sources: [{name: a, kind: onedrive}, {name: a, kind: sharepoint}]", "names must be unique"),
     ],
