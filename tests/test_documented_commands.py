@@ -281,7 +281,8 @@ def command_path(argv: list[str]) -> list[str]:
     return path
 
 
-GROUPS = frozenset({"api-key", "profiles", "user", "key"})
+# docintel's command groups (a sub-command follows them); test_groups_are_the_clis_groups keeps this in step.
+GROUPS = frozenset({"api-key", "profiles", "user", "key", "sar"})
 
 
 # --- the throwaway world -----------------------------------------------------------------------------------------
@@ -792,3 +793,14 @@ def test_exports_carry_on_to_later_lines(tmp_path: Path) -> None:
     (block,) = parse_blocks("docs/example.md", "```sh\nexport A=1 B=two\nC=$B-3\n```\n")
     session.run_block(block)
     assert (session.env["A"], session.env["B"], session.env["C"]) == ("1", "two", "two-3")
+
+
+def test_groups_are_the_clis_groups() -> None:
+    """GROUPS names every command group docintel has, so a skipped block's options are checked on the right help."""
+    import click
+
+    from docintel.cli import main
+
+    context = click.Context(main)
+    groups = {name for name in main.list_commands(context) if isinstance(main.get_command(context, name), click.Group)}
+    assert groups == GROUPS
