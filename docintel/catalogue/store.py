@@ -33,8 +33,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
+    Select,
     Table,
     case,
     create_engine,
@@ -847,33 +849,42 @@ class CatalogueStore:
                 yield row
             last_id = rows[-1]["id"]
 
+    def iter_keyset(
+        self, query: Select[Any], key: ColumnElement[Any], what: str, batch: int = ITER_BATCH_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``query`` as dicts in ``key`` order, read ``batch`` at a time (keyset pagination).
+
+        Each batch is one short read transaction named ``what``, so a walk over millions of rows never holds a
+        lock for its whole length; ``key`` must be unique and its column label is read back from each batch.
+        """
+        last: Any = None
+        while True:
+            page = query.order_by(key).limit(batch)
+            if last is not None:
+                page = page.where(key > last)
+            with self.transaction(what) as connection:
+                rows = [dict(row) for row in connection.execute(page).mappings()]
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][key.key]
+
     def iter_unreviewed(self) -> Iterator[dict[str, Any]]:
         """Live, read documents no reviewer has classified, in id order, each with its kept (masked) text or None.
 
         What re-classification walks: a reviewer's class outranks any classifier, so reviewed documents are left out.
         """
         d, s = t.documents, t.review_state
-        last_id: str | None = None
-        while True:
-            query = (
-                select(d, t.document_texts.c.text.label("kept_text"))
-                .select_from(
-                    d.outerjoin(s, s.c.document_id == d.c.id).outerjoin(
-                        t.document_texts, t.document_texts.c.document_id == d.c.id
-                    )
+        query = (
+            select(d, t.document_texts.c.text.label("kept_text"))
+            .select_from(
+                d.outerjoin(s, s.c.document_id == d.c.id).outerjoin(
+                    t.document_texts, t.document_texts.c.document_id == d.c.id
                 )
-                .where(_LIVE, d.c.status == DocumentStatus.OK.value, s.c.reviewed_class.is_(None))
-                .order_by(d.c.id)
-                .limit(ITER_BATCH_SIZE)
             )
-            if last_id is not None:
-                query = query.where(d.c.id > last_id)
-            with self.transaction("read unreviewed documents") as connection:
-                rows = [dict(row) for row in connection.execute(query).mappings()]
-            if not rows:
-                return
-            yield from rows
-            last_id = rows[-1]["id"]
+            .where(_LIVE, d.c.status == DocumentStatus.OK.value, s.c.reviewed_class.is_(None))
+        )
+        return self.iter_keyset(query, d.c.id, "read unreviewed documents")
 
     def update_classification(self, record: DocumentRecord) -> None:
         """Replace a catalogued document's class, retention, review flag and evidence, leaving the rest as it was."""
@@ -907,64 +918,27 @@ class CatalogueStore:
         """
         d = t.documents
         columns = (d.c.id, d.c.parent_id, d.c.name, d.c.path, d.c.sha256, d.c.record_class, d.c.modified_at)
-        last_id: str | None = None
         folder = prefix.strip().rstrip("/")
-        while True:
-            query = select(*columns, d.c.status, d.c.minhash).where(_LIVE).order_by(d.c.id).limit(SIGNAL_BATCH_SIZE)
-            if folder:
-                escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                query = query.where((d.c.path == folder) | d.c.path.like(f"{escaped}/%", escape="\\"))
-            if last_id is not None:
-                query = query.where(d.c.id > last_id)
-            with self.transaction("read signal rows") as connection:
-                rows = [dict(row) for row in connection.execute(query).mappings()]
-            if not rows:
-                return
-            yield from rows
-            last_id = rows[-1]["id"]
+        query = select(*columns, d.c.status, d.c.minhash).where(_LIVE)
+        if folder:
+            escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where((d.c.path == folder) | d.c.path.like(f"{escaped}/%", escape="\\"))
+        return self.iter_keyset(query, d.c.id, "read signal rows", SIGNAL_BATCH_SIZE)
 
     def iter_contracts(self, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         """Every contract row joined with its document's name, path, web URL, class and disposal date, by id."""
         d = t.documents
         columns = (d.c.name, d.c.path, d.c.web_url, d.c.record_class, d.c.disposal_date, d.c.modified_at)
-        last_id: str | None = None
-        while True:
-            query = (
-                select(t.contracts, *columns)
-                .join(d, d.c.id == t.contracts.c.document_id)
-                .order_by(t.contracts.c.document_id)
-                .limit(ITER_BATCH_SIZE)
-            )
-            if not include_deleted:
-                query = query.where(_LIVE)
-            if last_id is not None:
-                query = query.where(t.contracts.c.document_id > last_id)
-            with self.transaction("read contracts") as connection:
-                rows = [dict(row) for row in connection.execute(query).mappings()]
-            if not rows:
-                return
-            yield from rows
-            last_id = rows[-1]["document_id"]
+        query = select(t.contracts, *columns).join(d, d.c.id == t.contracts.c.document_id)
+        if not include_deleted:
+            query = query.where(_LIVE)
+        return self.iter_keyset(query, t.contracts.c.document_id, "read contracts")
 
     def iter_invoice_results(self) -> Iterator[dict[str, Any]]:
         """Invoices the API has read (succeeded, not expired): ``id``, ``result`` and ``finished_at``, by id."""
         j = t.invoice_jobs
-        last_id: str | None = None
-        while True:
-            query = (
-                select(j.c.id, j.c.result, j.c.finished_at)
-                .where(j.c.status == "succeeded", j.c.result.is_not(None))
-                .order_by(j.c.id)
-                .limit(ITER_BATCH_SIZE)
-            )
-            if last_id is not None:
-                query = query.where(j.c.id > last_id)
-            with self.transaction("read invoice results") as connection:
-                rows = [dict(row) for row in connection.execute(query).mappings()]
-            if not rows:
-                return
-            yield from rows
-            last_id = rows[-1]["id"]
+        query = select(j.c.id, j.c.result, j.c.finished_at).where(j.c.status == "succeeded", j.c.result.is_not(None))
+        return self.iter_keyset(query, j.c.id, "read invoice results")
 
     def breakdown_keys(self) -> dict[str, list[str]]:
         """Every page method, entity label and PII type present, for fixed export columns."""

@@ -69,23 +69,12 @@ def iter_triage_rows(store: CatalogueStore, pii_types: Sequence[str] = ()) -> It
         .subquery()
     )
     columns = [d.c[name] for name in _TRIAGE_COLUMNS]
-    last_id: str | None = None
-    while True:
-        query = (
-            select(*columns, func.coalesce(pii.c.pii, 0).label("pii"))
-            .select_from(d.outerjoin(pii, pii.c.document_id == d.c.id))
-            .where(d.c.deleted.is_(False), d.c.parent_id.is_(None))
-            .order_by(d.c.id)
-            .limit(TRIAGE_BATCH)
-        )
-        if last_id is not None:
-            query = query.where(d.c.id > last_id)
-        with store.transaction("read triage rows") as connection:
-            rows = [dict(row) for row in connection.execute(query).mappings()]
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1]["id"]
+    query = (
+        select(*columns, func.coalesce(pii.c.pii, 0).label("pii"))
+        .select_from(d.outerjoin(pii, pii.c.document_id == d.c.id))
+        .where(d.c.deleted.is_(False), d.c.parent_id.is_(None))
+    )
+    yield from store.iter_keyset(query, d.c.id, "read triage rows", TRIAGE_BATCH)
 
 
 def matching_ids(store: CatalogueStore, condition: ColumnElement[bool]) -> set[str]:
